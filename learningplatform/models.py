@@ -1,0 +1,272 @@
+"""The consolidated models of the learning platform: one model of each thing.
+
+Every invariant is enforced twice: by validation (`full_clean`, with a message naming the field)
+and by a database constraint, so rows written around the ORM are refused too.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from learningplatform.choices import CourseStatus, DifficultyLevel, TaskStatus, TaskType, Visibility
+
+
+def _in_choices(field: str, choices: type[models.TextChoices]) -> Q:
+    return Q(**{f"{field}__in": choices.values})
+
+
+def _null_or_in_choices(field: str, choices: type[models.TextChoices]) -> Q:
+    return Q(**{f"{field}__isnull": True}) | _in_choices(field, choices)
+
+
+class User(AbstractUser):
+    bio = models.TextField(null=True, blank=True)
+    profile_picture = models.ImageField(upload_to="profile_pictures/", null=True, blank=True)
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+
+
+class Course(models.Model):
+    title = models.CharField(max_length=255)
+    description = models.TextField()
+    instructor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="courses"
+    )
+    status = models.CharField(max_length=20, choices=CourseStatus, default=CourseStatus.DRAFT)
+    visibility = models.CharField(max_length=20, choices=Visibility, default=Visibility.PUBLIC)
+    learning_objectives = models.TextField(null=True, blank=True)
+    prerequisites = models.TextField(null=True, blank=True)
+    duration = models.DurationField(null=True, blank=True, help_text="Expected time to complete.")
+    difficulty_level = models.CharField(
+        max_length=20,
+        choices=DifficultyLevel,
+        null=True,
+        blank=True,
+        help_text="Empty for courses that never had one (the old learningplatform courses).",
+    )
+    # Not auto_now_add: consolidation and seeding write historical values that must be kept.
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(title=""),
+                name="course_title_not_empty",
+                violation_error_message="A course needs a title.",
+            ),
+            models.CheckConstraint(
+                condition=_in_choices("status", CourseStatus), name="course_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=_in_choices("visibility", Visibility), name="course_visibility_valid"
+            ),
+            models.CheckConstraint(
+                condition=_null_or_in_choices("difficulty_level", DifficultyLevel),
+                name="course_difficulty_level_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(duration__isnull=True) | Q(duration__gte=timedelta(0)),
+                name="course_duration_not_negative",
+                violation_error_message="A course's duration cannot be negative.",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "visibility"], name="course_status_visibility_idx"),
+            models.Index(fields=["difficulty_level"], name="course_difficulty_idx"),
+            models.Index(fields=["created_at", "id"], name="course_created_at_idx"),
+            models.Index(fields=["updated_at", "id"], name="course_updated_at_idx"),
+            models.Index(fields=["title", "id"], name="course_title_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_open_for_submissions(self) -> bool:
+        return self.status == CourseStatus.PUBLISHED
+
+
+class Task(models.Model):
+    """One task of a course, of any kind; `task_type` tells the kinds apart.
+
+    Holds every attribute the old task models had: the learningplatform task's scores and
+    deadline, the learning task's status, difficulty, creator and submission limit, and the
+    quiz's time limit and randomization.
+    """
+
+    title = models.CharField(max_length=255)
+    description = models.TextField()
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="tasks")
+    task_type = models.CharField(max_length=20, choices=TaskType, default=TaskType.LEARNING)
+    status = models.CharField(max_length=20, choices=TaskStatus, default=TaskStatus.DRAFT)
+    difficulty_level = models.CharField(
+        max_length=20, choices=DifficultyLevel, null=True, blank=True
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="created_tasks",
+    )
+    deadline = models.DateTimeField(null=True, blank=True)
+    max_score = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    passing_score = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    max_submissions = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Attempts allowed per student; empty means unlimited."
+    )
+    time_limit = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Minutes; empty means no limit."
+    )
+    is_randomized = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(title=""),
+                name="task_title_not_empty",
+                violation_error_message="A task needs a title.",
+            ),
+            models.CheckConstraint(
+                condition=_in_choices("task_type", TaskType), name="task_type_valid"
+            ),
+            models.CheckConstraint(
+                condition=_in_choices("status", TaskStatus), name="task_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=_null_or_in_choices("difficulty_level", DifficultyLevel),
+                name="task_difficulty_level_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_score__isnull=True) | Q(max_score__gte=0),
+                name="task_max_score_not_negative",
+                violation_error_message="The maximum score cannot be negative.",
+            ),
+            models.CheckConstraint(
+                condition=Q(passing_score__isnull=True) | Q(passing_score__gte=0),
+                name="task_passing_score_not_negative",
+                violation_error_message="The passing score cannot be negative.",
+            ),
+            models.CheckConstraint(
+                condition=Q(passing_score__isnull=True)
+                | Q(max_score__isnull=True)
+                | Q(passing_score__lte=models.F("max_score")),
+                name="task_passing_score_at_most_max_score",
+                violation_error_message="The passing score cannot be above the maximum score.",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_submissions__isnull=True) | Q(max_submissions__gte=1),
+                name="task_max_submissions_positive",
+                violation_error_message="Maximum submissions must be at least 1 (empty: no limit).",
+            ),
+            models.CheckConstraint(
+                condition=Q(time_limit__isnull=True) | Q(time_limit__gte=1),
+                name="task_time_limit_positive",
+                violation_error_message="The time limit must be at least 1 minute (empty: none).",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["course", "deadline"], name="task_course_deadline_idx"),
+            models.Index(fields=["task_type"], name="task_type_idx"),
+            models.Index(fields=["status"], name="task_status_idx"),
+            models.Index(fields=["deadline", "id"], name="task_deadline_idx"),
+            models.Index(fields=["created_at", "id"], name="task_created_at_idx"),
+            models.Index(fields=["title", "id"], name="task_title_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        # The constraints hold these too; here the message names the field and both values.
+        if (
+            self.passing_score is not None
+            and self.max_score is not None
+            and self.passing_score > self.max_score
+        ):
+            raise ValidationError(
+                {
+                    "passing_score": ValidationError(
+                        "Passing score %(passing)s is above the maximum score %(maximum)s.",
+                        code="passing_score_above_max_score",
+                        params={"passing": self.passing_score, "maximum": self.max_score},
+                    )
+                }
+            )
+        errors = {}
+        if self.max_submissions == 0:
+            errors["max_submissions"] = ValidationError(
+                "Maximum submissions must be at least 1; leave it empty for no limit.",
+                code="min_value",
+            )
+        if self.time_limit == 0:
+            errors["time_limit"] = ValidationError(
+                "The time limit must be at least 1 minute; leave it empty for none.",
+                code="min_value",
+            )
+        if errors:
+            raise ValidationError(errors)
+
+
+class Submission(models.Model):
+    """One attempt by a student at a task.
+
+    A student may submit to a task up to `Task.max_submissions` times (unlimited when empty);
+    attempts are numbered 1, 2, 3 ... per (task, user), and (task, user, attempt) is unique.
+    Legacy rows, which allowed one submission per (task, user), are attempt 1.
+    """
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="submissions")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submissions"
+    )
+    attempt = models.PositiveIntegerField(default=1)
+    content = models.TextField()
+    submitted_at = models.DateTimeField(default=timezone.now)
+    score = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    is_graded = models.BooleanField(default=False)
+    graded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="graded_submissions",
+    )
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["task", "user", "attempt"],
+                name="submission_one_per_attempt",
+                violation_error_message="This attempt has already been submitted.",
+            ),
+            models.CheckConstraint(
+                condition=Q(attempt__gte=1),
+                name="submission_attempt_positive",
+                violation_error_message="Attempts are numbered from 1.",
+            ),
+            models.CheckConstraint(
+                condition=Q(score__isnull=True) | Q(score__gte=0),
+                name="submission_score_not_negative",
+                violation_error_message="A score cannot be negative.",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user", "submitted_at"], name="submission_user_time_idx"),
+            models.Index(fields=["is_graded"], name="submission_is_graded_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.task} (attempt {self.attempt})"

@@ -1,0 +1,13 @@
+"""Test settings: the project's own settings with what only tests need changed."""
+
+import os
+
+os.environ.setdefault("DEBUG", "0")
+os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-used-anywhere-else-0123456789abcdef")
+
+from config.settings import *  # noqa: E402, F403
+
+# The test client speaks plain HTTP; production keeps the HTTPS redirect.
+SECURE_SSL_REDIRECT = False
+# Hashing passwords at full strength would dominate the suite's run time.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
