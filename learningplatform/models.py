@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -89,6 +90,12 @@ class Course(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def clean(self) -> None:
+        if self.duration is not None and self.duration < timedelta(0):
+            raise ValidationError(
+                {"duration": ValidationError("A duration cannot be negative.", code="min_value")}
+            )
+
     @property
     def is_open_for_submissions(self) -> bool:
         return self.status == CourseStatus.PUBLISHED
@@ -118,8 +125,12 @@ class Task(models.Model):
         related_name="created_tasks",
     )
     deadline = models.DateTimeField(null=True, blank=True)
-    max_score = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
-    passing_score = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    max_score = models.DecimalField(
+        max_digits=5, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    passing_score = models.DecimalField(
+        max_digits=5, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
     max_submissions = models.PositiveIntegerField(
         null=True, blank=True, help_text="Attempts allowed per student; empty means unlimited."
     )
@@ -234,7 +245,9 @@ class Submission(models.Model):
     attempt = models.PositiveIntegerField(default=1)
     content = models.TextField()
     submitted_at = models.DateTimeField(default=timezone.now)
-    score = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    score = models.DecimalField(
+        max_digits=5, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
     is_graded = models.BooleanField(default=False)
     graded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -440,4 +440,37 @@ class Migration(migrations.Migration):
                 violation_error_message="The time limit must be at least 1 minute (empty: none).",
             ),
         ),
+        migrations.AlterField(
+            model_name="submission",
+            name="score",
+            field=models.DecimalField(
+                blank=True,
+                decimal_places=2,
+                max_digits=5,
+                null=True,
+                validators=[django.core.validators.MinValueValidator(0)],
+            ),
+        ),
+        migrations.AlterField(
+            model_name="task",
+            name="max_score",
+            field=models.DecimalField(
+                blank=True,
+                decimal_places=2,
+                max_digits=5,
+                null=True,
+                validators=[django.core.validators.MinValueValidator(0)],
+            ),
+        ),
+        migrations.AlterField(
+            model_name="task",
+            name="passing_score",
+            field=models.DecimalField(
+                blank=True,
+                decimal_places=2,
+                max_digits=5,
+                null=True,
+                validators=[django.core.validators.MinValueValidator(0)],
+            ),
+        ),
     ]

@@ -1,0 +1,442 @@
+"""A realistic, deterministic demo data set, written with bulk inserts.
+
+The data set is a pure function of its size and seed: `plan_data_set` draws it from one
+`random.Random(seed)` and anchors every timestamp to a fixed date, so two runs with the same
+arguments describe the same rows. `seed_data_set` writes only the rows of the plan that are not
+in the database yet, identified by natural keys (username; instructor and course title; course
+and task title; task, student and attempt), so running it again with the same arguments adds
+nothing. Other sizes give another plan, whose missing rows are added beside the existing ones.
+"""
+
+import random
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from itertools import islice
+
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.db.models import F, Model
+
+from learningplatform.choices import CourseStatus, DifficultyLevel, TaskStatus, TaskType, Visibility
+from learningplatform.models import Course, Submission, Task, User
+
+SEED_USERNAME_PREFIX = "seed-"
+SEED_PASSWORD = "learn-and-teach"  # noqa: S105 - the documented password of the demo accounts
+ANCHOR = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
+BATCH_SIZE = 2000
+
+SUBJECTS = [
+    "Python Programming",
+    "Data Structures",
+    "Algorithms",
+    "Linear Algebra",
+    "Statistics",
+    "Machine Learning",
+    "Web Development",
+    "Databases",
+    "Operating Systems",
+    "Networking",
+    "Cryptography",
+    "Compilers",
+    "Distributed Systems",
+    "Cloud Computing",
+    "Data Visualisation",
+    "Technical Writing",
+    "Software Testing",
+    "Functional Programming",
+    "Computer Graphics",
+    "Human-Computer Interaction",
+    "Probability",
+    "Calculus",
+    "Organic Chemistry",
+    "Microeconomics",
+    "Art History",
+    "Music Theory",
+    "Français pour débutants",
+    "Español intermedio",
+    "Deutsch für Ingenieure",
+    "日本語入門",
+    "Ελληνική Φιλοσοφία",
+    "Café Culture & Society",
+]
+ADJECTIVES = [
+    "Introduction to",
+    "Practical",
+    "Applied",
+    "Advanced",
+    "Foundations of",
+    "Modern",
+    "Hands-on",
+    "Essential",
+    "A Gentle Tour of",
+    "Deep Dive into",
+    "Principles of",
+]
+TOPICS = [
+    "recursion",
+    "sorting",
+    "hash tables",
+    "graphs",
+    "dynamic programming",
+    "regression",
+    "classification",
+    "SQL joins",
+    "indexes",
+    "transactions",
+    "caching",
+    "concurrency",
+    "unit tests",
+    "refactoring",
+    "type systems",
+    "parsing",
+    "vectors",
+    "matrices",
+    "eigenvalues",
+    "hypothesis tests",
+    "Bayes' rule",
+    "HTTP",
+    "REST",
+    "GraphQL",
+    "accessibility",
+    "colour",
+    "phonetics",
+    "vocabulary",
+    "grammar",
+    "reading practice",
+    "essay structure",
+    "citations",
+]
+FIRST_NAMES = [
+    "Ada",
+    "Alan",
+    "Grace",
+    "Linus",
+    "Margaret",
+    "Dennis",
+    "Barbara",
+    "Ken",
+    "Radia",
+    "Tim",
+    "Zoë",
+    "José",
+    "Björn",
+    "Chloé",
+    "Søren",
+    "Aiko",
+    "Mateo",
+    "Priya",
+    "Olusegun",
+    "Mei",
+]
+LAST_NAMES = [
+    "Lovelace",
+    "Turing",
+    "Hopper",
+    "Torvalds",
+    "Hamilton",
+    "Ritchie",
+    "Liskov",
+    "Thompson",
+    "Perlman",
+    "Berners-Lee",
+    "Núñez",
+    "Müller",
+    "Ødegaard",
+    "Tanaka",
+    "García",
+    "Okafor",
+]
+SENTENCES = [
+    "Work through the examples and note where your intuition was wrong.",
+    "Explain your reasoning in a few sentences; a correct answer without it scores half.",
+    "Read the chapter first, then attempt the exercises without looking at the solutions.",
+    "Compare two approaches and say which you would choose in production, and why.",
+    "The exercises build on last week's material: revisit it if anything feels unfamiliar.",
+    "Submit a short write-up together with any code you used.",
+    "This part is optional but strongly recommended before the assessment.",
+    "Pay attention to edge cases: empty input, duplicates and very large values.",
+]
+TASK_KINDS = [
+    (TaskType.LEARNING, "Reading"),
+    (TaskType.QUIZ, "Quiz"),
+    (TaskType.ASSESSMENT, "Assessment"),
+    (TaskType.SUBMISSION, "Assignment"),
+    (TaskType.TEXT_SUBMISSION, "Short answer"),
+    (TaskType.FILE_UPLOAD, "Project upload"),
+    (TaskType.MULTIPLE_CHOICE, "Multiple choice"),
+]
+GRADED_TYPES = {kind for kind, _ in TASK_KINDS} - {TaskType.LEARNING}
+
+
+@dataclass(frozen=True)
+class SeedSize:
+    instructors: int = 10
+    students: int = 50
+    courses: int = 20
+    tasks_per_course: int = 10
+    submissions_per_task: int = 2
+
+
+@dataclass
+class SeedReport:
+    """Rows written per model by one run (rows already present are not counted)."""
+
+    created: dict[str, int] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return ", ".join(f"{count} {name}" for name, count in self.created.items())
+
+
+@dataclass(frozen=True)
+class DataSet:
+    users: list[dict]
+    courses: list[dict]
+    tasks: list[dict]
+    submissions: list[dict]
+
+
+def plan_data_set(*, size: SeedSize, seed: int) -> DataSet:
+    """Describe the whole data set for a size and seed, without touching the database."""
+    rng = random.Random(seed)
+    users = [
+        _plan_user(rng, f"{SEED_USERNAME_PREFIX}admin", is_staff=True),
+        *(
+            _plan_user(rng, f"{SEED_USERNAME_PREFIX}instructor-{i:04d}")
+            for i in range(size.instructors)
+        ),
+        *(_plan_user(rng, f"{SEED_USERNAME_PREFIX}student-{i:05d}") for i in range(size.students)),
+    ]
+    instructors = [user["username"] for user in users[1 : 1 + size.instructors]]
+    students = [user["username"] for user in users[1 + size.instructors :]]
+    courses, tasks, submissions = [], [], []
+    for course_number in range(1, size.courses + 1):
+        course = _plan_course(rng, course_number, rng.choice(instructors))
+        courses.append(course)
+        for task_number in range(1, size.tasks_per_course + 1):
+            task = _plan_task(rng, course, task_number)
+            tasks.append(task)
+            if task["task_type"] in GRADED_TYPES and students:
+                picked = rng.sample(students, min(size.submissions_per_task, len(students)))
+                submissions.extend(_plan_submission(rng, task, student) for student in picked)
+    return DataSet(users=users, courses=courses, tasks=tasks, submissions=submissions)
+
+
+def seed_data_set(
+    *, size: SeedSize, seed: int, progress: Callable[[int, str], None] | None = None
+) -> SeedReport:
+    """Write the planned data set's missing rows; `progress(n, label)` is told of each batch."""
+    plan = plan_data_set(size=size, seed=seed)
+    report = SeedReport()
+    progress = progress or (lambda count, label: None)
+    with transaction.atomic():
+        report.created["users"] = _insert_users(plan.users, progress)
+        user_ids = dict(
+            User.objects.filter(username__startswith=SEED_USERNAME_PREFIX).values_list(
+                "username", "id"
+            )
+        )
+        report.created["courses"] = _insert_missing(
+            Course,
+            plan.courses,
+            key=lambda row: (user_ids[row["instructor"]], row["title"]),
+            existing=Course.objects.filter(instructor_id__in=user_ids.values()).values_list(
+                "instructor_id", "title"
+            ),
+            build=lambda row: Course(
+                **{k: v for k, v in row.items() if k != "instructor"},
+                instructor_id=user_ids[row["instructor"]],
+            ),
+            progress=progress,
+        )
+        course_ids = {
+            (instructor_id, title): pk
+            for pk, instructor_id, title in Course.objects.filter(
+                instructor_id__in=user_ids.values()
+            ).values_list("id", "instructor_id", "title")
+        }
+
+        def course_id(row: dict) -> int:
+            return course_ids[(user_ids[row["instructor"]], row["course_title"])]
+
+        report.created["tasks"] = _insert_missing(
+            Task,
+            plan.tasks,
+            key=lambda row: (course_id(row), row["title"]),
+            existing=Task.objects.filter(course_id__in=course_ids.values()).values_list(
+                "course_id", "title"
+            ),
+            build=lambda row: Task(
+                **{k: v for k, v in row.items() if k not in {"instructor", "course_title"}},
+                course_id=course_id(row),
+                created_by_id=user_ids[row["instructor"]],
+            ),
+            progress=progress,
+        )
+        task_ids = {
+            (course_pk, title): pk
+            for pk, course_pk, title in Task.objects.filter(
+                course_id__in=course_ids.values()
+            ).values_list("id", "course_id", "title")
+        }
+
+        def task_id(row: dict) -> int:
+            return task_ids[(course_id(row), row["task_title"])]
+
+        report.created["submissions"] = _insert_missing(
+            Submission,
+            plan.submissions,
+            key=lambda row: (task_id(row), user_ids[row["student"]], 1),
+            existing=Submission.objects.filter(task_id__in=task_ids.values()).values_list(
+                "task_id", "user_id", "attempt"
+            ),
+            build=lambda row: Submission(
+                task_id=task_id(row),
+                user_id=user_ids[row["student"]],
+                attempt=1,
+                content=row["content"],
+                submitted_at=row["submitted_at"],
+                score=row["score"],
+                is_graded=row["score"] is not None,
+                graded_by_id=user_ids[row["instructor"]] if row["score"] is not None else None,
+            ),
+            progress=progress,
+        )
+        # auto_now stamps bulk inserts with the wall clock; seeded rows were never edited, so
+        # their last update is their creation, which also keeps the data set deterministic.
+        seeded_courses = Course.objects.filter(instructor_id__in=user_ids.values())
+        seeded_courses.update(updated_at=F("created_at"))
+        Task.objects.filter(course__in=seeded_courses).update(updated_at=F("created_at"))
+    return report
+
+
+def reset_data_set() -> int:
+    """Delete every seeded user and what they own; return the number of users removed."""
+    seeded_users = User.objects.filter(username__startswith=SEED_USERNAME_PREFIX)
+    with transaction.atomic():
+        seeded_courses = Course.objects.filter(instructor__in=seeded_users)
+        Submission.objects.filter(task__course__in=seeded_courses).delete()
+        Submission.objects.filter(user__in=seeded_users).delete()
+        Task.objects.filter(course__in=seeded_courses).delete()
+        seeded_courses.delete()
+        removed, _ = seeded_users.delete()
+    return removed
+
+
+def _plan_user(rng: random.Random, username: str, *, is_staff: bool = False) -> dict:
+    first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+    return {
+        "username": username,
+        "first_name": first,
+        "last_name": last,
+        "email": f"{username}@example.com",
+        "bio": f"{first} {last}. {rng.choice(SENTENCES)}",
+        "is_staff": is_staff,
+        "is_superuser": is_staff,
+        "date_joined": ANCHOR - timedelta(days=rng.randint(30, 900)),
+    }
+
+
+def _plan_course(rng: random.Random, number: int, instructor: str) -> dict:
+    subject = rng.choice(SUBJECTS)
+    created_at = ANCHOR - timedelta(days=rng.randint(1, 730), seconds=rng.randint(0, 86399))
+    return {
+        "instructor": instructor,
+        "title": f"C{number:05d} · {rng.choice(ADJECTIVES)} {subject}",
+        "description": " ".join(rng.sample(SENTENCES, 3)),
+        "status": rng.choices(
+            [
+                CourseStatus.PUBLISHED,
+                CourseStatus.DRAFT,
+                CourseStatus.ARCHIVED,
+                CourseStatus.DEPRECATED,
+            ],
+            weights=[70, 15, 10, 5],
+        )[0],
+        "visibility": rng.choices([Visibility.PUBLIC, Visibility.PRIVATE], weights=[85, 15])[0],
+        "learning_objectives": f"Understand {', '.join(rng.sample(TOPICS, 3))}.",
+        "prerequisites": rng.choice([None, "None.", f"{rng.choice(SUBJECTS)} or equivalent."]),
+        "duration": timedelta(weeks=rng.randint(2, 16)),
+        "difficulty_level": rng.choice(DifficultyLevel.values),
+        "created_at": created_at,
+    }
+
+
+def _plan_task(rng: random.Random, course: dict, number: int) -> dict:
+    task_type, kind = rng.choice(TASK_KINDS)
+    graded = task_type in GRADED_TYPES
+    max_score = Decimal(rng.choice([10, 20, 50, 100])) if graded else None
+    quiz_like = task_type in {TaskType.QUIZ, TaskType.MULTIPLE_CHOICE}
+    return {
+        "instructor": course["instructor"],
+        "course_title": course["title"],
+        "title": f"{number:03d} · {kind}: {rng.choice(TOPICS)}",
+        "description": " ".join(rng.sample(SENTENCES, 2)),
+        "task_type": task_type,
+        "status": rng.choices(
+            [TaskStatus.PUBLISHED, TaskStatus.DRAFT, TaskStatus.ARCHIVED], weights=[80, 15, 5]
+        )[0],
+        "difficulty_level": rng.choice(DifficultyLevel.values),
+        "deadline": ANCHOR + timedelta(days=rng.randint(-60, 400)) if graded else None,
+        "max_score": max_score,
+        "passing_score": (max_score * Decimal(rng.choice([50, 60, 70, 80])) / 100)
+        if max_score
+        else None,
+        "max_submissions": rng.choice([None, 1, 2, 3, 5]) if graded else None,
+        "time_limit": rng.choice([10, 15, 30, 45, 60, 90]) if quiz_like else None,
+        "is_randomized": quiz_like and rng.random() < 0.5,
+        "created_at": course["created_at"] + timedelta(days=rng.randint(0, 60)),
+    }
+
+
+def _plan_submission(rng: random.Random, task: dict, student: str) -> dict:
+    graded = rng.random() < 0.6 and task["max_score"] is not None
+    return {
+        "instructor": task["instructor"],
+        "course_title": task["course_title"],
+        "task_title": task["title"],
+        "student": student,
+        "content": rng.choice(SENTENCES),
+        "submitted_at": task["created_at"] + timedelta(days=rng.randint(1, 30)),
+        "score": Decimal(rng.randint(0, int(task["max_score"]) * 100)) / 100 if graded else None,
+    }
+
+
+def _insert_users(rows: list[dict], progress: Callable[[int, str], None]) -> int:
+    password = make_password(SEED_PASSWORD)  # hashed once: hashing per user would take minutes
+    return _insert_missing(
+        User,
+        rows,
+        key=lambda row: row["username"],
+        existing=User.objects.filter(username__startswith=SEED_USERNAME_PREFIX).values_list(
+            "username", flat=True
+        ),
+        build=lambda row: User(**row, password=password),
+        progress=progress,
+    )
+
+
+def _insert_missing(
+    model: type[Model],
+    rows: list[dict],
+    *,
+    key: Callable[[dict], object],
+    existing: Iterable,
+    build: Callable[[dict], Model],
+    progress: Callable[[int, str], None],
+) -> int:
+    label = str(model._meta.verbose_name_plural)
+    present = set(existing)
+    missing = [row for row in rows if key(row) not in present]
+    progress(len(rows) - len(missing), label)  # already there: done as far as the bar goes
+    for batch in _batches(missing, BATCH_SIZE):
+        model.objects.bulk_create([build(row) for row in batch])
+        progress(len(batch), label)
+    return len(missing)
+
+
+def _batches(items: Iterable, size: int) -> Iterator[list]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
