@@ -38,6 +38,8 @@ def test_changelist_filters_and_searches(admin_client, model, query):
 def test_change_form_uses_raw_id_widgets(admin_client, model):
     submission = SubmissionFactory()
     instance = {"course": submission.task.course, "task": submission.task}.get(model, submission)
-    response = admin_client.get(reverse(f"admin:learningplatform_{model}_change", args=[instance.pk]))
+    response = admin_client.get(
+        reverse(f"admin:learningplatform_{model}_change", args=[instance.pk])
+    )
     assert response.status_code == 200
     assert b"vForeignKeyRawIdAdminField" in response.content
