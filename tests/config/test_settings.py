@@ -13,7 +13,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def manage(*args: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
     """Run manage.py in a fresh process with exactly the given settings environment."""
-    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}}
+    clean = {
+        k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL"}
+    }
     clean |= {"DJANGO_SETTINGS_MODULE": "config.settings", "DATA_DIR": str(tmp_path)} | env
     return subprocess.run(
         [sys.executable, "manage.py", *args],
