@@ -103,6 +103,13 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# Requests must not hold the database longer than the server waits for them. The WSGI and ASGI
+# entry points set 10 s; management commands (migrate, consolidate, seed) run without a limit.
+STATEMENT_TIMEOUT_MS = int(os.environ.get("DB_STATEMENT_TIMEOUT_MS", "0"))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and STATEMENT_TIMEOUT_MS:
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # SQLite opens a file, not a server connection: nothing to keep alive.

@@ -83,3 +83,39 @@ def test_default_database_is_an_sqlite_file_in_the_data_dir(tmp_path):
 def test_models_and_migrations_agree(tmp_path):
     result = manage("makemigrations", "--check", "--dry-run", tmp_path=tmp_path, DEBUG="1")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+SLOW_QUERY = """
+import time
+from django.db import connection, OperationalError
+started = time.monotonic()
+try:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_sleep(2)")
+    print("finished")
+except OperationalError as error:
+    print(type(error).__name__, round(time.monotonic() - started, 1), str(error).splitlines()[0])
+"""
+
+
+@pytest.mark.skipif(
+    "postgres" not in os.environ.get("DATABASE_URL", ""), reason="statement timeouts: PostgreSQL"
+)
+@pytest.mark.parametrize(
+    ("entry", "expected"), [("config.wsgi", "canceling statement"), ("config.settings", "finished")]
+)
+def test_server_processes_cancel_slow_statements_and_commands_do_not(db, tmp_path, entry, expected):
+    from django.db import connection
+
+    test_db = connection.settings_dict
+    url = f"postgres://{test_db['USER']}@{test_db['HOST']}:{test_db['PORT']}/{test_db['NAME']}"
+    env = PRODUCTION | {"DATABASE_URL": url}
+    if entry == "config.wsgi":
+        env["DB_STATEMENT_TIMEOUT_MS"] = "500"  # the server's limit, shortened for the test
+    code = f"import {entry}, django; django.setup(); exec({SLOW_QUERY!r})"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
+        env={k: v for k, v in os.environ.items() if k != "DEBUG"} | env
+        | {"DJANGO_SETTINGS_MODULE": "config.settings", "DATA_DIR": str(tmp_path)},
+    )  # fmt: skip
+    assert expected in result.stdout, result.stdout + result.stderr
