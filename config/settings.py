@@ -149,6 +149,12 @@ X_FRAME_OPTIONS = "DENY"
 if env_bool("TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# GraphQL: GraphiQL and introspection for development; both off in production unless asked.
+GRAPHIQL = env_bool("GRAPHIQL", DEBUG)
+GRAPHQL_INTROSPECTION = env_bool("GRAPHQL_INTROSPECTION", DEBUG)
+# A GraphQL document within the 2,000-token limit is far below this; bigger bodies are refused.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -1,0 +1,40 @@
+"""The course domain's root fields."""
+
+from collections.abc import Iterable
+
+import strawberry
+import strawberry_django
+from strawberry.types import Info
+from strawberry_django.relay import DjangoListConnection
+
+from graphql_api.course.filters import CourseFilterInput, CourseOrder
+from graphql_api.course.mutations import CourseMutation
+from graphql_api.course.types import Course
+from graphql_api.filters import apply_filter, apply_order
+from graphql_api.node_types import NODE_TYPES
+from graphql_api.permissions import current_user
+from learningplatform import models
+from learningplatform.selectors import courses_visible_to
+
+
+@strawberry.type
+class CourseQuery:
+    course: Course | None = strawberry_django.node(
+        description="A course by id; null if there is none you can see."
+    )
+
+    @strawberry_django.connection(
+        DjangoListConnection[Course], description="Courses you can see, at most 100 a page."
+    )
+    def courses(
+        self,
+        info: Info,
+        filter: CourseFilterInput | None = None,  # noqa: A002 - the GraphQL argument's name
+        order_by: CourseOrder | None = None,
+    ) -> Iterable[models.Course]:
+        courses = courses_visible_to(current_user(info))
+        courses = apply_filter(courses, filter, request=info.context.request, node_types=NODE_TYPES)
+        return apply_order(courses, order_by)
+
+
+__all__ = ["CourseMutation", "CourseQuery"]

@@ -1,0 +1,113 @@
+"""Errors as clients see them.
+
+Mutations return expected failures in their payload as `errors: [FieldError!]!`, each naming the
+input field (in the client's camelCase), a message to show, and a stable `ErrorCode`. Queries
+raise `UserError`, whose message and code reach the client; any other exception is masked to
+"Unexpected error." (see `should_mask_error`), so no internal detail leaks.
+"""
+
+from enum import Enum
+
+import strawberry
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from graphql import GraphQLError
+from strawberry.utils.str_converters import to_camel_case
+
+
+@strawberry.enum(description="Stable, machine-readable error codes.")
+class ErrorCode(Enum):
+    INVALID = "INVALID"
+    REQUIRED = "REQUIRED"
+    INVALID_CHOICE = "INVALID_CHOICE"
+    OUT_OF_RANGE = "OUT_OF_RANGE"
+    TOO_LONG = "TOO_LONG"
+    INVARIANT = "INVARIANT"
+    DUPLICATE = "DUPLICATE"
+    CONFLICT = "CONFLICT"
+    NOT_FOUND = "NOT_FOUND"
+    NOT_AUTHENTICATED = "NOT_AUTHENTICATED"
+    PERMISSION_DENIED = "PERMISSION_DENIED"
+    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+    MAX_SUBMISSIONS_REACHED = "MAX_SUBMISSIONS_REACHED"
+    DEADLINE_PASSED = "DEADLINE_PASSED"
+    NOT_OPEN = "NOT_OPEN"
+
+
+# Django's and the services' ValidationError codes, mapped onto the codes clients rely on.
+DJANGO_CODES = {
+    "required": ErrorCode.REQUIRED,
+    "blank": ErrorCode.REQUIRED,
+    "null": ErrorCode.REQUIRED,
+    "invalid_choice": ErrorCode.INVALID_CHOICE,
+    "min_value": ErrorCode.OUT_OF_RANGE,
+    "max_value": ErrorCode.OUT_OF_RANGE,
+    "max_digits": ErrorCode.OUT_OF_RANGE,
+    "max_decimal_places": ErrorCode.OUT_OF_RANGE,
+    "max_whole_digits": ErrorCode.OUT_OF_RANGE,
+    "max_length": ErrorCode.TOO_LONG,
+    "passing_score_above_max_score": ErrorCode.INVARIANT,
+    "unique": ErrorCode.DUPLICATE,
+    "unique_together": ErrorCode.DUPLICATE,
+    "conflict": ErrorCode.CONFLICT,
+    "max_submissions_reached": ErrorCode.MAX_SUBMISSIONS_REACHED,
+    "deadline_passed": ErrorCode.DEADLINE_PASSED,
+    "course_not_open": ErrorCode.NOT_OPEN,
+    "task_not_open": ErrorCode.NOT_OPEN,
+    "task_not_submittable": ErrorCode.NOT_OPEN,
+}
+
+
+@strawberry.type(description="Why a mutation did not happen; nothing was written.")
+class FieldError:
+    field: str | None = strawberry.field(
+        description="The input field at fault, as named in the input; null for the whole input."
+    )
+    message: str
+    code: ErrorCode
+
+
+def field_errors(
+    error: ValidationError, field_names: dict[str, str] | None = None
+) -> list[FieldError]:
+    """Turn a Django ValidationError into FieldErrors named as the client named its input."""
+    field_names = field_names or {}
+    found = []
+    for field, messages in (
+        error.error_dict.items()
+        if hasattr(error, "error_dict")
+        else [(NON_FIELD_ERRORS, error.error_list)]
+    ):
+        name = None if field == NON_FIELD_ERRORS else field_names.get(field, to_camel_case(field))
+        for item in messages:
+            message = item.message % item.params if item.params else item.message
+            code = DJANGO_CODES.get(item.code or "", ErrorCode.INVALID)
+            found.append(FieldError(field=name, message=str(message), code=code))
+    return found
+
+
+def error(code: ErrorCode, message: str, field: str | None = None) -> list[FieldError]:
+    return [FieldError(field=field, message=message, code=code)]
+
+
+class UserError(Exception):
+    """A query failed because of its input; the message and code are shown to the client."""
+
+    def __init__(self, message: str, code: ErrorCode, fields: list[FieldError] | None = None):
+        super().__init__(message)
+        self.extensions = {
+            "code": code.value,
+            "fields": [
+                {"field": f.field, "message": f.message, "code": f.code.value} for f in fields or []
+            ],
+        }
+
+
+def should_mask_error(error: GraphQLError) -> bool:
+    """Mask anything unexpected; keep GraphQL's own validation messages and UserErrors."""
+    original = error.original_error
+    if original is None:
+        return False  # a syntax or validation error about the document itself
+    if isinstance(original, UserError):
+        return False
+    # Strawberry reports bad argument values (wrong type, bad enum) as GraphQLErrors.
+    return not isinstance(original, GraphQLError)

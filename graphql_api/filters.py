@@ -1,0 +1,137 @@
+"""GraphQL filter and order inputs, derived from the django-filter FilterSets.
+
+The FilterSets in `learningplatform.filters` are the one definition of what can be filtered;
+`filter_input` turns one into a Strawberry input type (one field per filter, typed from the
+filter's class), and `apply_filter` runs the client's values through the same FilterSet, so its
+validation (bad ids, bad dates) reaches the client as field-level errors.
+"""
+
+from dataclasses import make_dataclass
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+import django_filters
+import strawberry
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from strawberry import relay
+from strawberry.utils.str_converters import to_camel_case
+
+from graphql_api import enums
+from graphql_api.errors import ErrorCode, FieldError, UserError
+from learningplatform import choices
+from learningplatform.filters import EnumFilter
+
+ENUMS = {
+    choices.CourseStatus: enums.CourseStatus,
+    choices.Visibility: enums.Visibility,
+    choices.DifficultyLevel: enums.DifficultyLevel,
+    choices.TaskStatus: enums.TaskStatus,
+    choices.TaskType: enums.TaskType,
+}
+
+
+def _graphql_type(name: str, filter_: django_filters.Filter) -> Any:
+    if isinstance(filter_, EnumFilter):
+        return ENUMS[filter_.choices_class]
+    if isinstance(filter_, django_filters.IsoDateTimeFilter):
+        return datetime
+    if isinstance(filter_, django_filters.ModelChoiceFilter):
+        return relay.GlobalID
+    if isinstance(filter_, django_filters.CharFilter):
+        return str
+    raise TypeError(
+        f"No GraphQL type for filter {name!r} ({type(filter_).__name__}): add one here."
+    )
+
+
+def _description(name: str, filter_: django_filters.Filter) -> str:
+    if help_text := filter_.extra.get("help_text"):
+        return help_text
+    lookup = {"gte": "at or after", "lt": "before"}.get(filter_.lookup_expr)
+    if lookup:
+        return f"{filter_.field_name.replace('_', ' ').capitalize()} {lookup} this time."
+    return f"Only these with this {name.replace('_', ' ')}."
+
+
+def filter_input(filterset: type[django_filters.FilterSet], name: str) -> type:
+    """A Strawberry input type with one optional field per filter of the FilterSet."""
+    fields = [
+        (
+            filter_name,
+            _graphql_type(filter_name, filter_) | None,
+            strawberry.field(default=None, description=_description(filter_name, filter_)),
+        )
+        for filter_name, filter_ in filterset.base_filters.items()
+    ]
+    input_class = make_dataclass(name, fields)
+    input_class.filterset = filterset
+    return strawberry.input(
+        input_class,
+        description=f"Filters for {filterset._meta.model._meta.verbose_name_plural}; "
+        "all given conditions must hold.",
+    )
+
+
+def apply_filter(
+    queryset: QuerySet, value: Any, *, request: HttpRequest, node_types: dict[type, str]
+) -> QuerySet:
+    """Filter `queryset` by the client's filter input, or raise a UserError naming each field."""
+    if value is None:
+        return queryset
+    filterset = value.filterset
+    data, errors = {}, []
+    for name, filter_ in filterset.base_filters.items():
+        given = getattr(value, name)
+        if given is None:
+            continue
+        if isinstance(given, Enum):
+            given = given.value
+        elif isinstance(given, datetime):
+            given = given.isoformat()
+        elif isinstance(given, relay.GlobalID):
+            expected = node_types[filter_.get_queryset(request).model]
+            if given.type_name != expected:
+                errors.append(
+                    FieldError(
+                        field=to_camel_case(name),
+                        message=f"{given} is not the id of a {expected}.",
+                        code=ErrorCode.NOT_FOUND,
+                    )
+                )
+                continue
+            given = given.node_id
+        data[name] = given
+    applied = filterset(data, queryset=queryset, request=request)
+    if not applied.is_valid():
+        for name, messages in applied.errors.items():
+            errors.extend(
+                FieldError(field=to_camel_case(name), message=message, code=ErrorCode.INVALID)
+                for message in messages
+            )
+    if errors:
+        raise UserError(
+            "Invalid filter: " + "; ".join(e.message for e in errors), ErrorCode.INVALID, errors
+        )
+    return applied.qs
+
+
+def order_input(name: str, fields: dict[str, str]) -> tuple[type, type]:
+    """An enum of orderable fields (GraphQL name to model field) and the input that picks one."""
+    field_enum = strawberry.enum(Enum(f"{name}Field", {k: v for k, v in fields.items()}))
+
+    @strawberry.input(name=name, description="Sort order; ties are broken by id.")
+    class Order:
+        field: field_enum  # type: ignore[valid-type]
+        direction: enums.OrderDirection = enums.OrderDirection.ASC
+
+    return Order, field_enum
+
+
+def apply_order(queryset: QuerySet, order: Any) -> QuerySet:
+    """Order by the chosen field, then by id in the same direction, so pages never overlap."""
+    if order is None:
+        return queryset.order_by("id")
+    sign = "-" if order.direction == enums.OrderDirection.DESC else ""
+    return queryset.order_by(f"{sign}{order.field.value}", f"{sign}id")

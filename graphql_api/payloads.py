@@ -1,0 +1,28 @@
+"""What every mutation shares: reading the fields a client gave, and running one service."""
+
+from collections.abc import Callable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from strawberry import UNSET
+
+from graphql_api.errors import FieldError, field_errors
+
+
+def given_fields(data: object, *, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The input's fields the client set (null included), without those named in `exclude`."""
+    return {
+        name: value
+        for name, value in vars(data).items()
+        if value is not UNSET and name not in exclude
+    }
+
+
+def run_service(
+    service: Callable[..., Any], *, field_names: dict[str, str] | None = None, **kwargs: Any
+) -> tuple[Any, list[FieldError]]:
+    """Call a service; a ValidationError becomes field errors and nothing is written."""
+    try:
+        return service(**kwargs), []
+    except ValidationError as error:
+        return None, field_errors(error, field_names)

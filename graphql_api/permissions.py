@@ -1,0 +1,47 @@
+"""The one place the API decides who may act on what; it relies on learningplatform.selectors.
+
+Objects a user may not act on are reported exactly like unknown ids (NOT_FOUND), so the API
+never reveals whether a hidden object exists.
+"""
+
+from collections.abc import Callable
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Model, QuerySet
+from strawberry import relay
+from strawberry.types import Info
+
+from graphql_api.errors import ErrorCode, FieldError, error
+from learningplatform.models import User
+
+
+def current_user(info: Info) -> User | AnonymousUser:
+    return info.context.request.user
+
+
+def require_login(info: Info) -> list[FieldError]:
+    if current_user(info).is_authenticated:
+        return []
+    return error(ErrorCode.NOT_AUTHENTICATED, "Log in first (the login mutation).")
+
+
+def object_for(
+    info: Info,
+    global_id: relay.GlobalID,
+    *,
+    type_name: str,
+    visible: Callable[..., QuerySet],
+    allowed: Callable[[object, Model], bool] = lambda user, obj: True,
+    field: str = "id",
+) -> tuple[Model | None, list[FieldError]]:
+    """The object a mutation acts on, or the NOT_FOUND error for unknown and forbidden ids."""
+    user = current_user(info)
+    not_found = error(ErrorCode.NOT_FOUND, f"No {type_name.lower()} with id {global_id}.", field)
+    if global_id.type_name != type_name:
+        return None, not_found
+    obj = (
+        visible(user).filter(pk=global_id.node_id).first() if global_id.node_id.isdigit() else None
+    )
+    if obj is None or not allowed(user, obj):
+        return None, not_found
+    return obj, []

@@ -1,0 +1,79 @@
+"""The schema: every domain's root fields, merged, with the request limits and error masking.
+
+Other packages add root fields through `build_schema(extra_queries=..., extra_mutations=...)`;
+the legacy names of CONTRACT.md section 3 plug in here and nowhere else.
+"""
+
+import strawberry
+import strawberry_django
+from django.conf import settings
+from strawberry import relay
+from strawberry.extensions import (
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.extensions.disable_introspection import DisableIntrospection
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+from strawberry_django.optimizer import DjangoOptimizerExtension
+
+from graphql_api.course.schema import CourseMutation, CourseQuery
+from graphql_api.enums import SCALARS
+from graphql_api.errors import should_mask_error
+from graphql_api.submission.mutations import SubmissionMutation
+from graphql_api.task.schema import TaskMutation, TaskQuery
+from graphql_api.user.schema import UserMutation, UserQuery
+
+MAX_DEPTH = 10
+MAX_ALIASES = 15
+MAX_TOKENS = 2000
+MAX_PAGE_SIZE = 100
+
+
+@strawberry.type
+class NodeQuery:
+    node: relay.Node | None = strawberry_django.node(
+        description="Any object by its global id; null if there is none you can see."
+    )
+
+
+def build_schema(
+    *,
+    introspection: bool,
+    extra_queries: tuple[type, ...] = (),
+    extra_mutations: tuple[type, ...] = (),
+    extra_types: tuple[type, ...] = (),
+) -> strawberry.Schema:
+    """The schema; without introspection it also stops suggesting field names in errors."""
+    extensions = [
+        MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        QueryDepthLimiter(max_depth=MAX_DEPTH),
+        MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        ParserCache(maxsize=256),
+        ValidationCache(maxsize=256),
+        DjangoOptimizerExtension(),
+        MaskErrors(should_mask_error=should_mask_error),
+    ]
+    if not introspection:
+        extensions.append(DisableIntrospection())
+    return strawberry.Schema(
+        query=merge_types("Query", (NodeQuery, CourseQuery, TaskQuery, UserQuery, *extra_queries)),
+        mutation=merge_types(
+            "Mutation",
+            (CourseMutation, TaskMutation, SubmissionMutation, UserMutation, *extra_mutations),
+        ),
+        types=extra_types,
+        extensions=extensions,
+        config=StrawberryConfig(
+            relay_max_results=MAX_PAGE_SIZE,
+            disable_field_suggestions=not introspection,
+            scalar_map=SCALARS,
+        ),
+    )
+
+
+schema = build_schema(introspection=settings.GRAPHQL_INTROSPECTION)

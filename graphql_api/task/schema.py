@@ -1,0 +1,40 @@
+"""The task domain's root fields."""
+
+from collections.abc import Iterable
+
+import strawberry
+import strawberry_django
+from strawberry.types import Info
+from strawberry_django.relay import DjangoListConnection
+
+from graphql_api.filters import apply_filter, apply_order
+from graphql_api.node_types import NODE_TYPES
+from graphql_api.permissions import current_user
+from graphql_api.task.filters import TaskFilterInput, TaskOrder
+from graphql_api.task.mutations import TaskMutation
+from graphql_api.task.types import Task
+from learningplatform import models
+from learningplatform.selectors import tasks_visible_to
+
+
+@strawberry.type
+class TaskQuery:
+    task: Task | None = strawberry_django.node(
+        description="A task by id; null if there is none you can see."
+    )
+
+    @strawberry_django.connection(
+        DjangoListConnection[Task], description="Tasks you can see, at most 100 a page."
+    )
+    def tasks(
+        self,
+        info: Info,
+        filter: TaskFilterInput | None = None,  # noqa: A002 - the GraphQL argument's name
+        order_by: TaskOrder | None = None,
+    ) -> Iterable[models.Task]:
+        tasks = tasks_visible_to(current_user(info))
+        tasks = apply_filter(tasks, filter, request=info.context.request, node_types=NODE_TYPES)
+        return apply_order(tasks, order_by)
+
+
+__all__ = ["TaskMutation", "TaskQuery"]

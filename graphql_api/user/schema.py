@@ -1,0 +1,50 @@
+"""me, login and logout."""
+
+import strawberry
+from django.contrib import auth
+from strawberry.types import Info
+
+from graphql_api.errors import ErrorCode, FieldError, error
+from graphql_api.permissions import current_user
+from graphql_api.user.types import User
+
+
+@strawberry.type
+class LoginPayload:
+    user: User | None = None
+    errors: list[FieldError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class LogoutPayload:
+    ok: bool
+
+
+@strawberry.type
+class UserQuery:
+    @strawberry.field(description="You, when logged in; null otherwise.")
+    def me(self, info: Info) -> User | None:
+        user = current_user(info)
+        return user if user.is_authenticated else None
+
+
+@strawberry.type
+class UserMutation:
+    @strawberry.mutation(
+        description="Start a session (a cookie). Later POSTs must send the CSRF token from "
+        "the csrftoken cookie in the X-CSRFToken header."
+    )
+    def login(self, info: Info, username: str, password: str) -> LoginPayload:
+        request = info.context.request
+        user = auth.authenticate(request, username=username, password=password)
+        if user is None:
+            return LoginPayload(
+                errors=error(ErrorCode.INVALID_CREDENTIALS, "Wrong username or password.")
+            )
+        auth.login(request, user)
+        return LoginPayload(user=user)
+
+    @strawberry.mutation(description="End the session.")
+    def logout(self, info: Info) -> LogoutPayload:
+        auth.logout(info.context.request)
+        return LogoutPayload(ok=True)

@@ -1,0 +1,65 @@
+"""One django-filter FilterSet per model: the GraphQL filter inputs are derived from these."""
+
+import django_filters
+from django.db.models import Q, QuerySet, TextChoices
+
+from learningplatform.choices import CourseStatus, DifficultyLevel, TaskStatus, TaskType, Visibility
+from learningplatform.models import Course, Task, User
+from learningplatform.selectors import courses_visible_to
+
+
+def _visible_courses(request) -> QuerySet[Course]:
+    # An id the user may not see filters like an unknown one: both are "not a valid choice".
+    return courses_visible_to(request.user)
+
+
+class EnumFilter(django_filters.ChoiceFilter):
+    """A choice filter that remembers its TextChoices, so an API can expose it as that enum."""
+
+    def __init__(self, choices_class: type[TextChoices], **kwargs) -> None:
+        self.choices_class = choices_class
+        super().__init__(choices=choices_class.choices, **kwargs)
+
+
+class SearchFilter(django_filters.CharFilter):
+    """Case-insensitive text search over several fields."""
+
+    def __init__(self, fields: list[str], **kwargs) -> None:
+        self.search_fields = fields
+        super().__init__(method=self.search, **kwargs)
+
+    def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        condition = Q()
+        for field in self.search_fields:
+            condition |= Q(**{f"{field}__icontains": value})
+        return queryset.filter(condition)
+
+
+class CourseFilter(django_filters.FilterSet):
+    status = EnumFilter(CourseStatus)
+    visibility = EnumFilter(Visibility)
+    difficulty_level = EnumFilter(DifficultyLevel)
+    instructor = django_filters.ModelChoiceFilter(queryset=User.objects.all())
+    search = SearchFilter(["title", "description"], help_text="Words in the title or description.")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = Course
+        fields: list[str] = []
+
+
+class TaskFilter(django_filters.FilterSet):
+    task_type = EnumFilter(TaskType)
+    status = EnumFilter(TaskStatus)
+    difficulty_level = EnumFilter(DifficultyLevel)
+    course = django_filters.ModelChoiceFilter(queryset=_visible_courses)
+    search = SearchFilter(["title", "description"], help_text="Words in the title or description.")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    deadline_after = django_filters.IsoDateTimeFilter(field_name="deadline", lookup_expr="gte")
+    deadline_before = django_filters.IsoDateTimeFilter(field_name="deadline", lookup_expr="lt")
+
+    class Meta:
+        model = Task
+        fields: list[str] = []

@@ -1,0 +1,61 @@
+"""Who may see what: the querysets every read path (GraphQL, admin actions, services) starts from.
+
+- Anonymous users and students see published public courses, and their published tasks.
+- An instructor also sees their own courses and every task in them.
+- A student sees their own submissions; an instructor sees the submissions to their courses.
+- Staff see everything.
+"""
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Q, QuerySet
+
+from learningplatform.choices import CourseStatus, TaskStatus, Visibility
+from learningplatform.models import Course, Submission, Task, User
+
+AnyUser = User | AnonymousUser
+
+
+def courses_visible_to(user: AnyUser, queryset: QuerySet[Course] | None = None) -> QuerySet[Course]:
+    queryset = Course.objects.all() if queryset is None else queryset
+    if user.is_staff:
+        return queryset
+    visible = Q(status=CourseStatus.PUBLISHED, visibility=Visibility.PUBLIC)
+    if user.is_authenticated:
+        visible |= Q(instructor=user)
+    return queryset.filter(visible)
+
+
+def tasks_visible_to(user: AnyUser, queryset: QuerySet[Task] | None = None) -> QuerySet[Task]:
+    queryset = Task.objects.all() if queryset is None else queryset
+    if user.is_staff:
+        return queryset
+    visible = Q(course__status=CourseStatus.PUBLISHED, course__visibility=Visibility.PUBLIC) & Q(
+        status=TaskStatus.PUBLISHED
+    )
+    if user.is_authenticated:
+        visible |= Q(course__instructor=user)
+    return queryset.filter(visible)
+
+
+def submissions_visible_to(
+    user: AnyUser, queryset: QuerySet[Submission] | None = None
+) -> QuerySet[Submission]:
+    queryset = Submission.objects.all() if queryset is None else queryset
+    if user.is_staff:
+        return queryset
+    if not user.is_authenticated:
+        return queryset.none()
+    return queryset.filter(Q(user=user) | Q(task__course__instructor=user))
+
+
+def can_create_courses(user: AnyUser) -> bool:
+    return user.is_authenticated and (user.is_staff or user.has_perm("learningplatform.add_course"))
+
+
+def can_manage_course(user: AnyUser, course: Course) -> bool:
+    """Change the course, its tasks, and grade submissions to them."""
+    return user.is_authenticated and (user.is_staff or course.instructor_id == user.pk)
+
+
+def can_see_private_fields_of(viewer: AnyUser, user: User) -> bool:
+    return viewer.is_authenticated and (viewer.is_staff or viewer.pk == user.pk)

@@ -1,0 +1,163 @@
+"""Business rules: every change to courses, tasks and submissions goes through these functions.
+
+The GraphQL mutations, the admin and scripts call them; each validates with the model's own
+validation (field-level messages) before writing, and writes nothing when it raises
+`ValidationError`. Permissions are the caller's job (see `learningplatform.selectors`).
+"""
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Model
+from django.utils import timezone
+
+from learningplatform.choices import CourseStatus, TaskStatus, TaskType
+from learningplatform.models import Course, Submission, Task, User
+
+INSTRUCTORS_GROUP = "Instructors"
+
+M = TypeVar("M", bound=Model)
+
+
+def course_create(*, instructor: User, **fields: Any) -> Course:
+    return _save_validated(Course(instructor=instructor, **fields))
+
+
+def course_update(*, course: Course, **fields: Any) -> Course:
+    return _save_validated(_assign(course, fields))
+
+
+def course_delete(*, course: Course) -> None:
+    course.delete()
+
+
+def task_create(*, course: Course, created_by: User | None, **fields: Any) -> Task:
+    return _save_validated(Task(course=course, created_by=created_by, **fields))
+
+
+def task_update(*, task: Task, **fields: Any) -> Task:
+    return _save_validated(_assign(task, fields))
+
+
+def task_delete(*, task: Task) -> None:
+    task.delete()
+
+
+def submission_create(
+    *, task: Task, user: User, content: str, now: datetime | None = None
+) -> Submission:
+    """Hand in the student's next attempt at a task, if the task still takes one."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        # Locking the task serialises concurrent attempts by the same student.
+        task = Task.objects.select_for_update().select_related("course").get(pk=task.pk)
+        _check_task_takes_submissions(task, now)
+        attempts = task.submissions.filter(user=user).count()
+        if task.max_submissions is not None and attempts >= task.max_submissions:
+            raise ValidationError(
+                {
+                    "task": ValidationError(
+                        "You have used all %(limit)s submissions allowed for this task.",
+                        code="max_submissions_reached",
+                        params={"limit": task.max_submissions},
+                    )
+                }
+            )
+        submission = Submission(
+            task=task, user=user, content=content, attempt=attempts + 1, submitted_at=now
+        )
+        return _save_validated(submission)
+
+
+def submission_grade(*, submission: Submission, grader: User, score: Decimal) -> Submission:
+    """Record a score between 0 and the task's maximum score."""
+    maximum = submission.task.max_score
+    if maximum is not None and score > maximum:
+        raise ValidationError(
+            {
+                "score": ValidationError(
+                    "Score %(score)s is above the task's maximum score %(maximum)s.",
+                    code="max_value",
+                    params={"score": score, "maximum": maximum},
+                )
+            }
+        )
+    submission.score = score
+    submission.is_graded = True
+    submission.graded_by = grader
+    return _save_validated(submission)
+
+
+def user_make_instructor(*, user: User) -> User:
+    """Let the user create courses: membership of the Instructors group, which may add courses."""
+    group, created = Group.objects.get_or_create(name=INSTRUCTORS_GROUP)
+    if created:
+        group.permissions.add(
+            Permission.objects.get(
+                content_type__app_label="learningplatform", codename="add_course"
+            )
+        )
+    user.groups.add(group)
+    # Django caches a user's permissions on the instance; the new membership must count now.
+    for cache in ("_perm_cache", "_group_perm_cache"):
+        user.__dict__.pop(cache, None)
+    return user
+
+
+def _check_task_takes_submissions(task: Task, now: datetime) -> None:
+    if task.course.status != CourseStatus.PUBLISHED:
+        raise ValidationError(
+            {
+                "task": ValidationError(
+                    "The course '%(course)s' is %(status)s and takes no submissions.",
+                    code="course_not_open",
+                    params={"course": task.course.title, "status": task.course.status.lower()},
+                )
+            }
+        )
+    if task.status != TaskStatus.PUBLISHED:
+        raise ValidationError(
+            {"task": ValidationError("This task is not published.", code="task_not_open")}
+        )
+    if task.task_type == TaskType.LEARNING:
+        raise ValidationError(
+            {
+                "task": ValidationError(
+                    "Learning tasks are read, not handed in.", code="task_not_submittable"
+                )
+            }
+        )
+    if task.deadline is not None and now > task.deadline:
+        raise ValidationError(
+            {
+                "task": ValidationError(
+                    "The deadline (%(deadline)s UTC) has passed.",
+                    code="deadline_passed",
+                    params={"deadline": task.deadline.strftime("%Y-%m-%d %H:%M")},
+                )
+            }
+        )
+
+
+def _assign(instance: M, fields: dict[str, Any]) -> M:
+    for name, value in fields.items():
+        setattr(instance, name, value)
+    return instance
+
+
+def _save_validated(instance: M) -> M:
+    instance.full_clean()
+    try:
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError as error:
+        # Validation passed, so another request changed the same rows in between.
+        raise ValidationError(
+            "This conflicts with a change made at the same time; reload and try again.",
+            code="conflict",
+        ) from error
+    return instance
