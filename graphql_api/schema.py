@@ -21,6 +21,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
+from graphql_api.connections import MAX_PAGE_SIZE
 from graphql_api.course.schema import CourseMutation, CourseQuery
 from graphql_api.enums import SCALARS
 from graphql_api.errors import should_mask_error
@@ -31,7 +32,6 @@ from graphql_api.user.schema import UserMutation, UserQuery
 MAX_DEPTH = 10
 MAX_ALIASES = 15
 MAX_TOKENS = 2000
-MAX_PAGE_SIZE = 100
 
 
 @strawberry.type
@@ -49,17 +49,18 @@ def build_schema(
     extra_types: tuple[type, ...] = (),
 ) -> strawberry.Schema:
     """The schema; without introspection it also stops suggesting field names in errors."""
+    # Factories, not instances: Strawberry builds each extension afresh for every request.
     extensions = [
-        MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        QueryDepthLimiter(max_depth=MAX_DEPTH),
-        MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
-        ParserCache(maxsize=256),
-        ValidationCache(maxsize=256),
-        DjangoOptimizerExtension(),
-        MaskErrors(should_mask_error=should_mask_error),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
+        DjangoOptimizerExtension,
+        lambda: MaskErrors(should_mask_error=should_mask_error),
     ]
     if not introspection:
-        extensions.append(DisableIntrospection())
+        extensions.append(DisableIntrospection)
     return strawberry.Schema(
         query=merge_types("Query", (NodeQuery, CourseQuery, TaskQuery, UserQuery, *extra_queries)),
         mutation=merge_types(
@@ -69,7 +70,7 @@ def build_schema(
         types=extra_types,
         extensions=extensions,
         config=StrawberryConfig(
-            relay_max_results=MAX_PAGE_SIZE,
+            relay_max_results=MAX_PAGE_SIZE,  # also the default page size
             disable_field_suggestions=not introspection,
             scalar_map=SCALARS,
         ),

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from learningplatform.choices import CourseStatus, DifficultyLevel, TaskStatus, TaskType, Visibility
 from learningplatform.models import Course, Submission, Task, User
+from learningplatform.services import user_make_instructor
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -25,7 +26,14 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 class InstructorFactory(UserFactory):
+    """A user in the Instructors group, who may create courses."""
+
     username = factory.Sequence(lambda n: f"instructor{n}")
+
+    @factory.post_generation
+    def instructor_role(user, create, extracted, **kwargs):
+        if create:
+            user_make_instructor(user=user)
 
 
 class StaffFactory(UserFactory):

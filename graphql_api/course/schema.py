@@ -5,8 +5,8 @@ from collections.abc import Iterable
 import strawberry
 import strawberry_django
 from strawberry.types import Info
-from strawberry_django.relay import DjangoListConnection
 
+from graphql_api.connections import Connection
 from graphql_api.course.filters import CourseFilterInput, CourseOrder
 from graphql_api.course.mutations import CourseMutation
 from graphql_api.course.types import Course
@@ -24,7 +24,7 @@ class CourseQuery:
     )
 
     @strawberry_django.connection(
-        DjangoListConnection[Course], description="Courses you can see, at most 100 a page."
+        Connection[Course], description="Courses you can see, at most 100 a page."
     )
     def courses(
         self,

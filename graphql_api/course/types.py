@@ -8,8 +8,8 @@ import strawberry_django
 from django.db.models import Count, Q, QuerySet
 from strawberry import relay
 from strawberry.types import Info
-from strawberry_django.relay import DjangoListConnection
 
+from graphql_api.connections import Connection
 from graphql_api.enums import CourseStatus, DifficultyLevel, Duration, Visibility
 from graphql_api.permissions import current_user
 from learningplatform import models
@@ -44,7 +44,7 @@ class Course(relay.Node):
     difficulty_level: DifficultyLevel | None
     created_at: datetime
     updated_at: datetime
-    tasks: DjangoListConnection[Annotated["Task", strawberry.lazy("graphql_api.task.types")]] = (
+    tasks: Connection[Annotated["Task", strawberry.lazy("graphql_api.task.types")]] = (
         strawberry_django.connection(description="The course's tasks that you can see.")
     )
     task_count: int = strawberry_django.field(

@@ -5,8 +5,8 @@ from collections.abc import Iterable
 import strawberry
 import strawberry_django
 from strawberry.types import Info
-from strawberry_django.relay import DjangoListConnection
 
+from graphql_api.connections import Connection
 from graphql_api.filters import apply_filter, apply_order
 from graphql_api.node_types import NODE_TYPES
 from graphql_api.permissions import current_user
@@ -24,7 +24,7 @@ class TaskQuery:
     )
 
     @strawberry_django.connection(
-        DjangoListConnection[Task], description="Tasks you can see, at most 100 a page."
+        Connection[Task], description="Tasks you can see, at most 100 a page."
     )
     def tasks(
         self,

@@ -9,8 +9,8 @@ import strawberry_django
 from django.db.models import QuerySet
 from strawberry import relay
 from strawberry.types import Info
-from strawberry_django.relay import DjangoListConnection
 
+from graphql_api.connections import Connection
 from graphql_api.enums import DifficultyLevel, TaskStatus, TaskType
 from graphql_api.permissions import current_user
 from learningplatform import models
@@ -39,7 +39,7 @@ class Task(relay.Node):
     is_randomized: bool
     created_at: datetime
     updated_at: datetime
-    submissions: DjangoListConnection[
+    submissions: Connection[
         Annotated["Submission", strawberry.lazy("graphql_api.submission.types")]
     ] = strawberry_django.connection(description="Submissions to this task that you can see.")
 

@@ -7,8 +7,8 @@ import strawberry
 import strawberry_django
 from strawberry import relay
 from strawberry.types import Info
-from strawberry_django.relay import DjangoListConnection
 
+from graphql_api.connections import Connection
 from graphql_api.permissions import current_user
 from learningplatform import models
 from learningplatform.selectors import can_see_private_fields_of
@@ -25,9 +25,9 @@ class User(relay.Node):
     first_name: str
     last_name: str
     bio: str | None
-    courses: DjangoListConnection[
-        Annotated["Course", strawberry.lazy("graphql_api.course.types")]
-    ] = strawberry_django.connection(description="Courses this user teaches that you can see.")
+    courses: Connection[Annotated["Course", strawberry.lazy("graphql_api.course.types")]] = (
+        strawberry_django.connection(description="Courses this user teaches that you can see.")
+    )
 
     @strawberry_django.field(only=["profile_picture"])
     def profile_picture_url(self) -> str | None:
