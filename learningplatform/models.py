@@ -35,7 +35,7 @@ class User(AbstractUser):
 
 class Course(models.Model):
     title = models.CharField(max_length=255)
-    description = models.TextField()
+    description = models.TextField(blank=True)
     instructor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="courses"
     )
@@ -110,7 +110,7 @@ class Task(models.Model):
     """
 
     title = models.CharField(max_length=255)
-    description = models.TextField()
+    description = models.TextField(blank=True)
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="tasks")
     task_type = models.CharField(max_length=20, choices=TaskType, default=TaskType.LEARNING)
     status = models.CharField(max_length=20, choices=TaskStatus, default=TaskStatus.DRAFT)

@@ -160,4 +160,6 @@ def _save_validated(instance: M) -> M:
             "This conflicts with a change made at the same time; reload and try again.",
             code="conflict",
         ) from error
+    # Return what the database stored (decimals at their scale, say), as later reads will see.
+    instance.refresh_from_db()
     return instance

@@ -473,4 +473,14 @@ class Migration(migrations.Migration):
                 validators=[django.core.validators.MinValueValidator(0)],
             ),
         ),
+        migrations.AlterField(
+            model_name="course",
+            name="description",
+            field=models.TextField(blank=True),
+        ),
+        migrations.AlterField(
+            model_name="task",
+            name="description",
+            field=models.TextField(blank=True),
+        ),
     ]
