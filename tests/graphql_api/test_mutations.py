@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from learningplatform.choices import CourseStatus, TaskStatus, TaskType
 from learningplatform.models import Course, Submission, Task
-from tests.factories import CourseFactory, SubmissionFactory, TaskFactory
+from tests.factories import SubmissionFactory, TaskFactory
 from tests.graphql_api.conftest import global_id, gql, post
 
 pytestmark = pytest.mark.django_db
