@@ -2,8 +2,9 @@
 
 - POST bodies must be JSON (`application/json`): browsers cannot send that cross-site without a
   CORS preflight, which this server never grants, so forged form or text/plain posts are refused.
-- A POST from a logged-in session must carry the CSRF token (header `X-CSRFToken`), as Django
-  forms do; requests without a session have nothing to forge and need none.
+- A POST from a logged-in session must carry the CSRF token (header `X-CSRFToken`, the value of
+  the `csrftoken` cookie that any GET and the login mutation set), as Django forms do; requests
+  without a session have nothing to forge and need none.
 - GET may run queries, never mutations (Strawberry refuses them).
 - GraphiQL is served when settings.GRAPHIQL is on, with its assets from this project.
 """
@@ -54,6 +55,8 @@ class GraphQLView(StrawberryGraphQLView):
             self.graphql_ide = None
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.method == "GET":
+            get_token(request)  # hands out the csrftoken cookie that session POSTs send back
         if request.method == "POST":
             if request.content_type != "application/json":
                 return _problem(415, "Send the GraphQL request as application/json.")
@@ -65,6 +68,5 @@ class GraphQLView(StrawberryGraphQLView):
         return super().dispatch(request, *args, **kwargs)
 
     def render_graphql_ide(self, request: HttpRequest) -> HttpResponse:
-        get_token(request)  # sets the csrftoken cookie GraphiQL sends back after login
         context = {"default_query": json.dumps(EXAMPLE_QUERY)}
         return render(request, "graphql_api/graphiql.html", context)

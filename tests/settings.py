@@ -11,3 +11,7 @@ from config.settings import *  # noqa: E402, F403
 SECURE_SSL_REDIRECT = False
 # Hashing passwords at full strength would dominate the suite's run time.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# GraphiQL, checked in a browser by the tests, needs introspection; the production default (off)
+# is checked in a subprocess with production settings.
+GRAPHQL_INTROSPECTION = True
+GRAPHIQL = True

@@ -1,0 +1,161 @@
+"""The endpoint's HTTP rules and per-request limits, as a client meets them."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from graphql_api.schema import MAX_ALIASES, MAX_DEPTH
+from learningplatform.models import Course
+from tests.factories import CourseFactory
+from tests.graphql_api.conftest import errors_of, gql, post
+
+pytestmark = pytest.mark.django_db
+
+CREATE = 'mutation { createCourse(input: {title: "Forged"}) { course { id } errors { code } } }'
+
+
+def nested(depth: int) -> str:
+    """A query whose deepest field is `depth` levels below the root field."""
+    cycle = ["courses", "edges", "node", "instructor"]
+    leaf = {"courses": "totalCount", "edges": "cursor", "node": "id", "instructor": "id"}
+    names = [cycle[level % 4] for level in range(depth)]
+    query = leaf[names[-1]]
+    for name in reversed(names):
+        query = f"{name} {{ {query} }}"
+    return "{ " + query + " }"
+
+
+class TestCsrf:
+    def test_session_post_without_token_is_refused(self, instructor):
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(instructor)
+        response = client.post("/graphql/", {"query": CREATE}, content_type="application/json")
+        assert response.status_code == 403
+        assert "CSRF" in response.json()["errors"][0]["message"]
+        assert not Course.objects.exists()
+
+    def test_session_post_with_token_is_accepted(self, instructor):
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(instructor)
+        client.get("/graphql/", {"query": "{ me { id } }"})  # any GET hands out the token
+        token = client.cookies["csrftoken"].value
+        response = client.post(
+            "/graphql/", {"query": CREATE}, content_type="application/json", HTTP_X_CSRFTOKEN=token
+        )
+        assert response.status_code == 200, response.content
+        assert Course.objects.filter(title="Forged").count() == 1
+
+    def test_requests_without_a_session_need_no_token(self):
+        client = Client(enforce_csrf_checks=True)
+        assert gql(client, "{ courses { totalCount } }") == {"courses": {"totalCount": 0}}
+
+
+class TestTransport:
+    def test_queries_work_over_get(self, client):
+        CourseFactory()
+        response = client.get("/graphql/", {"query": "{ courses { totalCount } }"})
+        assert response.json() == {"data": {"courses": {"totalCount": 1}}}
+
+    def test_mutations_are_refused_over_get(self, client, instructor):
+        client.force_login(instructor)
+        response = client.get("/graphql/", {"query": CREATE})
+        assert response.status_code in {400, 405}
+        assert "mutation" in response.content.decode().lower()
+        assert not Course.objects.exists()
+
+    @pytest.mark.parametrize(
+        ("content_type", "body"),
+        [
+            ("text/plain", json.dumps({"query": CREATE})),
+            ("application/x-www-form-urlencoded", "query=" + CREATE),
+            ("multipart/form-data; boundary=xyz", "--xyz--"),
+        ],
+    )
+    def test_only_json_bodies_are_accepted(self, client, instructor, content_type, body):
+        client.force_login(instructor)
+        response = client.generic("POST", "/graphql/", body, content_type=content_type)
+        assert response.status_code == 415
+        assert (
+            response.json()["errors"][0]["message"]
+            == "Send the GraphQL request as application/json."
+        )
+        assert not Course.objects.exists()
+
+    def test_batches_are_refused(self, client):
+        batch = [{"query": "{ courses { totalCount } }"}] * 2
+        response = client.post("/graphql/", batch, content_type="application/json")
+        assert response.status_code == 400
+
+    def test_oversized_bodies_are_refused(self, client):
+        padding = "#" + "x" * 300_000 + "\n"
+        response = client.post(
+            "/graphql/", {"query": padding + "{ me { id } }"}, content_type="application/json"
+        )
+        assert response.status_code == 400
+        assert b"Traceback" not in response.content
+
+
+class TestLimits:
+    def test_depth_limit_accepts_10_and_refuses_11_without_sql(self, client):
+        assert post(client, nested(MAX_DEPTH)).get("errors") is None
+        with CaptureQueriesContext(connection) as captured:
+            body = post(client, nested(MAX_DEPTH + 1))
+        assert "exceeds maximum operation depth of 10" in errors_of(body)[0]
+        assert captured.captured_queries == []
+
+    def test_alias_limit(self, client):
+        aliases = " ".join(f"a{i}: me {{ id }}" for i in range(MAX_ALIASES))
+        assert post(client, "{ " + aliases + " }").get("errors") is None
+        body = post(client, "{ " + aliases + " extra: me { id } }")
+        assert errors_of(body) == ["16 aliases found. Allowed: 15"]
+
+    def test_token_limit(self, client):
+        fields = " ".join(["id"] * 1999)
+        body = post(client, "{ me { " + fields + " } }")
+        assert "token" in errors_of(body)[0].lower()
+
+
+class TestErrorsAndIntrospection:
+    def test_unexpected_exceptions_are_masked(self, client, monkeypatch):
+        from learningplatform import selectors
+
+        def broken(*args, **kwargs):
+            raise RuntimeError("database password is hunter2")
+
+        monkeypatch.setattr(selectors, "courses_visible_to", broken)
+        monkeypatch.setattr("graphql_api.course.schema.courses_visible_to", broken)
+        response = client.post(
+            "/graphql/", {"query": "{ courses { totalCount } }"}, content_type="application/json"
+        )
+        text = response.content.decode()
+        assert errors_of(response.json()) == ["Unexpected error."]
+        assert "hunter2" not in text and "RuntimeError" not in text and "Traceback" not in text
+
+    def test_production_has_no_introspection_and_no_suggestions(self, tmp_path):
+        from tests.config.test_settings import PRODUCTION, ROOT
+
+        code = (
+            "import django, json; django.setup()\n"
+            "from graphql_api.schema import schema\n"
+            "for query in ['{ __schema { types { name } } }', '{ courses { totlCount } }']:\n"
+            "    print(json.dumps([e.message for e in schema.execute_sync(query).errors]))\n"
+        )
+        env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "DATABASE_URL"}}
+        result = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
+            env=env | PRODUCTION | {"DJANGO_SETTINGS_MODULE": "config.settings", "DATA_DIR": str(tmp_path)},
+        )  # fmt: skip
+        introspection, misspelled = (json.loads(line) for line in result.stdout.splitlines())
+        assert "introspection" in introspection[0].lower(), result.stderr
+        assert misspelled == ["Cannot query field 'totlCount' on type 'CourseConnection'."]
+
+    def test_development_helps(self, client):
+        assert post(client, "{ __schema { queryType { name } } }").get("errors") is None
+        body = post(client, "{ courses { totlCount } }")
+        assert "Did you mean 'totalCount'" in errors_of(body)[0]
