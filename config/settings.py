@@ -59,9 +59,11 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_filters",
-    "strawberry_django",
     "learningplatform",
+    # Before strawberry_django: its export_schema command is replaced by ours (no arguments,
+    # writes schema.graphql, reports breaking changes).
     "graphql_api",
+    "strawberry_django",
 ]
 
 MIDDLEWARE = [
