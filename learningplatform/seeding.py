@@ -21,8 +21,10 @@ from django.db.models import F, Model
 
 from learningplatform.choices import CourseStatus, DifficultyLevel, TaskStatus, TaskType, Visibility
 from learningplatform.models import Course, Submission, Task, User
+from learningplatform.services import instructors_group
 
 SEED_USERNAME_PREFIX = "seed-"
+INSTRUCTOR_PREFIX = f"{SEED_USERNAME_PREFIX}instructor-"
 SEED_PASSWORD = "learn-and-teach"  # noqa: S105 - the documented password of the demo accounts
 ANCHOR = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
 BATCH_SIZE = 2000
@@ -236,6 +238,9 @@ def seed_data_set(
             User.objects.filter(username__startswith=SEED_USERNAME_PREFIX).values_list(
                 "username", "id"
             )
+        )
+        instructors_group().user_set.add(
+            *(pk for name, pk in user_ids.items() if name.startswith(INSTRUCTOR_PREFIX))
         )
         report.created["courses"] = _insert_missing(
             Course,

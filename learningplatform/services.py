@@ -92,8 +92,8 @@ def submission_grade(*, submission: Submission, grader: User, score: Decimal) ->
     return _save_validated(submission)
 
 
-def user_make_instructor(*, user: User) -> User:
-    """Let the user create courses: membership of the Instructors group, which may add courses."""
+def instructors_group() -> Group:
+    """The group whose members may create courses (the `add_course` permission)."""
     group, created = Group.objects.get_or_create(name=INSTRUCTORS_GROUP)
     if created:
         group.permissions.add(
@@ -101,7 +101,12 @@ def user_make_instructor(*, user: User) -> User:
                 content_type__app_label="learningplatform", codename="add_course"
             )
         )
-    user.groups.add(group)
+    return group
+
+
+def user_make_instructor(*, user: User) -> User:
+    """Let the user create courses."""
+    user.groups.add(instructors_group())
     # Django caches a user's permissions on the instance; the new membership must count now.
     for cache in ("_perm_cache", "_group_perm_cache"):
         user.__dict__.pop(cache, None)

@@ -88,6 +88,14 @@ def test_reset_removes_only_seeded_data():
     }
 
 
+def test_seeded_instructors_may_create_courses_and_students_may_not():
+    seed(*SMALL)
+    assert User.objects.get(username="seed-instructor-0002").has_perm("learningplatform.add_course")
+    assert not User.objects.get(username="seed-student-00000").has_perm(
+        "learningplatform.add_course"
+    )
+
+
 def test_seeded_rows_pass_model_validation():
     seed(*SMALL)
     for model in (User, Course, Task, Submission):
