@@ -6,6 +6,7 @@
   the `csrftoken` cookie that any GET and the login mutation set), as Django forms do; requests
   without a session have nothing to forge and need none.
 - GET may run queries, never mutations (Strawberry refuses them).
+- Every error response is JSON: `{"errors": [{"message": ...}]}`.
 - GraphiQL is served when settings.GRAPHIQL is on, with its assets from this project.
 """
 
@@ -65,7 +66,13 @@ class GraphQLView(StrawberryGraphQLView):
                 csrf._reject = _csrf_failure
                 if (rejection := csrf.process_view(request, None, (), {})) is not None:
                     return rejection
-        return super().dispatch(request, *args, **kwargs)
+        response = super().dispatch(request, *args, **kwargs)
+        if response.status_code >= 400 and not response.get("Content-Type", "").startswith(
+            "application/json"
+        ):
+            # Strawberry answers malformed requests in plain text; clients expect JSON errors.
+            return _problem(response.status_code, response.content.decode(errors="replace"))
+        return response
 
     def render_graphql_ide(self, request: HttpRequest) -> HttpResponse:
         context = {"default_query": json.dumps(EXAMPLE_QUERY)}
