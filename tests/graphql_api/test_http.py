@@ -51,6 +51,17 @@ class TestCsrf:
         assert response.status_code == 200, response.content
         assert Course.objects.filter(title="Forged").count() == 1
 
+    def test_login_mutation_hands_out_the_token_for_the_next_mutation(self, instructor):
+        client = Client(enforce_csrf_checks=True)
+        login = "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { user { username } } }"
+        data = gql(client, login, {"u": instructor.username, "p": "correct horse battery staple"})
+        assert data["login"]["user"]["username"] == instructor.username
+        response = client.post(
+            "/graphql/", {"query": CREATE}, content_type="application/json",
+            HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value,
+        )  # fmt: skip
+        assert response.json()["data"]["createCourse"]["errors"] == []
+
     def test_requests_without_a_session_need_no_token(self):
         client = Client(enforce_csrf_checks=True)
         assert gql(client, "{ courses { totalCount } }") == {"courses": {"totalCount": 0}}
