@@ -283,3 +283,53 @@ class Submission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.task} (attempt {self.attempt})"
+
+
+class LegacyIdMap(models.Model):
+    """Where each row of a legacy table went: (legacy table, legacy id) → consolidated id.
+
+    Kept after the legacy tables are dropped: ids that old clients hold keep resolving through it.
+    `merged` marks a legacy course that joined an existing course instead of becoming a new one.
+    """
+
+    legacy_table = models.CharField(max_length=64)
+    legacy_id = models.BigIntegerField()
+    new_id = models.BigIntegerField()
+    merged = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["legacy_table", "legacy_id"], name="legacy_id_map_one_target"
+            )
+        ]
+        indexes = [models.Index(fields=["legacy_table", "new_id"], name="legacy_id_map_new_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.legacy_table}#{self.legacy_id} → {self.new_id}"
+
+
+class ConsolidationConflict(models.Model):
+    """A legacy value that did not win a merge, kept so that nothing is lost.
+
+    `kind` is "conflict" when the consolidated row kept another non-empty value, or "filled"
+    when the legacy value filled an empty column of the consolidated row (undone on reverse).
+    """
+
+    legacy_table = models.CharField(max_length=64)
+    legacy_id = models.BigIntegerField()
+    new_id = models.BigIntegerField()
+    field = models.CharField(max_length=64)
+    kind = models.CharField(max_length=10, choices=[("conflict", "conflict"), ("filled", "filled")])
+    legacy_value = models.TextField(null=True)
+    kept_value = models.TextField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["legacy_table", "legacy_id", "field"], name="consolidation_conflict_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.legacy_table}#{self.legacy_id}.{self.field}: {self.legacy_value!r}"

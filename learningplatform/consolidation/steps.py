@@ -1,0 +1,317 @@
+"""The consolidation, as set-based SQL: the database moves the rows, Python only orders the steps.
+
+Every step works on one range of legacy ids inside one transaction, and does only what is not
+done yet (rows already in the id map are skipped), so a run killed at any point is finished by
+running it again, with no duplicates and nothing missing.
+
+The merge rule for a course present in both course tables (same instructor, title and
+created_at): the learningplatform_course row wins every column it has a value for; a column it
+leaves empty is filled from the courses_course row with the lowest id ("filled", undone by the
+reverse); every other courses_course value that differs is recorded in ConsolidationConflict.
+Two rows of courses_course alike in those three columns stay two courses: only the two tables
+are merged, never a table with itself.
+"""
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from django.db import connection as default_connection
+from django.db import transaction
+
+from learningplatform.consolidation.faults import fault_point
+
+MAP = "learningplatform_legacyidmap"
+CONFLICTS = "learningplatform_consolidationconflict"
+COURSE = "learningplatform_course"
+TASK = "learningplatform_task"
+SUBMISSION = "learningplatform_submission"
+
+# Columns a merged course compares; the three of the merge key are equal by definition.
+MERGED_COURSE_COLUMNS = [
+    "description", "status", "visibility", "learning_objectives", "prerequisites",
+    "duration", "difficulty_level", "updated_at",
+]  # fmt: skip
+COURSE_COLUMNS = ["title", "instructor_id", "created_at", *MERGED_COURSE_COLUMNS]
+FILLABLE_COURSE_COLUMNS = ["learning_objectives", "prerequisites", "duration", "difficulty_level"]
+
+
+@dataclass
+class Report:
+    """Rows per legacy table: copied into a new row, merged into an existing one, conflicts."""
+
+    copied: dict[str, int] = field(default_factory=dict)
+    merged: dict[str, int] = field(default_factory=dict)
+    conflicts: int = 0
+    filled: int = 0
+
+    def lines(self) -> list[str]:
+        lines = [
+            f"{table}: {self.copied.get(table, 0)} copied, {self.merged.get(table, 0)} merged"
+            for table in ("courses_course", "tasks_learningtask", "assessment_submission")
+        ]
+        lines.append(
+            f"conflicts recorded: {self.conflicts}; empty columns filled by merges: {self.filled}"
+        )
+        return lines
+
+
+class Sql:
+    """The few places where SQLite and PostgreSQL spell things differently."""
+
+    def __init__(self, connection) -> None:
+        self.connection = connection
+        self.postgres = connection.vendor == "postgresql"
+
+    def same(self, left: str, right: str) -> str:
+        return f"{left} IS NOT DISTINCT FROM {right}" if self.postgres else f"{left} IS {right}"
+
+    def text(self, expression: str) -> str:
+        return f"CAST({expression} AS TEXT)"
+
+    def next_ids(self, table: str, order: str) -> str:
+        """New primary keys for the selected rows, in `order`, never handed out twice."""
+        if self.postgres:
+            return f"nextval(pg_get_serial_sequence('{table}', 'id'))"
+        # One statement reads the highest id ever given (AUTOINCREMENT's record, which deleted
+        # rows do not lower) and writes: SQLite lets no other writer in between.
+        highest = (
+            f"MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '{table}'), 0), "
+            f"(SELECT COALESCE(MAX(id), 0) FROM {table}))"
+        )
+        return f"{highest} + ROW_NUMBER() OVER (ORDER BY {order})"
+
+    def execute(self, sql: str, params: list | tuple = ()) -> int:
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.rowcount
+
+    def scalar(self, sql: str, params: list | tuple = ()):
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone()[0]
+
+
+def id_ranges(sql: Sql, table: str, batch_size: int) -> Iterator[tuple[int, int]]:
+    low, high = (
+        sql.scalar(f"SELECT MIN(id) FROM {table}"),
+        sql.scalar(f"SELECT MAX(id) FROM {table}"),
+    )
+    if low is None:
+        return
+    start = low
+    while start <= high:
+        yield start, start + batch_size - 1
+        start += batch_size
+
+
+def _unmapped(table: str, alias: str) -> str:
+    return (
+        f"NOT EXISTS (SELECT 1 FROM {MAP} m WHERE m.legacy_table = '{table}' "
+        f"AND m.legacy_id = {alias}.id)"
+    )
+
+
+def _map_new_rows(sql: Sql, legacy_table: str, target: str, low: int, high: int) -> int:
+    """Give every unmapped legacy row of the range a new id in `target`."""
+    return sql.execute(
+        f"""
+        INSERT INTO {MAP} (legacy_table, legacy_id, new_id, merged)
+        SELECT '{legacy_table}', src.id, {sql.next_ids(target, "src.id")}, FALSE
+        FROM (SELECT l.id FROM {legacy_table} l
+              WHERE l.id BETWEEN %s AND %s AND {_unmapped(legacy_table, "l")}
+              ORDER BY l.id) src
+        """,
+        [low, high],
+    )
+
+
+def merge_courses(sql: Sql, low: int, high: int) -> tuple[int, int, int]:
+    """Map courses_course rows that match an original learningplatform course onto it."""
+    merged = sql.execute(
+        f"""
+        INSERT INTO {MAP} (legacy_table, legacy_id, new_id, merged)
+        SELECT 'courses_course', cc.id, MIN(lc.id), TRUE
+        FROM courses_course cc
+        JOIN {COURSE} lc ON lc.instructor_id = cc.instructor_id AND lc.title = cc.title
+                        AND lc.created_at = cc.created_at
+        WHERE cc.id BETWEEN %s AND %s AND {_unmapped("courses_course", "cc")}
+          AND NOT EXISTS (SELECT 1 FROM {MAP} own WHERE own.legacy_table = 'courses_course'
+                          AND own.new_id = lc.id AND NOT own.merged)
+        GROUP BY cc.id
+        """,
+        [low, high],
+    )
+    targets = f"""(SELECT m.new_id FROM {MAP} m WHERE m.legacy_table = 'courses_course'
+                   AND m.merged AND m.legacy_id BETWEEN %s AND %s)"""
+    filled = 0
+    for column in FILLABLE_COURSE_COLUMNS:
+        # The lowest-id legacy row with a value fills an empty column, and is recorded first.
+        donor = f"""
+            SELECT MIN(cc.id) FROM courses_course cc JOIN {MAP} m
+              ON m.legacy_table = 'courses_course' AND m.legacy_id = cc.id AND m.merged
+            WHERE m.new_id = lc.id AND cc.{column} IS NOT NULL AND cc.id BETWEEN %s AND %s
+        """
+        filled += sql.execute(
+            f"""
+            INSERT INTO {CONFLICTS}
+                (legacy_table, legacy_id, new_id, field, kind, legacy_value, kept_value)
+            SELECT 'courses_course', cc.id, lc.id, '{column}', 'filled',
+                   {sql.text(f"cc.{column}")}, NULL
+            FROM {COURSE} lc JOIN courses_course cc ON cc.id = ({donor})
+            WHERE lc.{column} IS NULL AND lc.id IN {targets}
+            """,
+            [low, high, low, high],
+        )
+        sql.execute(
+            f"""
+            UPDATE {COURSE} SET {column} = (SELECT cc.{column} FROM courses_course cc
+                                            WHERE cc.id = ({donor.replace("lc.id", f"{COURSE}.id")}))
+            WHERE {column} IS NULL AND id IN {targets}
+              AND ({donor.replace("lc.id", f"{COURSE}.id")}) IS NOT NULL
+            """,
+            [low, high, low, high, low, high],
+        )
+    conflicts = 0
+    for column in MERGED_COURSE_COLUMNS:
+        conflicts += sql.execute(
+            f"""
+            INSERT INTO {CONFLICTS}
+                (legacy_table, legacy_id, new_id, field, kind, legacy_value, kept_value)
+            SELECT 'courses_course', cc.id, lc.id, '{column}', 'conflict',
+                   {sql.text(f"cc.{column}")}, {sql.text(f"lc.{column}")}
+            FROM courses_course cc
+            JOIN {MAP} m ON m.legacy_table = 'courses_course' AND m.legacy_id = cc.id AND m.merged
+            JOIN {COURSE} lc ON lc.id = m.new_id
+            WHERE cc.id BETWEEN %s AND %s AND cc.{column} IS NOT NULL
+              AND NOT ({sql.same(f"cc.{column}", f"lc.{column}")})
+              AND NOT EXISTS (SELECT 1 FROM {CONFLICTS} c WHERE c.legacy_table = 'courses_course'
+                              AND c.legacy_id = cc.id AND c.field = '{column}')
+            """,
+            [low, high],
+        )
+    return merged, conflicts, filled
+
+
+def copy_courses(sql: Sql, low: int, high: int) -> int:
+    _map_new_rows(sql, "courses_course", COURSE, low, high)
+    columns = ", ".join(COURSE_COLUMNS)
+    return sql.execute(
+        f"""
+        INSERT INTO {COURSE} (id, {columns})
+        SELECT m.new_id, {", ".join(f"cc.{c}" for c in COURSE_COLUMNS)}
+        FROM courses_course cc
+        JOIN {MAP} m ON m.legacy_table = 'courses_course' AND m.legacy_id = cc.id AND NOT m.merged
+        WHERE cc.id BETWEEN %s AND %s
+          AND NOT EXISTS (SELECT 1 FROM {COURSE} done WHERE done.id = m.new_id)
+        """,
+        [low, high],
+    )
+
+
+# Consolidated task column -> the legacy expression it is copied from (lt: the learning task,
+# q: its quiz row if it is a quiz, cm: the course's id map row).
+TASK_SOURCES = {
+    "title": "lt.title",
+    "description": "lt.description",
+    "course_id": "cm.new_id",
+    "task_type": "CASE WHEN q.learningtask_ptr_id IS NULL THEN 'LEARNING' ELSE 'QUIZ' END",
+    "status": "lt.status",
+    "difficulty_level": "lt.difficulty_level",
+    "created_by_id": "lt.created_by_id",
+    "deadline": "lt.deadline",
+    "max_score": "q.max_score",
+    "passing_score": "q.passing_score",
+    "max_submissions": "lt.max_submissions",
+    "time_limit": "q.time_limit",
+    "is_randomized": "COALESCE(q.is_randomized, FALSE)",
+    "created_at": "lt.created_at",
+    "updated_at": "lt.updated_at",
+}
+TASK_FROM = f"""
+    tasks_learningtask lt
+    JOIN {MAP} cm ON cm.legacy_table = 'courses_course' AND cm.legacy_id = lt.course_id
+    LEFT JOIN tasks_quiztask q ON q.learningtask_ptr_id = lt.id
+"""
+
+
+def copy_tasks(sql: Sql, low: int, high: int) -> int:
+    _map_new_rows(sql, "tasks_learningtask", TASK, low, high)
+    return sql.execute(
+        f"""
+        INSERT INTO {TASK} (id, {", ".join(TASK_SOURCES)})
+        SELECT m.new_id, {", ".join(TASK_SOURCES.values())}
+        FROM {TASK_FROM}
+        JOIN {MAP} m ON m.legacy_table = 'tasks_learningtask' AND m.legacy_id = lt.id
+        WHERE lt.id BETWEEN %s AND %s
+          AND NOT EXISTS (SELECT 1 FROM {TASK} done WHERE done.id = m.new_id)
+        """,
+        [low, high],
+    )
+
+
+SUBMISSION_SOURCES = {
+    "task_id": "tm.new_id",
+    "user_id": "a.user_id",
+    "attempt": "1",
+    "content": "a.content",
+    "submitted_at": "a.submitted_at",
+    "score": "a.grade",
+    "is_graded": "a.grade IS NOT NULL",
+    "graded_by_id": "a.graded_by_id",
+}
+SUBMISSION_FROM = f"""
+    assessment_submission a
+    JOIN {MAP} tm ON tm.legacy_table = 'tasks_learningtask' AND tm.legacy_id = a.task_id
+"""
+
+
+def copy_submissions(sql: Sql, low: int, high: int) -> int:
+    _map_new_rows(sql, "assessment_submission", SUBMISSION, low, high)
+    return sql.execute(
+        f"""
+        INSERT INTO {SUBMISSION} (id, {", ".join(SUBMISSION_SOURCES)})
+        SELECT m.new_id, {", ".join(SUBMISSION_SOURCES.values())}
+        FROM {SUBMISSION_FROM}
+        JOIN {MAP} m ON m.legacy_table = 'assessment_submission' AND m.legacy_id = a.id
+        WHERE a.id BETWEEN %s AND %s
+          AND NOT EXISTS (SELECT 1 FROM {SUBMISSION} done WHERE done.id = m.new_id)
+        """,
+        [low, high],
+    )
+
+
+def run_steps(
+    *,
+    connection=default_connection,
+    batch_size: int = 10_000,
+    progress: Callable[[str, int], None] | None = None,
+) -> Report:
+    """Consolidate every legacy row not consolidated yet; one transaction per batch."""
+    sql = Sql(connection)
+    report = Report()
+    progress = progress or (lambda table, rows: None)
+    for table, step in (
+        ("courses_course", "courses"),
+        ("tasks_learningtask", "tasks"),
+        ("assessment_submission", "submissions"),
+    ):
+        for number, (low, high) in enumerate(id_ranges(sql, table, batch_size)):
+            with transaction.atomic(using=connection.alias):
+                if step == "courses":
+                    merged, conflicts, filled = merge_courses(sql, low, high)
+                    report.merged[table] = report.merged.get(table, 0) + merged
+                    report.conflicts += conflicts
+                    report.filled += filled
+                    copied = copy_courses(sql, low, high)
+                elif step == "tasks":
+                    copied = copy_tasks(sql, low, high)
+                else:
+                    copied = copy_submissions(sql, low, high)
+                report.copied[table] = report.copied.get(table, 0) + copied
+                fault_point(f"{step}:{number}:before-commit")
+            fault_point(f"{step}:{number}:after-commit")
+            rows = sql.scalar(
+                f"SELECT COUNT(*) FROM {table} WHERE id BETWEEN %s AND %s", [low, high]
+            )
+            progress(table, rows)
+    return report

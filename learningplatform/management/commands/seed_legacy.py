@@ -1,0 +1,43 @@
+"""`manage.py seed_legacy`: a rehearsal database with the legacy tables full of realistic rows."""
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from learningplatform.consolidation import rehearsal
+
+
+class Command(BaseCommand):
+    help = (
+        "Create the legacy tables (courses_course, tasks_learningtask, tasks_quiztask, "
+        "assessment_submission) as the old code did and fill them, hard cases included, to "
+        "rehearse `consolidate` or `migrate`. For rehearsal databases only."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--courses", type=int, default=40)
+        parser.add_argument("--tasks-per-course", type=int, default=5)
+        parser.add_argument("--students", type=int, default=20)
+        parser.add_argument("--submissions-per-task", type=int, default=2)
+        parser.add_argument("--seed", type=int, default=42)
+        parser.add_argument(
+            "--reset", action="store_true", help="drop existing legacy tables first"
+        )
+
+    def handle(self, *args, **options) -> None:
+        if rehearsal.legacy_tables_exist():
+            if not options["reset"]:
+                raise CommandError(
+                    "Legacy tables exist already. Use --reset to drop and recreate them "
+                    "(on a rehearsal database only)."
+                )
+            rehearsal.drop_tables()
+        rehearsal.create_tables()
+        size = rehearsal.RehearsalSize(
+            courses=options["courses"],
+            tasks_per_course=options["tasks_per_course"],
+            students=options["students"],
+            submissions_per_task=options["submissions_per_task"],
+        )
+        cases = rehearsal.seed_legacy_data(size=size, seed=options["seed"])
+        for table, count in cases.counts.items():
+            self.stdout.write(f"{table}: {count} rows")
+        self.stdout.write(self.style.SUCCESS("Legacy tables ready: run `manage.py consolidate`."))
