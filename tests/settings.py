@@ -15,3 +15,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # is checked in a subprocess with production settings.
 GRAPHQL_INTROSPECTION = True
 GRAPHIQL = True
+
+# Backups the consolidation tests take go to a temporary folder, not the project's .data/.
+import tempfile  # noqa: E402
+
+DATA_DIR = Path(tempfile.mkdtemp(prefix="learningplatform-tests-"))  # noqa: F405
