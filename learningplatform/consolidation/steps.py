@@ -71,7 +71,8 @@ class Sql:
     def next_ids(self, table: str, order: str) -> str:
         """New primary keys for the selected rows, in `order`, never handed out twice."""
         if self.postgres:
-            return f"nextval(pg_get_serial_sequence('{table}', 'id'))"
+            sequence = self.scalar("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+            return f"nextval('{sequence}'::regclass)"
         # One statement reads the highest id ever given (AUTOINCREMENT's record, which deleted
         # rows do not lower) and writes: SQLite lets no other writer in between.
         highest = (
@@ -192,91 +193,109 @@ def merge_courses(sql: Sql, low: int, high: int) -> tuple[int, int, int]:
     return merged, conflicts, filled
 
 
-def copy_courses(sql: Sql, low: int, high: int) -> int:
-    _map_new_rows(sql, "courses_course", COURSE, low, high)
-    columns = ", ".join(COURSE_COLUMNS)
+def _copy(
+    sql: Sql,
+    legacy_table: str,
+    target: str,
+    sources: dict[str, str],
+    source: str,
+    low: int,
+    high: int,
+) -> int:
+    """Copy the unmapped legacy rows of the range into `target` under new ids, and map them.
+
+    `source` is the FROM clause, its first table aliased `src`; `sources` maps each target column
+    to the expression that fills it.
+    """
+    columns, expressions = ", ".join(sources), ", ".join(sources.values())
+    if sql.postgres:
+        # One statement: new ids, the map rows and the copies, with no second look at the map.
+        return sql.execute(
+            f"""
+            WITH fresh AS (
+                SELECT l.id AS legacy_id, {sql.next_ids(target, "l.id")} AS new_id
+                FROM (SELECT l.id FROM {legacy_table} l
+                      WHERE l.id BETWEEN %s AND %s AND {_unmapped(legacy_table, "l")}
+                      ORDER BY l.id) l
+            ), recorded AS (
+                INSERT INTO {MAP} (legacy_table, legacy_id, new_id, merged)
+                SELECT '{legacy_table}', legacy_id, new_id, FALSE FROM fresh
+            )
+            INSERT INTO {target} (id, {columns})
+            SELECT fresh.new_id, {expressions} FROM {source} JOIN fresh ON fresh.legacy_id = src.id
+            """,
+            [low, high],
+        )
+    _map_new_rows(sql, legacy_table, target, low, high)
     return sql.execute(
         f"""
-        INSERT INTO {COURSE} (id, {columns})
-        SELECT m.new_id, {", ".join(f"cc.{c}" for c in COURSE_COLUMNS)}
-        FROM courses_course cc
-        JOIN {MAP} m ON m.legacy_table = 'courses_course' AND m.legacy_id = cc.id AND NOT m.merged
-        WHERE cc.id BETWEEN %s AND %s
-          AND NOT EXISTS (SELECT 1 FROM {COURSE} done WHERE done.id = m.new_id)
+        INSERT INTO {target} (id, {columns})
+        SELECT m.new_id, {expressions}
+        FROM {source}
+        JOIN {MAP} m ON m.legacy_table = '{legacy_table}' AND m.legacy_id = src.id AND NOT m.merged
+        WHERE src.id BETWEEN %s AND %s
+          AND NOT EXISTS (SELECT 1 FROM {target} done WHERE done.id = m.new_id)
         """,
         [low, high],
     )
 
 
-# Consolidated task column -> the legacy expression it is copied from (lt: the learning task,
+COURSE_SOURCES = {column: f"src.{column}" for column in COURSE_COLUMNS}
+
+
+def copy_courses(sql: Sql, low: int, high: int) -> int:
+    return _copy(sql, "courses_course", COURSE, COURSE_SOURCES, "courses_course src", low, high)
+
+
+# Consolidated task column -> the legacy expression it is copied from (src: the learning task,
 # q: its quiz row if it is a quiz, cm: the course's id map row).
 TASK_SOURCES = {
-    "title": "lt.title",
-    "description": "lt.description",
+    "title": "src.title",
+    "description": "src.description",
     "course_id": "cm.new_id",
     "task_type": "CASE WHEN q.learningtask_ptr_id IS NULL THEN 'LEARNING' ELSE 'QUIZ' END",
-    "status": "lt.status",
-    "difficulty_level": "lt.difficulty_level",
-    "created_by_id": "lt.created_by_id",
-    "deadline": "lt.deadline",
+    "status": "src.status",
+    "difficulty_level": "src.difficulty_level",
+    "created_by_id": "src.created_by_id",
+    "deadline": "src.deadline",
     "max_score": "q.max_score",
     "passing_score": "q.passing_score",
-    "max_submissions": "lt.max_submissions",
+    "max_submissions": "src.max_submissions",
     "time_limit": "q.time_limit",
     "is_randomized": "COALESCE(q.is_randomized, FALSE)",
-    "created_at": "lt.created_at",
-    "updated_at": "lt.updated_at",
+    "created_at": "src.created_at",
+    "updated_at": "src.updated_at",
 }
 TASK_FROM = f"""
-    tasks_learningtask lt
-    JOIN {MAP} cm ON cm.legacy_table = 'courses_course' AND cm.legacy_id = lt.course_id
-    LEFT JOIN tasks_quiztask q ON q.learningtask_ptr_id = lt.id
+    tasks_learningtask src
+    JOIN {MAP} cm ON cm.legacy_table = 'courses_course' AND cm.legacy_id = src.course_id
+    LEFT JOIN tasks_quiztask q ON q.learningtask_ptr_id = src.id
 """
 
 
 def copy_tasks(sql: Sql, low: int, high: int) -> int:
-    _map_new_rows(sql, "tasks_learningtask", TASK, low, high)
-    return sql.execute(
-        f"""
-        INSERT INTO {TASK} (id, {", ".join(TASK_SOURCES)})
-        SELECT m.new_id, {", ".join(TASK_SOURCES.values())}
-        FROM {TASK_FROM}
-        JOIN {MAP} m ON m.legacy_table = 'tasks_learningtask' AND m.legacy_id = lt.id
-        WHERE lt.id BETWEEN %s AND %s
-          AND NOT EXISTS (SELECT 1 FROM {TASK} done WHERE done.id = m.new_id)
-        """,
-        [low, high],
-    )
+    return _copy(sql, "tasks_learningtask", TASK, TASK_SOURCES, TASK_FROM, low, high)
 
 
 SUBMISSION_SOURCES = {
     "task_id": "tm.new_id",
-    "user_id": "a.user_id",
+    "user_id": "src.user_id",
     "attempt": "1",
-    "content": "a.content",
-    "submitted_at": "a.submitted_at",
-    "score": "a.grade",
-    "is_graded": "a.grade IS NOT NULL",
-    "graded_by_id": "a.graded_by_id",
+    "content": "src.content",
+    "submitted_at": "src.submitted_at",
+    "score": "src.grade",
+    "is_graded": "src.grade IS NOT NULL",
+    "graded_by_id": "src.graded_by_id",
 }
 SUBMISSION_FROM = f"""
-    assessment_submission a
-    JOIN {MAP} tm ON tm.legacy_table = 'tasks_learningtask' AND tm.legacy_id = a.task_id
+    assessment_submission src
+    JOIN {MAP} tm ON tm.legacy_table = 'tasks_learningtask' AND tm.legacy_id = src.task_id
 """
 
 
 def copy_submissions(sql: Sql, low: int, high: int) -> int:
-    _map_new_rows(sql, "assessment_submission", SUBMISSION, low, high)
-    return sql.execute(
-        f"""
-        INSERT INTO {SUBMISSION} (id, {", ".join(SUBMISSION_SOURCES)})
-        SELECT m.new_id, {", ".join(SUBMISSION_SOURCES.values())}
-        FROM {SUBMISSION_FROM}
-        JOIN {MAP} m ON m.legacy_table = 'assessment_submission' AND m.legacy_id = a.id
-        WHERE a.id BETWEEN %s AND %s
-          AND NOT EXISTS (SELECT 1 FROM {SUBMISSION} done WHERE done.id = m.new_id)
-        """,
-        [low, high],
+    return _copy(
+        sql, "assessment_submission", SUBMISSION, SUBMISSION_SOURCES, SUBMISSION_FROM, low, high
     )
 
 

@@ -11,7 +11,7 @@ from django.db import connection as default_connection
 from learningplatform.consolidation.steps import (
     CONFLICTS,
     COURSE,
-    COURSE_COLUMNS,
+    COURSE_SOURCES,
     MAP,
     MERGED_COURSE_COLUMNS,
     SUBMISSION,
@@ -81,9 +81,7 @@ def verify(*, connection=default_connection, present: set[str] | None = None) ->
         checked["courses_course"] = sql.scalar("SELECT COUNT(*) FROM courses_course")
         missing("courses_course", COURSE)
         copied = f"courses_course src JOIN {MAP} m ON m.legacy_table = 'courses_course' AND m.legacy_id = src.id AND NOT m.merged"
-        for query in _column_checks(
-            sql, "courses_course", {c: f"src.{c}" for c in COURSE_COLUMNS}, copied, COURSE
-        ):
+        for query in _column_checks(sql, "courses_course", COURSE_SOURCES, copied, COURSE):
             checks.append(("courses_course", query))
         merged = f"courses_course src JOIN {MAP} m ON m.legacy_table = 'courses_course' AND m.legacy_id = src.id AND m.merged"
         key = {c: f"src.{c}" for c in ("title", "instructor_id", "created_at")}
