@@ -223,8 +223,9 @@ def _copy(
             )
             INSERT INTO {target} (id, {columns})
             SELECT fresh.new_id, {expressions} FROM {source} JOIN fresh ON fresh.legacy_id = src.id
+            WHERE src.id BETWEEN %s AND %s
             """,
-            [low, high],
+            [low, high, low, high],
         )
     _map_new_rows(sql, legacy_table, target, low, high)
     return sql.execute(
