@@ -77,4 +77,13 @@ def build_schema(
     )
 
 
-schema = build_schema(introspection=settings.GRAPHQL_INTROSPECTION)
+def legacy_queries() -> tuple[type, ...]:
+    """The deprecated legacy names, while legacy_shim is installed."""
+    if not settings.LEGACY_SHIM:
+        return ()
+    from legacy_shim.graphql import LegacyQuery
+
+    return (LegacyQuery,)
+
+
+schema = build_schema(introspection=settings.GRAPHQL_INTROSPECTION, extra_queries=legacy_queries())

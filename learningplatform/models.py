@@ -303,6 +303,8 @@ class LegacyIdMap(models.Model):
                 fields=["legacy_table", "legacy_id"], name="legacy_id_map_one_target"
             )
         ]
+        # The legacy GraphQL names show a task's old number: a lookup by new id.
+        indexes = [models.Index(fields=["legacy_table", "new_id"], name="legacy_id_map_new_idx")]
 
     def __str__(self) -> str:
         return f"{self.legacy_table}#{self.legacy_id} → {self.new_id}"

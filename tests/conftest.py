@@ -1,6 +1,7 @@
 """Fixtures shared by the whole suite."""
 
 import pytest
+from django.test import Client
 
 from tests.factories import CourseFactory, InstructorFactory, StaffFactory, TaskFactory, UserFactory
 
@@ -28,3 +29,16 @@ def course(instructor):
 @pytest.fixture
 def task(course):
     return TaskFactory(course=course)
+
+
+@pytest.fixture
+def as_user(db):
+    """A client logged in as the given user (None: anonymous)."""
+
+    def login(user) -> Client:
+        client = Client()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return login

@@ -55,6 +55,9 @@ class Migration(migrations.Migration):
                 ("merged", models.BooleanField(default=False)),
             ],
             options={
+                "indexes": [
+                    models.Index(fields=["legacy_table", "new_id"], name="legacy_id_map_new_idx")
+                ],
                 "constraints": [
                     models.UniqueConstraint(
                         fields=("legacy_table", "legacy_id"), name="legacy_id_map_one_target"

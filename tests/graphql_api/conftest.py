@@ -42,18 +42,5 @@ def errors_of(body: dict) -> list[str]:
 
 
 @pytest.fixture
-def as_user(db):
-    """A client logged in as the given user (None: anonymous)."""
-
-    def login(user) -> Client:
-        client = Client()
-        if user is not None:
-            client.force_login(user)
-        return client
-
-    return login
-
-
-@pytest.fixture
 def other_instructor(db):
     return InstructorFactory()
