@@ -47,6 +47,7 @@ def build_schema(
     extra_queries: tuple[type, ...] = (),
     extra_mutations: tuple[type, ...] = (),
     extra_types: tuple[type, ...] = (),
+    extra_extensions: tuple = (),
 ) -> strawberry.Schema:
     """The schema; without introspection it also stops suggesting field names in errors."""
     # Factories, not instances: Strawberry builds each extension afresh for every request.
@@ -61,6 +62,7 @@ def build_schema(
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
+    extensions += extra_extensions
     return strawberry.Schema(
         query=merge_types("Query", (NodeQuery, CourseQuery, TaskQuery, UserQuery, *extra_queries)),
         mutation=merge_types(
@@ -77,13 +79,14 @@ def build_schema(
     )
 
 
-def legacy_queries() -> tuple[type, ...]:
-    """The deprecated legacy names, while legacy_shim is installed."""
+def legacy_parts() -> dict:
+    """The deprecated legacy names and their usage counter, while legacy_shim is installed."""
     if not settings.LEGACY_SHIM:
-        return ()
+        return {}
     from legacy_shim.graphql import LegacyQuery
+    from legacy_shim.usage import LegacyUsageExtension
 
-    return (LegacyQuery,)
+    return {"extra_queries": (LegacyQuery,), "extra_extensions": (LegacyUsageExtension,)}
 
 
-schema = build_schema(introspection=settings.GRAPHQL_INTROSPECTION, extra_queries=legacy_queries())
+schema = build_schema(introspection=settings.GRAPHQL_INTROSPECTION, **legacy_parts())

@@ -112,3 +112,23 @@ class LegacyCourse(Course):
 
     class Meta:
         proxy = True
+
+
+class LegacyNameUse(models.Model):
+    """How often a legacy name was used, by which client, first and last when."""
+
+    name = models.CharField(
+        max_length=200, help_text="Query.learningTasks, import tasks.models, ..."
+    )
+    client = models.CharField(max_length=200, help_text="X-Client-Name, else the User-Agent")
+    uses = models.PositiveBigIntegerField(default=0)
+    first_used = models.DateTimeField()
+    last_used = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["name", "client"], name="legacy_name_use_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} by {self.client}: {self.uses}"

@@ -46,6 +46,9 @@ class LegacyModuleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         )
         for old_name, (proxy, _) in classes.items():
             setattr(module, old_name, getattr(models, proxy))
+        from legacy_shim.usage import python_client, record_use
+
+        record_use([f"import {module.__name__}"], python_client())
 
 
 def install() -> None:

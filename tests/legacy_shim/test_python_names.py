@@ -27,6 +27,7 @@ def fresh_import(name: str):
     return module, [str(w.message) for w in caught if w.category is DeprecationWarning]
 
 
+@pytest.mark.django_db  # the import is counted in the database
 def test_old_imports_warn_and_name_the_replacement():
     courses, course_warnings = fresh_import("courses.models")
     tasks, task_warnings = fresh_import("tasks.models")
