@@ -233,14 +233,11 @@ def seed_data_set(
     report = SeedReport()
     progress = progress or (lambda count, label: None)
     with transaction.atomic():
-        report.created["users"] = _insert_users(plan.users, progress)
+        report.created["users"] = insert_accounts(plan.users, progress)
         user_ids = dict(
             User.objects.filter(username__startswith=SEED_USERNAME_PREFIX).values_list(
                 "username", "id"
             )
-        )
-        instructors_group().user_set.add(
-            *(pk for name, pk in user_ids.items() if name.startswith(INSTRUCTOR_PREFIX))
         )
         report.created["courses"] = _insert_missing(
             Course,
@@ -408,9 +405,10 @@ def _plan_submission(rng: random.Random, task: dict, student: str) -> dict:
     }
 
 
-def _insert_users(rows: list[dict], progress: Callable[[int, str], None]) -> int:
+def insert_accounts(rows: list[dict], progress: Callable[[int, str], None] | None = None) -> int:
+    """Create the planned accounts that do not exist yet; instructors join the Instructors group."""
     password = make_password(SEED_PASSWORD)  # hashed once: hashing per user would take minutes
-    return _insert_missing(
+    created = _insert_missing(
         User,
         rows,
         key=lambda row: row["username"],
@@ -418,8 +416,12 @@ def _insert_users(rows: list[dict], progress: Callable[[int, str], None]) -> int
             "username", flat=True
         ),
         build=lambda row: User(**row, password=password),
-        progress=progress,
+        progress=progress or (lambda count, label: None),
     )
+    instructors_group().user_set.add(
+        *User.objects.filter(username__startswith=INSTRUCTOR_PREFIX).values_list("pk", flat=True)
+    )
+    return created
 
 
 def _insert_missing(

@@ -180,7 +180,9 @@ class TestSameAnswers:
 
 def test_statements_do_not_grow_with_the_list(as_user, consolidated):
     client = as_user(None)
-    gql(client, f"{{ learningTasks(limit: 1) {{ {LEGACY_FIELDS} }} }}")  # first use: counters created
+    gql(
+        client, f"{{ learningTasks(limit: 1) {{ {LEGACY_FIELDS} }} }}"
+    )  # first use: counters created
     counts = []
     for limit in (1, 100):
         with CaptureQueriesContext(connection) as captured:
