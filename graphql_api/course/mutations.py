@@ -50,10 +50,6 @@ class DeletePayload:
     errors: list[FieldError] = strawberry.field(default_factory=list)
 
 
-def _manageable(user, course) -> bool:
-    return can_manage_course(user, course)
-
-
 @strawberry.type
 class CourseMutation:
     @strawberry.mutation(description="Create a course taught by you (instructors and staff).")
@@ -71,7 +67,11 @@ class CourseMutation:
     @strawberry.mutation(description="Change a course you teach.")
     def update_course(self, info: Info, input: UpdateCourseInput) -> CoursePayload:
         course, errors = object_for(
-            info, input.id, type_name="Course", visible=courses_visible_to, allowed=_manageable
+            info,
+            input.id,
+            type_name="Course",
+            visible=courses_visible_to,
+            allowed=can_manage_course,
         )
         if errors:
             return CoursePayload(errors=errors)
@@ -83,7 +83,7 @@ class CourseMutation:
     @strawberry.mutation(description="Delete a course you teach, with its tasks and submissions.")
     def delete_course(self, info: Info, id: relay.GlobalID) -> DeletePayload:
         course, errors = object_for(
-            info, id, type_name="Course", visible=courses_visible_to, allowed=_manageable
+            info, id, type_name="Course", visible=courses_visible_to, allowed=can_manage_course
         )
         if errors:
             return DeletePayload(errors=errors)
