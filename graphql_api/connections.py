@@ -4,6 +4,7 @@ from typing import Any
 
 import strawberry
 from strawberry import relay
+from strawberry.relay.types import PREFIX
 from strawberry_django.relay import DjangoListConnection
 
 from graphql_api.errors import ErrorCode, FieldError, UserError
@@ -18,10 +19,24 @@ class Connection(DjangoListConnection[relay.NodeType]):
         for argument in ("first", "last"):
             size = kwargs.get(argument)
             if size is not None and not 0 <= size <= MAX_PAGE_SIZE:
-                message = f"'{argument}' must be between 0 and {MAX_PAGE_SIZE}; got {size}."
-                raise UserError(
-                    message,
-                    ErrorCode.OUT_OF_RANGE,
-                    [FieldError(field=argument, message=message, code=ErrorCode.OUT_OF_RANGE)],
+                _refuse(
+                    argument, f"'{argument}' must be between 0 and {MAX_PAGE_SIZE}; got {size}."
                 )
+        for argument in ("after", "before"):
+            if (cursor := kwargs.get(argument)) and not _is_cursor(cursor):
+                _refuse(argument, f"'{argument}' is not a cursor: use a pageInfo or edge cursor.")
         return super().resolve_connection(nodes, info=info, **kwargs)
+
+
+def _is_cursor(value: str) -> bool:
+    """Whether `value` is a cursor this API hands out (Relay's base64 'arrayconnection:N')."""
+    try:
+        prefix, position = relay.from_base64(value)
+        return prefix == PREFIX and int(position) >= 0
+    except (ValueError, TypeError):
+        return False
+
+
+def _refuse(argument: str, message: str) -> None:
+    code = ErrorCode.OUT_OF_RANGE if argument in {"first", "last"} else ErrorCode.INVALID
+    raise UserError(message, code, [FieldError(field=argument, message=message, code=code)])

@@ -27,6 +27,7 @@ from graphql_api.enums import SCALARS
 from graphql_api.errors import should_mask_error
 from graphql_api.submission.mutations import SubmissionMutation
 from graphql_api.task.schema import TaskMutation, TaskQuery
+from graphql_api.transactions import AtomicMutations
 from graphql_api.user.schema import UserMutation, UserQuery
 
 MAX_DEPTH = 10
@@ -58,6 +59,7 @@ def build_schema(
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
         DjangoOptimizerExtension,
+        AtomicMutations,
         lambda: MaskErrors(should_mask_error=should_mask_error),
     ]
     if not introspection:

@@ -272,3 +272,27 @@ def test_task_status_published_is_required_to_submit(as_user, student, course):
         as_user(course.instructor), SUBMIT, {"input": {"taskId": global_id(task), "content": "x"}}
     )["submitTask"]
     assert without_messages(payload["errors"]) == [error("taskId", "NOT_OPEN")]
+
+
+def test_a_document_whose_response_has_errors_writes_nothing(as_user, instructor):
+    """An earlier mutation of the same document is undone when a later one fails outright."""
+    document = """mutation($bad: ID!) {
+      first: createCourse(input: {title: "Written then undone"}) { course { id } errors { code } }
+      second: updateCourse(input: {id: $bad, title: "x"}) { errors { code } }
+    }"""
+    body = post(as_user(instructor), document, {"bad": ""})
+    assert (
+        body["data"] is None
+        and body["errors"][0]["message"] == 'Value cannot represent a GlobalID: "".'
+    )
+    assert not Course.objects.exists()
+
+
+def test_refusals_in_payloads_leave_the_other_mutations_writes(as_user, instructor):
+    document = """mutation {
+      first: createCourse(input: {title: "Kept"}) { errors { code } }
+      second: createCourse(input: {title: ""}) { errors { code } }
+    }"""
+    data = gql(as_user(instructor), document)
+    assert (data["first"]["errors"], data["second"]["errors"]) == ([], [{"code": "REQUIRED"}])
+    assert list(Course.objects.values_list("title", flat=True)) == ["Kept"]

@@ -226,6 +226,14 @@ class TestOrderingAndPages:
         body = post(as_user(None), COURSE_TITLES, {"first": 101})
         assert errors_of(body) == ["'first' must be between 0 and 100; got 101."]
 
+    @pytest.mark.parametrize("cursor", ["", "garbage", "YWJjOjE=", "YXJyYXljb25uZWN0aW9uOng="])
+    def test_a_cursor_not_from_this_api_is_a_clear_error(self, as_user, cursor):
+        body = post(as_user(None), COURSE_TITLES, {"after": cursor})
+        if cursor == "":
+            assert "errors" not in body  # no cursor: the first page
+        else:
+            assert errors_of(body) == ["'after' is not a cursor: use a pageInfo or edge cursor."]
+
     def test_lists_default_to_at_most_100(self, as_user, instructor):
         CourseFactory.create_batch(101, instructor=instructor)
         data = gql(as_user(None), COURSE_TITLES)["courses"]

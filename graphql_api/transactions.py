@@ -1,0 +1,25 @@
+"""All or nothing per mutation request.
+
+GraphQL runs a document's root mutation fields one after another, and an error in one that
+reaches the response's top-level `errors` (a malformed id, say) can null the whole `data`: the
+client would see nothing happened while an earlier field had written. So a mutation operation
+runs in one transaction, rolled back when the response carries any top-level error. Refusals
+reported in a payload's `errors` are answers, not failures: they leave the other fields' writes.
+"""
+
+from django.db import transaction
+from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
+
+
+class AtomicMutations(SchemaExtension):
+    def on_execute(self):
+        context = self.execution_context
+        if context.operation_type != OperationType.MUTATION:
+            yield
+            return
+        with transaction.atomic():
+            yield
+            result = context.result
+            if result is not None and getattr(result, "errors", None):
+                transaction.set_rollback(True)
