@@ -1,0 +1,273 @@
+"""Load and faults: concurrent clients against the production-style server on PostgreSQL.
+
+    .venv/bin/python bench/load.py                     # 20 clients, 60 s, with both faults
+    .venv/bin/python bench/load.py --clients 4 --seconds 6      # the short version CI runs
+
+Starts gunicorn (config/gunicorn.py) on loopback over a fresh PostgreSQL database with the demo
+data, then runs clients that mix reads (catalogue, course detail, task lists) and mutations
+(submissions, task creation and deletion) for a bounded time. One third in, one gunicorn worker
+is killed with SIGKILL; two thirds in, with no request in flight (new ones wait a moment),
+PostgreSQL terminates every connection the app holds: the health checks must reconnect.
+A client retries an idempotent query once if its connection breaks (the killed worker's
+requests). An error is a 5xx, a broken connection after that retry, or a masked GraphQL error;
+a refusal the API explains (MAX_SUBMISSIONS_REACHED, say) is an answer, not an error.
+Exit status 1 if there was any error. Results: bench/results/load.json.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[1]
+ADMIN_URL = os.environ.get("DATABASE_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+DATABASE = "lp_load"
+
+CATALOGUE = (ROOT / "tests/graphql_api/documents/course_catalogue.graphql").read_text()
+DETAIL = (ROOT / "tests/graphql_api/documents/course_detail.graphql").read_text()
+TASKS = "{ tasks(first: 50, orderBy: {field: DEADLINE}) { totalCount edges { node { id title deadline course { title } } } } }"
+LOGIN = "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { errors { message } } }"
+SUBMIT = 'mutation($t: ID!) { submitTask(input: {taskId: $t, content: "load test"}) { submission { id } errors { code } } }'
+OPEN_TASKS = (
+    "{ tasks(first: 100, filter: {taskType: QUIZ, status: PUBLISHED}) { edges { node { id } } } }"
+)
+
+
+class Client:
+    """One user on one keep-alive connection, with the session cookie and CSRF token."""
+
+    def __init__(self, port: int, username: str | None) -> None:
+        self.port, self.cookies = port, {}
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        if username:
+            self.post(LOGIN, {"u": username, "p": "learn-and-teach"}, retry=True)  # safe to repeat
+
+    def post(self, query: str, variables: dict | None = None, *, retry: bool) -> tuple[int, dict]:
+        body = json.dumps({"query": query, "variables": variables or {}})
+        headers = {"Content-Type": "application/json", "X-Client-Name": "bench/load.py"}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+            headers["X-CSRFToken"] = self.cookies.get("csrftoken", "")
+        for attempt in (1, 2):
+            try:
+                self.connection.request("POST", "/graphql/", body, headers)
+                response = self.connection.getresponse()
+                payload = response.read()
+                for header, value in response.getheaders():
+                    if header.lower() == "set-cookie":
+                        name, _, rest = value.partition("=")
+                        self.cookies[name] = rest.split(";")[0]
+                try:
+                    return response.status, json.loads(payload)
+                except json.JSONDecodeError:
+                    snippet = payload[:120].decode(errors="replace").strip()
+                    return response.status, {
+                        "errors": [{"message": f"HTTP {response.status}, not JSON: {snippet}"}]
+                    }
+            except (ConnectionError, http.client.HTTPException, TimeoutError):
+                self.connection.close()
+                self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+                if not retry or attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+
+def setup_database() -> str:
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{DATABASE}"')
+    return ADMIN_URL.rsplit("/", 1)[0] + f"/{DATABASE}"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--no-faults", action="store_true")
+    options = parser.parse_args()
+    url = setup_database()
+    env = os.environ | {
+        "DATABASE_URL": url, "SECRET_KEY": "load-test-" + "x" * 50, "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "0", "SESSION_COOKIE_SECURE": "0", "CSRF_COOKIE_SECURE": "0",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }  # fmt: skip
+    env.pop("DEBUG", None)
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "migrate"], cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run(
+        [*manage, "seed", "--no-progress", "--courses", "30", "--students", "60"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    port = free_port()
+    (ROOT / "bench/results").mkdir(exist_ok=True)
+    server_log = open(ROOT / "bench/results/load-server.log", "w")  # noqa: SIM115 - open while it runs
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(options.workers), "--access-logfile", "/dev/null"],
+        cwd=ROOT, env=env, stdout=server_log, stderr=server_log,
+    )  # fmt: skip
+    try:
+        for _ in range(200):
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        result = run_load(port, options, server.pid)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=20)
+        server_log.close()
+        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+    (ROOT / "bench/results").mkdir(exist_ok=True)
+    (ROOT / "bench/results/load.json").write_text(json.dumps(result, indent=2))
+    print(json.dumps(result, indent=2))
+    return 1 if result["errors"] else 0
+
+
+def run_load(port: int, options, master_pid: int) -> dict:
+    deadline = time.monotonic() + options.seconds
+    latencies, errors, lock = [], [], threading.Lock()
+    # To cut the database connections between requests, new requests wait at this gate (open
+    # when set) until none is in flight.
+    gate, in_flight = threading.Event(), [0]
+    gate.set()
+
+    def enter() -> None:
+        while True:
+            with lock:
+                in_flight[0] += 1
+            if gate.is_set():
+                return
+            with lock:
+                in_flight[0] -= 1
+            gate.wait()
+
+    def leave() -> None:
+        with lock:
+            in_flight[0] -= 1
+
+    users = [None] + [f"seed-student-{i:05d}" for i in range(options.clients)]
+
+    def client_loop(number: int) -> None:
+        try:
+            run_client(number)
+        except Exception as error:  # noqa: BLE001 - a client that dies is an error, counted
+            with lock:
+                errors.append(f"client {number} died: {type(error).__name__}: {error}")
+
+    def run_client(number: int) -> None:
+        rng = random.Random(number)
+        client = Client(port, users[number % len(users)])
+        course_ids = [
+            e["node"]["id"]
+            for e in client.post(CATALOGUE, {"first": 20}, retry=True)[1]["data"]["courses"][
+                "edges"
+            ]
+        ]
+        open_tasks = [
+            e["node"]["id"]
+            for e in client.post(OPEN_TASKS, retry=True)[1]["data"]["tasks"]["edges"]
+        ]
+        while time.monotonic() < deadline:
+            roll = rng.random()
+            if roll < 0.35:
+                query, variables, idempotent = CATALOGUE, {"first": 20}, True
+            elif roll < 0.65 and course_ids:
+                query, variables, idempotent = DETAIL, {"id": rng.choice(course_ids)}, True
+            elif roll < 0.85:
+                query, variables, idempotent = TASKS, {}, True
+            elif open_tasks and client.cookies.get("sessionid"):
+                query, variables, idempotent = SUBMIT, {"t": rng.choice(open_tasks)}, False
+            else:
+                query, variables, idempotent = TASKS, {}, True
+            enter()
+            started = time.monotonic()
+            try:
+                status, body = client.post(query, variables, retry=idempotent)
+                problem = None
+                if status >= 500:
+                    problem = f"HTTP {status}"
+                elif any(e.get("message") == "Unexpected error." for e in body.get("errors", [])):
+                    problem = "masked error"
+                elif body.get("errors"):
+                    problem = body["errors"][0]["message"]
+            except Exception as error:  # noqa: BLE001 - every failure is counted and reported
+                problem = f"{type(error).__name__}: {error}"
+            finally:
+                leave()
+            with lock:
+                latencies.append(time.monotonic() - started)
+                if problem:
+                    errors.append(problem)
+
+    threads = [threading.Thread(target=client_loop, args=(n,)) for n in range(options.clients)]
+    for thread in threads:
+        thread.start()
+    faults = []
+    if not options.no_faults:
+        time.sleep(options.seconds / 3)
+        workers = subprocess.run(
+            ["pgrep", "-P", str(master_pid)], capture_output=True, text=True
+        ).stdout.split()
+        if workers:
+            os.kill(int(workers[0]), signal.SIGKILL)
+            faults.append(f"killed worker {workers[0]} with SIGKILL at {options.seconds / 3:.0f} s")
+        time.sleep(options.seconds / 3)
+        gate.clear()
+        try:
+            while in_flight[0]:
+                time.sleep(0.001)
+            with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+                ended = admin.execute(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = %s AND pid <> pg_backend_pid()",
+                    [DATABASE],
+                ).fetchone()[0]
+        finally:
+            gate.set()
+        moment = 2 * options.seconds / 3
+        faults.append(f"terminated {ended} database connections between requests at {moment:.0f} s")
+    for thread in threads:
+        thread.join()
+    ordered = sorted(latencies)
+
+    def percentile(p: float) -> float:
+        return (
+            round(1000 * ordered[min(len(ordered) - 1, int(p * len(ordered)))], 1)
+            if ordered
+            else 0.0
+        )
+
+    return {
+        "clients": options.clients, "seconds": options.seconds, "requests": len(latencies),
+        "requests_per_second": round(len(latencies) / options.seconds, 1),
+        "p50_ms": percentile(0.50), "p95_ms": percentile(0.95), "p99_ms": percentile(0.99),
+        "errors": len(errors), "error_samples": sorted(set(errors))[:10], "faults": faults,
+    }  # fmt: skip
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,29 @@
+"""The short version of bench/load.py: concurrent clients on gunicorn and PostgreSQL, a worker
+killed with SIGKILL and the app's idle database connections terminated, and not one error."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from django.db import connection
+
+from tests.config.test_settings import ROOT
+
+pytestmark = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the load test runs the production setup: PostgreSQL"
+)
+
+
+def test_short_load_with_faults_has_no_errors():
+    db = connection.settings_dict
+    admin = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/postgres"
+    result = subprocess.run(
+        [sys.executable, "bench/load.py", "--clients", "4", "--seconds", "6"],
+        cwd=ROOT, env=os.environ | {"DATABASE_ADMIN_URL": admin}, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    report = json.loads(result.stdout[result.stdout.index("{") :])
+    assert result.returncode == 0, report
+    assert report["errors"] == 0 and report["requests"] > 20
+    assert [fault.split()[0] for fault in report["faults"]] == ["killed", "terminated"]
