@@ -328,9 +328,9 @@ def run_steps(
                 else:
                     copied = copy_submissions(sql, low, high)
                 report.copied[table] = report.copied.get(table, 0) + copied
-                if sql.postgres and number < 3:
-                    # The map grows from empty; without fresh statistics the planner keeps
-                    # choosing plans made for an empty table.
+                if sql.postgres:
+                    # The map grows from empty by a batch at a time; without fresh statistics
+                    # the planner keeps choosing plans made for a much smaller table.
                     sql.execute(f"ANALYZE {MAP}")
                 fault_point(f"{step}:{number}:before-commit")
             fault_point(f"{step}:{number}:after-commit")
