@@ -96,10 +96,6 @@ class Course(models.Model):
                 {"duration": ValidationError("A duration cannot be negative.", code="min_value")}
             )
 
-    @property
-    def is_open_for_submissions(self) -> bool:
-        return self.status == CourseStatus.PUBLISHED
-
 
 class Task(models.Model):
     """One task of a course, of any kind; `task_type` tells the kinds apart.
