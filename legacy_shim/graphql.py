@@ -14,6 +14,7 @@ import strawberry
 import strawberry_django
 from django.db.models import OuterRef, QuerySet, Subquery
 from strawberry import relay
+from strawberry.relay.types import GlobalIDValueError
 from strawberry.types import Info
 from strawberry_django.optimizer import optimize
 
@@ -51,7 +52,7 @@ def task_id_for(legacy_id: str) -> int | None:
         )
     try:
         global_id = relay.GlobalID.from_id(legacy_id)
-    except Exception:  # noqa: BLE001 - any undecodable id is simply an unknown one
+    except GlobalIDValueError:  # an undecodable id is simply an unknown one
         return None
     return (
         int(global_id.node_id)
