@@ -28,6 +28,20 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean: use 1/0, true/false, yes/no.")
 
 
+def env_int(name: str, default: int, minimum: int) -> int:
+    """Read a whole-number environment variable of at least `minimum`."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number.") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name}={value} is below its minimum, {minimum}.")
+    return value
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     """Read a comma-separated environment variable."""
     raw = os.environ.get(name)
@@ -164,6 +178,9 @@ if env_bool("TRUST_X_FORWARDED_PROTO", False):
 # GraphQL: GraphiQL and introspection for development; both off in production unless asked.
 GRAPHIQL = env_bool("GRAPHIQL", DEBUG)
 GRAPHQL_INTROSPECTION = env_bool("GRAPHQL_INTROSPECTION", DEBUG)
+# The most rows one page of a list may ask for (first/last). Raise it only for trusted clients:
+# each row costs the server time and memory.
+GRAPHQL_MAX_PAGE_SIZE = env_int("GRAPHQL_MAX_PAGE_SIZE", 100, minimum=1)
 # A GraphQL document within the 2,000-token limit is far below this; bigger bodies are refused.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 

@@ -1,27 +1,28 @@
-"""The connection type every list uses: Relay cursors, a total count, pages of at most 100."""
+"""The connection type every list uses: Relay cursors, a total count, pages of at most 100.
+
+The page limit is settings.GRAPHQL_MAX_PAGE_SIZE (100 unless the operator raises it).
+"""
 
 from typing import Any
 
 import strawberry
+from django.conf import settings
 from strawberry import relay
 from strawberry.relay.types import PREFIX
 from strawberry_django.relay import DjangoListConnection
 
 from graphql_api.errors import ErrorCode, FieldError, UserError
 
-MAX_PAGE_SIZE = 100
-
 
 @strawberry.type(description="A page of a list, with Relay cursors and the total count.")
 class Connection(DjangoListConnection[relay.NodeType]):
     @classmethod
     def resolve_connection(cls, nodes: Any, *, info: Any, **kwargs: Any) -> Any:
+        limit = settings.GRAPHQL_MAX_PAGE_SIZE
         for argument in ("first", "last"):
             size = kwargs.get(argument)
-            if size is not None and not 0 <= size <= MAX_PAGE_SIZE:
-                _refuse(
-                    argument, f"'{argument}' must be between 0 and {MAX_PAGE_SIZE}; got {size}."
-                )
+            if size is not None and not 0 <= size <= limit:
+                _refuse(argument, f"'{argument}' must be between 0 and {limit}; got {size}.")
         for argument in ("after", "before"):
             if (cursor := kwargs.get(argument)) and not _is_cursor(cursor):
                 _refuse(argument, f"'{argument}' is not a cursor: use a pageInfo or edge cursor.")

@@ -21,7 +21,6 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
-from graphql_api.connections import MAX_PAGE_SIZE
 from graphql_api.course.schema import CourseMutation, CourseQuery
 from graphql_api.enums import SCALARS
 from graphql_api.errors import should_mask_error
@@ -74,7 +73,7 @@ def build_schema(
         types=extra_types,
         extensions=extensions,
         config=StrawberryConfig(
-            relay_max_results=MAX_PAGE_SIZE,  # also the default page size
+            relay_max_results=settings.GRAPHQL_MAX_PAGE_SIZE,  # also the default page size
             disable_field_suggestions=not introspection,
             scalar_map=SCALARS,
         ),

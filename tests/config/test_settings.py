@@ -58,6 +58,17 @@ def test_unreadable_boolean_is_refused(tmp_path):
     assert "DEBUG='maybe' is not a boolean" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [("many", "GRAPHQL_MAX_PAGE_SIZE='many' is not a whole number."),
+     ("0", "GRAPHQL_MAX_PAGE_SIZE=0 is below its minimum, 1.")],
+)  # fmt: skip
+def test_unreadable_page_limit_is_refused(tmp_path, raw, message):
+    result = manage("check", tmp_path=tmp_path, **PRODUCTION, GRAPHQL_MAX_PAGE_SIZE=raw)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
 def test_postgres_url_gives_persistent_checked_connections(tmp_path):
     result = manage(
         "shell", "--no-imports", "-c",

@@ -226,6 +226,11 @@ class TestOrderingAndPages:
         body = post(as_user(None), COURSE_TITLES, {"first": 101})
         assert errors_of(body) == ["'first' must be between 0 and 100; got 101."]
 
+    def test_the_operator_sets_the_page_limit(self, as_user, settings):
+        settings.GRAPHQL_MAX_PAGE_SIZE = 5
+        body = post(as_user(None), COURSE_TITLES, {"first": 6})
+        assert errors_of(body) == ["'first' must be between 0 and 5; got 6."]
+
     @pytest.mark.parametrize("cursor", ["", "garbage", "YWJjOjE=", "YXJyYXljb25uZWN0aW9uOng="])
     def test_a_cursor_not_from_this_api_is_a_clear_error(self, as_user, cursor):
         body = post(as_user(None), COURSE_TITLES, {"after": cursor})
