@@ -10,6 +10,10 @@ leaves empty is filled from the courses_course row with the lowest id ("filled",
 reverse); every other courses_course value that differs is recorded in ConsolidationConflict.
 Two rows of courses_course alike in those three columns stay two courses: only the two tables
 are merged, never a table with itself.
+
+SQL is assembled with f-strings from table and column names that are constants of this module
+(never from input; values always go as parameters); bandit's B608 is silenced, line by line,
+on those strings only.
 """
 
 from collections.abc import Callable, Iterator
@@ -77,7 +81,7 @@ class Sql:
         # rows do not lower) and writes: SQLite lets no other writer in between.
         highest = (
             f"MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '{table}'), 0), "
-            f"(SELECT COALESCE(MAX(id), 0) FROM {table}))"
+            f"(SELECT COALESCE(MAX(id), 0) FROM {table}))"  # nosec B608  # constant identifiers
         )
         return f"{highest} + ROW_NUMBER() OVER (ORDER BY {order})"
 
@@ -94,8 +98,8 @@ class Sql:
 
 def id_ranges(sql: Sql, table: str, batch_size: int) -> Iterator[tuple[int, int]]:
     low, high = (
-        sql.scalar(f"SELECT MIN(id) FROM {table}"),
-        sql.scalar(f"SELECT MAX(id) FROM {table}"),
+        sql.scalar(f"SELECT MIN(id) FROM {table}"),  # nosec B608  # constant identifiers
+        sql.scalar(f"SELECT MAX(id) FROM {table}"),  # nosec B608  # constant identifiers
     )
     if low is None:
         return
@@ -108,7 +112,7 @@ def id_ranges(sql: Sql, table: str, batch_size: int) -> Iterator[tuple[int, int]
 def _unmapped(table: str, alias: str) -> str:
     return (
         f"NOT EXISTS (SELECT 1 FROM {MAP} m WHERE m.legacy_table = '{table}' "
-        f"AND m.legacy_id = {alias}.id)"
+        f"AND m.legacy_id = {alias}.id)"  # nosec B608  # constant identifiers
     )
 
 
@@ -121,7 +125,7 @@ def _map_new_rows(sql: Sql, legacy_table: str, target: str, low: int, high: int)
         FROM (SELECT l.id FROM {legacy_table} l
               WHERE l.id BETWEEN %s AND %s AND {_unmapped(legacy_table, "l")}
               ORDER BY l.id) src
-        """,
+        """,  # nosec B608  # identifiers are module constants; values are parameters
         [low, high],
     )
 
@@ -139,11 +143,11 @@ def merge_courses(sql: Sql, low: int, high: int) -> tuple[int, int, int]:
           AND NOT EXISTS (SELECT 1 FROM {MAP} own WHERE own.legacy_table = 'courses_course'
                           AND own.new_id = lc.id AND NOT own.merged)
         GROUP BY cc.id
-        """,
+        """,  # nosec B608  # identifiers are module constants; values are parameters
         [low, high],
     )
     targets = f"""(SELECT m.new_id FROM {MAP} m WHERE m.legacy_table = 'courses_course'
-                   AND m.merged AND m.legacy_id BETWEEN %s AND %s)"""
+                   AND m.merged AND m.legacy_id BETWEEN %s AND %s)"""  # nosec B608  # constants
     filled = 0
     for column in FILLABLE_COURSE_COLUMNS:
         # The lowest-id legacy row with a value fills an empty column, and is recorded first.
@@ -151,7 +155,7 @@ def merge_courses(sql: Sql, low: int, high: int) -> tuple[int, int, int]:
             SELECT MIN(cc.id) FROM courses_course cc JOIN {MAP} m
               ON m.legacy_table = 'courses_course' AND m.legacy_id = cc.id AND m.merged
             WHERE m.new_id = lc.id AND cc.{column} IS NOT NULL AND cc.id BETWEEN %s AND %s
-        """
+        """  # nosec B608  # identifiers are module constants; values are parameters
         filled += sql.execute(
             f"""
             INSERT INTO {CONFLICTS}
@@ -160,7 +164,7 @@ def merge_courses(sql: Sql, low: int, high: int) -> tuple[int, int, int]:
                    {sql.text(f"cc.{column}")}, NULL
             FROM {COURSE} lc JOIN courses_course cc ON cc.id = ({donor})
             WHERE lc.{column} IS NULL AND lc.id IN {targets}
-            """,
+            """,  # nosec B608  # identifiers are module constants; values are parameters
             [low, high, low, high],
         )
         sql.execute(
@@ -169,7 +173,7 @@ def merge_courses(sql: Sql, low: int, high: int) -> tuple[int, int, int]:
                                             WHERE cc.id = ({donor.replace("lc.id", f"{COURSE}.id")}))
             WHERE {column} IS NULL AND id IN {targets}
               AND ({donor.replace("lc.id", f"{COURSE}.id")}) IS NOT NULL
-            """,
+            """,  # nosec B608  # identifiers are module constants; values are parameters
             [low, high, low, high, low, high],
         )
     conflicts = 0
@@ -187,7 +191,7 @@ def merge_courses(sql: Sql, low: int, high: int) -> tuple[int, int, int]:
               AND NOT ({sql.same(f"cc.{column}", f"lc.{column}")})
               AND NOT EXISTS (SELECT 1 FROM {CONFLICTS} c WHERE c.legacy_table = 'courses_course'
                               AND c.legacy_id = cc.id AND c.field = '{column}')
-            """,
+            """,  # nosec B608  # identifiers are module constants; values are parameters
             [low, high],
         )
     return merged, conflicts, filled
@@ -224,7 +228,7 @@ def _copy(
             INSERT INTO {target} (id, {columns})
             SELECT fresh.new_id, {expressions} FROM {source} JOIN fresh ON fresh.legacy_id = src.id
             WHERE src.id BETWEEN %s AND %s
-            """,
+            """,  # nosec B608  # identifiers are module constants; values are parameters
             [low, high, low, high],
         )
     _map_new_rows(sql, legacy_table, target, low, high)
@@ -236,7 +240,7 @@ def _copy(
         JOIN {MAP} m ON m.legacy_table = '{legacy_table}' AND m.legacy_id = src.id AND NOT m.merged
         WHERE src.id BETWEEN %s AND %s
           AND NOT EXISTS (SELECT 1 FROM {target} done WHERE done.id = m.new_id)
-        """,
+        """,  # nosec B608  # identifiers are module constants; values are parameters
         [low, high],
     )
 
@@ -335,7 +339,8 @@ def run_steps(
                 fault_point(f"{step}:{number}:before-commit")
             fault_point(f"{step}:{number}:after-commit")
             rows = sql.scalar(
-                f"SELECT COUNT(*) FROM {table} WHERE id BETWEEN %s AND %s", [low, high]
+                f"SELECT COUNT(*) FROM {table} WHERE id BETWEEN %s AND %s",  # nosec B608  # constant
+                [low, high],
             )
             progress(table, rows)
     return report

@@ -73,8 +73,12 @@ class Command(BaseCommand):
         with connection.cursor() as cursor:
             for table in ("courses_course", "tasks_learningtask", "assessment_submission"):
                 if table in present:
-                    cursor.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608 - constant names
+                    # SQL from the constant names above, never from input (hence the nosec marks).
+                    cursor.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608  # nosec B608
                     total = cursor.fetchone()[0]
-                    cursor.execute(f"SELECT COUNT(*) FROM {MAP} WHERE legacy_table = %s", [table])  # noqa: S608
+                    cursor.execute(
+                        f"SELECT COUNT(*) FROM {MAP} WHERE legacy_table = %s",  # noqa: S608  # nosec
+                        [table],
+                    )
                     counts[table] = (total, cursor.fetchone()[0])
         return counts
