@@ -9,8 +9,10 @@ raise `UserError`, whose message and code reach the client; any other exception 
 from enum import Enum
 
 import strawberry
+from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
 from strawberry.utils.str_converters import to_camel_case
 
 
@@ -31,6 +33,7 @@ class ErrorCode(Enum):
     MAX_SUBMISSIONS_REACHED = "MAX_SUBMISSIONS_REACHED"
     DEADLINE_PASSED = "DEADLINE_PASSED"
     NOT_OPEN = "NOT_OPEN"
+    TIMEOUT = "TIMEOUT"
 
 
 # Django's and the services' ValidationError codes, mapped onto the codes clients rely on.
@@ -111,3 +114,41 @@ def should_mask_error(error: GraphQLError) -> bool:
         return False
     # Strawberry reports bad argument values (wrong type, bad enum) as GraphQLErrors.
     return not isinstance(original, GraphQLError)
+
+
+# PostgreSQL's SQLSTATE for a statement cancelled by statement_timeout (or by an operator).
+QUERY_CANCELED = "57014"
+
+
+def timed_out(error: BaseException | None) -> bool:
+    """Whether the database cancelled a statement of this request for running too long."""
+    while error is not None:
+        if getattr(error, "sqlstate", None) == QUERY_CANCELED:
+            return True
+        error = error.__cause__
+    return False
+
+
+class ClientErrors(MaskErrors):
+    """Mask unexpected errors as "Unexpected error.", but say so when the request ran too long."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=should_mask_error)
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        if not timed_out(error.original_error):
+            return super().anonymise_error(error)
+        limit = settings.STATEMENT_TIMEOUT_MS / 1000
+        reason = (
+            f"The request ran longer than the server allows ({limit:g} s) and was stopped"
+            if limit
+            else "The database cancelled the request"
+        )
+        return GraphQLError(
+            message=f"{reason}; nothing was written. Ask for less: smaller pages, fewer lists.",
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions={"code": ErrorCode.TIMEOUT.value},
+        )

@@ -9,7 +9,6 @@ import strawberry_django
 from django.conf import settings
 from strawberry import relay
 from strawberry.extensions import (
-    MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -23,7 +22,7 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from graphql_api.course.schema import CourseMutation, CourseQuery
 from graphql_api.enums import SCALARS
-from graphql_api.errors import should_mask_error
+from graphql_api.errors import ClientErrors
 from graphql_api.submission.mutations import SubmissionMutation
 from graphql_api.task.schema import TaskMutation, TaskQuery
 from graphql_api.transactions import AtomicMutations
@@ -59,7 +58,7 @@ def build_schema(
         lambda: ValidationCache(maxsize=256),
         DjangoOptimizerExtension,
         AtomicMutations,
-        lambda: MaskErrors(should_mask_error=should_mask_error),
+        ClientErrors,
     ]
     if not introspection:
         extensions.append(DisableIntrospection)

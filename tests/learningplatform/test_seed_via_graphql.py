@@ -1,15 +1,14 @@
 """seed --via-graphql writes the same data set through the public mutations."""
 
-import os
-import socket
 import subprocess
 import sys
-import time
 
 import pytest
 
 from learningplatform.models import Course, Submission, Task
+from tests.config.test_settings import ROOT
 from tests.learningplatform.test_seed import SMALL, seed, snapshot
+from tests.server import gunicorn, server_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -37,40 +36,14 @@ def test_same_data_as_the_factory_seed_and_safe_to_rerun():
     assert (Course.objects.count(), Task.objects.count(), Submission.objects.count()) == counts
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_against_a_running_server(tmp_path):
-    from tests.config.test_settings import PRODUCTION, ROOT
-
-    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "DATABASE_URL"}}
-    env |= PRODUCTION | {
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "DATA_DIR": str(tmp_path),
-        "ALLOWED_HOSTS": "127.0.0.1", "SECURE_SSL_REDIRECT": "0", "SESSION_COOKIE_SECURE": "0",
-        "CSRF_COOKIE_SECURE": "0", "DJANGO_SETTINGS_MODULE": "config.settings",
-    }  # fmt: skip
+    env = server_env(f"sqlite:///{tmp_path / 'db.sqlite3'}", tmp_path)
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate"], cwd=ROOT, env=env, check=True, capture_output=True)
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        for _ in range(100):
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.1)
+    with gunicorn(env) as url:
         result = subprocess.run(
-            [*manage, "seed", *SMALL, "--no-progress", "--url", f"http://127.0.0.1:{port}/graphql/"],
+            [*manage, "seed", *SMALL, "--no-progress", "--url", url],
             cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
         )  # fmt: skip
-        assert result.returncode == 0, result.stderr
-        assert "Seeded: 12 users, 5 courses, 20 tasks" in result.stdout
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    assert result.returncode == 0, result.stderr
+    assert "Seeded: 12 users, 5 courses, 20 tasks" in result.stdout
