@@ -1,15 +1,20 @@
 """Kill a real consolidation (SIGKILL) at several points, run it again: nothing missing, no
-duplicates. Then restore the backup it took, as README.md says, and get the old database back.
+duplicates; on PostgreSQL, with the API serving reads throughout. Then restore the backup it
+took, as README.md says, and get the old database back.
 
 Each test runs `manage.py` in subprocesses against a database of its own: a temporary SQLite
 file, or a temporary PostgreSQL database when the suite runs on PostgreSQL.
 """
 
+import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import threading
+import time
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -18,6 +23,7 @@ import pytest
 from django.db import connection
 
 from tests.config.test_settings import PRODUCTION, ROOT
+from tests.server import gunicorn, server_env
 
 ON_POSTGRES = connection.vendor == "postgresql"
 LEGACY_SIZE = ["--courses", "30", "--tasks-per-course", "4", "--students", "8"]
@@ -155,3 +161,62 @@ def test_restoring_the_backup_gives_back_the_database_as_it_was(rehearsal_db):
     else:  # README.md, "Going back": the backup file replaces the database file
         shutil.copyfile(backup, rehearsal_db.file)
     assert checksum_of(rehearsal_db) == before
+
+
+READ = """{ courses(first: 100) { totalCount edges { node { title tasks(first: 100) { totalCount } } } }
+  tasks(first: 100) { totalCount edges { node { title course { title } } } } }"""
+
+
+class Reader(threading.Thread):
+    """A client reading courses and tasks from the server in a loop, noting every answer."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True)
+        self.url, self.stop, self.answers = url, threading.Event(), []
+
+    def run(self) -> None:
+        body = json.dumps({"query": READ}).encode()
+        while not self.stop.is_set():
+            started = time.monotonic()
+            request = urllib.request.Request(  # noqa: S310 - a loopback test server
+                self.url, data=body, headers={"Content-Type": "application/json"}
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+                    status, answer = response.status, json.loads(response.read())
+            except Exception as error:  # noqa: BLE001 - every failure is an answer to report
+                status, answer = None, {"errors": [repr(error)]}
+            self.answers.append((started, time.monotonic(), status, answer))
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="concurrent readers: PostgreSQL")
+def test_the_api_answers_throughout_a_killed_and_rerun_consolidation(rehearsal_db, expected_counts):
+    with gunicorn(server_env(rehearsal_db.url, rehearsal_db.tmp_path), workers=2) as url:
+        reader = Reader(url)
+        reader.start()
+        time.sleep(0.5)
+        windows = []
+        for kill_at in ("tasks:2:before-commit", None):
+            started = time.monotonic()
+            run = rehearsal_db.manage("consolidate", "--batch-size", "10", kill_at=kill_at)
+            windows.append((started, time.monotonic()))
+            assert run.returncode == (-signal.SIGKILL if kill_at else 0), run.stdout + run.stderr
+        time.sleep(0.5)
+        reader.stop.set()
+        reader.join(timeout=60)
+
+    failed = [
+        (status, answer)
+        for _, _, status, answer in reader.answers
+        if status != 200 or "errors" in answer
+    ]
+    assert failed == []
+    for start, end in windows:  # reads really overlapped each run, the killed one and the rerun
+        assert sum(start <= began and ended <= end for began, ended, _, _ in reader.answers) >= 3
+    # Each answer is one committed state: totals only grow, from the old rows to all of them.
+    totals = [
+        (a["data"]["courses"]["totalCount"], a["data"]["tasks"]["totalCount"])
+        for *_, a in reader.answers
+    ]
+    assert totals == sorted(totals) and totals[0] < totals[-1]
+    assert rehearsal_db.counts() == expected_counts
