@@ -4,6 +4,7 @@ answers as the new names, the same permissions and statement counts."""
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from strawberry.relay import to_base64
 
 from graphql_api.schema import schema
 from learningplatform import consolidation
@@ -131,7 +132,15 @@ class TestIds:
 
     def test_unknown_and_malformed_ids_are_null(self, as_user, consolidated):
         client = as_user(StaffFactory())
-        for unknown in ["999999999", "not-an-id", global_id(StaffFactory())]:
+        for unknown in [
+            "999999999",
+            "not-an-id",
+            global_id(StaffFactory()),
+            "²",
+            "9" * 30,
+            to_base64("Task", "9" * 30),
+            to_base64("Task", "²"),
+        ]:
             assert gql(client, LEARNING_TASK, {"id": unknown}) == {"learningTask": None}
 
 
