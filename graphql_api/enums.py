@@ -7,6 +7,7 @@ from typing import NewType
 import strawberry
 from django.utils.dateparse import parse_duration
 from django.utils.duration import duration_iso_string
+from graphql import GraphQLError
 
 from learningplatform import choices
 
@@ -22,7 +23,9 @@ TaskType = strawberry.enum(
 def _parse_duration(value: str) -> timedelta:
     parsed = parse_duration(value) if isinstance(value, str) else None
     if parsed is None:
-        raise ValueError(f"{value!r} is not an ISO 8601 duration such as 'P3DT4H' or 'PT90M'.")
+        # A GraphQLError, so GraphQL reports it as it is, for variables and literals alike (any
+        # other exception raised while parsing a literal would be masked as unexpected).
+        raise GraphQLError(f"{value!r} is not an ISO 8601 duration such as 'P3DT4H' or 'PT90M'.")
     return parsed
 
 

@@ -41,14 +41,16 @@ def text(strategy):
     return strategy.map(lambda value: StringValueNode(value=str(value)))
 
 
+# Mostly well-formed scalar values, and some arbitrary text, whose errors must be clear too.
+NOISE = st.text(max_size=12)
 SCALARS = {
-    "Decimal": text(st.decimals(min_value=-2000, max_value=2000, places=2, allow_nan=False)),
+    "Decimal": text(st.decimals(min_value=-2000, max_value=2000, places=2, allow_nan=False) | NOISE),
     "Duration": text(st.timedeltas(min_value=timedelta(days=-10), max_value=timedelta(days=4000)).map(
         lambda d: f"P{d.days}DT{d.seconds}S" if d.days >= 0 else f"-P{-d.days}D"
-    )),
+    ) | NOISE),
     "DateTime": text(st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1)).map(
         lambda d: d.replace(tzinfo=UTC).isoformat()
-    )),
+    ) | NOISE),
 }  # fmt: skip
 FUZZ = settings(
     max_examples=EXAMPLES,

@@ -9,7 +9,7 @@ from django.utils import timezone
 from learningplatform.choices import CourseStatus, TaskStatus, TaskType
 from learningplatform.models import Course, Submission, Task
 from tests.factories import SubmissionFactory, TaskFactory
-from tests.graphql_api.conftest import global_id, gql, post
+from tests.graphql_api.conftest import errors_of, global_id, gql, post
 
 pytestmark = pytest.mark.django_db
 
@@ -109,6 +109,18 @@ class TestCourses:
             as_user(instructor), CREATE_COURSE, {"input": {"title": "t", "duration": "soon"}}
         )
         assert "is not an ISO 8601 duration" in body["errors"][0]["message"]
+        assert not Course.objects.exists()
+
+    def test_an_unparseable_duration_written_in_the_document_is_refused_clearly(
+        self, as_user, instructor
+    ):
+        literal = (
+            'mutation { createCourse(input: {title: "t", duration: "soon"}) { course { id } } }'
+        )
+        body = post(as_user(instructor), literal)
+        assert errors_of(body) == [
+            "'soon' is not an ISO 8601 duration such as 'P3DT4H' or 'PT90M'."
+        ]
         assert not Course.objects.exists()
 
     def test_update_leaves_unmentioned_fields_alone(self, as_user, course):
