@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
+from strawberry.relay.types import GlobalIDValueError
 from strawberry.utils.str_converters import to_camel_case
 
 
@@ -110,8 +111,8 @@ def should_mask_error(error: GraphQLError) -> bool:
     original = error.original_error
     if original is None:
         return False  # a syntax or validation error about the document itself
-    if isinstance(original, UserError):
-        return False
+    if isinstance(original, UserError | GlobalIDValueError):
+        return False  # GlobalIDValueError: an id naming no type of this API; its message says so
     # Strawberry reports bad argument values (wrong type, bad enum) as GraphQLErrors.
     return not isinstance(original, GraphQLError)
 

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from strawberry.relay import to_base64
 
 from learningplatform.choices import CourseStatus, DifficultyLevel, TaskStatus, TaskType, Visibility
 from tests.factories import CourseFactory, SubmissionFactory, TaskFactory
@@ -91,6 +92,15 @@ class TestVisibility:
         hidden = gql(as_user(None), COURSE_BY_ID, {"id": global_id(catalogue["draft"])})
         unknown = gql(as_user(None), COURSE_BY_ID, {"id": "Q291cnNlOjk5OTk5"})  # Course:99999
         assert hidden == unknown == {"course": None}
+
+    @pytest.mark.parametrize("name", ["Nope", "׽"])  # the second: what "17060414" decodes to
+    def test_an_id_naming_no_type_of_this_api_is_a_clear_error(self, as_user, name):
+        body = post(
+            as_user(None), "query($id: ID!) { node(id: $id) { id } }", {"id": to_base64(name, 1)}
+        )
+        assert errors_of(body) == [
+            f"Cannot resolve. GlobalID requires a GraphQL type, received `{name}`."
+        ]
 
     def test_node_resolves_any_visible_type_and_hides_the_rest(self, as_user, catalogue):
         task = TaskFactory(title="A task", course=catalogue["open"])
