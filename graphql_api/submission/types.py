@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from strawberry import relay
 from strawberry.types import Info
 
+from graphql_api.ids import pk_id_attr
 from graphql_api.permissions import current_user
 from learningplatform import models
 from learningplatform.selectors import submissions_visible_to
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     models.Submission, name="Submission", description="One attempt by a student at a task."
 )
 class Submission(relay.Node):
+    resolve_id_attr = classmethod(pk_id_attr)
+
     task: Annotated["Task", strawberry.lazy("graphql_api.task.types")]
     user: Annotated["User", strawberry.lazy("graphql_api.user.types")]
     attempt: int = strawberry_django.field(description="1 for the first attempt, then 2, 3 ...")
