@@ -18,11 +18,12 @@ from strawberry.extensions import (
 from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
-from strawberry_django.optimizer import DjangoOptimizerExtension
 
+from graphql_api import fast_fields
 from graphql_api.course.schema import CourseMutation, CourseQuery
 from graphql_api.enums import SCALARS
 from graphql_api.errors import ClientErrors
+from graphql_api.optimizer import QueryOptimizer
 from graphql_api.submission.mutations import SubmissionMutation
 from graphql_api.task.schema import TaskMutation, TaskQuery
 from graphql_api.transactions import AtomicMutations
@@ -56,14 +57,14 @@ def build_schema(
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
-        DjangoOptimizerExtension,
+        QueryOptimizer,
         AtomicMutations,
         ClientErrors,
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
     extensions += extra_extensions
-    return strawberry.Schema(
+    built = strawberry.Schema(
         query=merge_types("Query", (NodeQuery, CourseQuery, TaskQuery, UserQuery, *extra_queries)),
         mutation=merge_types(
             "Mutation",
@@ -77,6 +78,8 @@ def build_schema(
             scalar_map=SCALARS,
         ),
     )
+    fast_fields.install(built)
+    return built
 
 
 def legacy_parts() -> dict:
