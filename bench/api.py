@@ -32,7 +32,6 @@ import os
 import platform
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -46,6 +45,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from bench.api_queries import BY_NAME, HEADLINE, QUERIES  # noqa: E402
+from bench.common import free_port, wait_for_port  # noqa: E402
 
 ADMIN_URL = os.environ.get("DATABASE_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 DATABASE = "lp_bench_api"
@@ -134,12 +134,6 @@ def install_postgraphile() -> bool:
     return True
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @contextmanager
 def serve(name: str, command: list[str], env: dict[str, str], port: int, cwd: Path = ROOT):
     """Start a server and wait until its port answers; stop it (and its workers) afterwards."""
@@ -149,13 +143,10 @@ def serve(name: str, command: list[str], env: dict[str, str], port: int, cwd: Pa
             command, cwd=cwd, env=env, stdout=server_log, stderr=server_log, start_new_session=True
         )
     try:
-        for _ in range(600):
-            if process.poll() is not None:
-                raise RuntimeError(f"{name} exited; see bench/results/api-{name}.log")
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.05)
+        try:
+            wait_for_port(port, process)
+        except RuntimeError:
+            raise RuntimeError(f"{name} exited; see bench/results/api-{name}.log") from None
         yield process
     finally:
         os.killpg(process.pid, signal.SIGTERM)

@@ -21,14 +21,15 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from bench.common import free_port, wait_for_port  # noqa: E402
+
 VENV = ROOT / ".venv-schemathesis"
 SCHEMATHESIS = "schemathesis>=4.32,<5"
 ROLES = {  # the demo accounts `manage.py seed` creates
@@ -47,12 +48,6 @@ def install_schemathesis() -> Path:
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
         subprocess.run([str(VENV / "bin" / "pip"), "install", "--quiet", SCHEMATHESIS], check=True)
     return st
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def session_headers(port: int, username: str) -> list[str]:
@@ -107,11 +102,7 @@ def main() -> int:
         )  # fmt: skip
     results = {}
     try:
-        for _ in range(200):
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.05)
+        wait_for_port(port, server)
         for role in options.roles:
             headers = session_headers(port, ROLES[role]) if ROLES[role] else []
             run = subprocess.run(

@@ -20,7 +20,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -30,6 +29,9 @@ from pathlib import Path
 import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from bench.common import free_port, wait_for_port  # noqa: E402
+
 ADMIN_URL = os.environ.get("DATABASE_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 DATABASE = "lp_load"
 
@@ -89,12 +91,6 @@ def setup_database() -> str:
     return ADMIN_URL.rsplit("/", 1)[0] + f"/{DATABASE}"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -129,11 +125,7 @@ def main() -> int:
         cwd=ROOT, env=env, stdout=server_log, stderr=server_log,
     )  # fmt: skip
     try:
-        for _ in range(200):
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.05)
+        wait_for_port(port, server)
         result = run_load(port, options, server.pid)
     finally:
         server.send_signal(signal.SIGTERM)

@@ -3,12 +3,11 @@ need a real process: timeouts, worker deaths, a client on the other end of a soc
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 
+from bench.common import free_port, wait_for_port
 from tests.config.test_settings import PRODUCTION, ROOT
 
 # Production settings, but plain HTTP on loopback: no HTTPS redirect, no secure-only cookies.
@@ -19,12 +18,6 @@ LOOPBACK = {
     "CSRF_COOKIE_SECURE": "0",
     "DJANGO_SETTINGS_MODULE": "config.settings",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def server_env(database_url: str, data_dir, **extra: str) -> dict[str, str]:
@@ -48,11 +41,7 @@ def gunicorn(env: dict[str, str], workers: int = 1) -> Iterator[str]:
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        for _ in range(200):
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.05)
+        wait_for_port(port, server)
         yield f"http://127.0.0.1:{port}/graphql/"
     finally:
         server.terminate()
