@@ -6,7 +6,9 @@
 Starts gunicorn (config/gunicorn.py) on loopback over a fresh PostgreSQL database with the demo
 data, then runs clients that mix reads (catalogue, course detail, task lists) and mutations
 (submissions, task creation and deletion) for a bounded time. One third in, one gunicorn worker
-is killed with SIGKILL; two thirds in, with no request in flight (new ones wait a moment),
+is killed with SIGKILL, at a moment when reads are in flight but no mutation is (a mutation cut
+off mid-way cannot be retried blindly: its client cannot know whether it was written); two
+thirds in, with no request in flight (new ones wait a moment),
 PostgreSQL terminates every connection the app holds: the health checks must reconnect.
 A client retries an idempotent query once if its connection breaks (the killed worker's
 requests). An error is a 5xx, a broken connection after that retry, or a masked GraphQL error;
@@ -147,19 +149,31 @@ def run_load(port: int, options, master_pid: int) -> dict:
     gate, in_flight = threading.Event(), [0]
     gate.set()
 
-    def enter() -> None:
+    # A mutation cut off by the worker's death cannot be retried blindly (the client cannot
+    # know whether it was written), so the kill waits for a moment with no mutation in flight;
+    # reads stay in flight through it and are retried once.
+    writes_gate, writes_in_flight = threading.Event(), [0]
+    writes_gate.set()
+
+    def enter(idempotent: bool = True) -> None:
+        gates = [(gate, in_flight)] + ([] if idempotent else [(writes_gate, writes_in_flight)])
         while True:
             with lock:
-                in_flight[0] += 1
-            if gate.is_set():
+                for _, counter in gates:
+                    counter[0] += 1
+            closed = next((g for g, _ in gates if not g.is_set()), None)
+            if closed is None:
                 return
             with lock:
-                in_flight[0] -= 1
-            gate.wait()
+                for _, counter in gates:
+                    counter[0] -= 1
+            closed.wait()
 
-    def leave() -> None:
+    def leave(idempotent: bool = True) -> None:
         with lock:
             in_flight[0] -= 1
+            if not idempotent:
+                writes_in_flight[0] -= 1
 
     users = [None] + [f"seed-student-{i:05d}" for i in range(options.clients)]
 
@@ -195,7 +209,7 @@ def run_load(port: int, options, master_pid: int) -> dict:
                 query, variables, idempotent = SUBMIT, {"t": rng.choice(open_tasks)}, False
             else:
                 query, variables, idempotent = TASKS, {}, True
-            enter()
+            enter(idempotent)
             started = time.monotonic()
             try:
                 status, body = client.post(query, variables, retry=idempotent)
@@ -209,7 +223,7 @@ def run_load(port: int, options, master_pid: int) -> dict:
             except Exception as error:  # noqa: BLE001 - every failure is counted and reported
                 problem = f"{type(error).__name__}: {error}"
             finally:
-                leave()
+                leave(idempotent)
             with lock:
                 latencies.append(time.monotonic() - started)
                 if problem:
@@ -225,7 +239,11 @@ def run_load(port: int, options, master_pid: int) -> dict:
             ["pgrep", "-P", str(master_pid)], capture_output=True, text=True
         ).stdout.split()
         if workers:
+            writes_gate.clear()
+            while writes_in_flight[0]:
+                time.sleep(0.001)
             os.kill(int(workers[0]), signal.SIGKILL)
+            writes_gate.set()
             faults.append(f"killed worker {workers[0]} with SIGKILL at {options.seconds / 3:.0f} s")
         time.sleep(options.seconds / 3)
         gate.clear()
