@@ -10,10 +10,20 @@ the `id` of node types named by their primary key, a resolver that reads it dire
 Anything else keeps Strawberry's resolver: fields with a resolver, arguments or extensions,
 relations, file fields (Django wraps their values on access), and any attribute that was not
 loaded (deferred), which the resolver then loads as before.
+
+`FastExecutionContext` goes one step further for those fields: GraphQL's executor builds a
+resolve-info object, calls the resolver and dispatches on the field's type for every field of
+every object; for a loaded, non-null column of a leaf type the answer is just the scalar's
+serialization of the value, so it returns that at once and leaves everything else (nulls,
+errors, objects, lists, middleware) to the executor as before.
 """
 
+import contextlib
+
 from django.db import models
+from graphql import Undefined, get_named_type
 from strawberry.relay import to_base64
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry_django.fields.field import StrawberryDjangoField
 
@@ -27,6 +37,31 @@ PLAIN = (
 )  # fmt: skip
 
 
+MISSING = object()
+
+
+class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    def execute_field(self, parent_type, source, field_details_list, path, position_context):
+        plans = getattr(parent_type, "direct_fields", None)
+        if plans and not getattr(self.middleware_manager, "middlewares", None):
+            plan = plans.get(field_details_list[0].node.name.value)
+            if plan is not None:
+                attname, leaf, type_name = plan
+                value = getattr(source, "__dict__", {}).get(attname, MISSING)
+                if value is not MISSING and value is not None:
+                    if type_name is not None:
+                        value = to_base64(type_name, value)
+                    try:
+                        coerced = leaf.coerce_output_value(value)
+                    except Exception:  # noqa: BLE001 - the executor reports it, as before
+                        coerced = None
+                    if coerced is not None and coerced is not Undefined:
+                        return coerced
+        return super().execute_field(
+            parent_type, source, field_details_list, path, position_context
+        )
+
+
 def column_resolver(attname: str, slow):
     def resolve(source, info, **kwargs):
         try:
@@ -34,6 +69,7 @@ def column_resolver(attname: str, slow):
         except (KeyError, AttributeError):
             return slow(source, info, **kwargs)  # deferred, or not a model instance
 
+    resolve.strawberry_resolver = slow
     return resolve
 
 
@@ -44,6 +80,7 @@ def id_resolver(type_name: str, attname: str, slow):
         except (KeyError, AttributeError):
             return slow(source, info, **kwargs)
 
+    resolve.strawberry_resolver = slow
     return resolve
 
 
@@ -73,6 +110,7 @@ def install(schema) -> int:
         django = getattr(definition.origin, "__strawberry_django_definition__", None)
         model = django.model if django else None
         fields = getattr(graphql_type, "fields", {})
+        direct = {}  # GraphQL field name -> (attribute, leaf type, type name for global ids)
         for field in definition.fields:
             graphql_name = schema.config.name_converter.get_graphql_name(field)
             graphql_field = fields.get(graphql_name)
@@ -81,13 +119,39 @@ def install(schema) -> int:
             if graphql_name == "id" and model is not None and not field.extensions:
                 named_by = getattr(definition.origin, "resolve_id_attr", None)
                 if getattr(named_by, "__func__", None) is pk_id_attr:
-                    graphql_field.resolve = id_resolver(
-                        name, model._meta.pk.attname, graphql_field.resolve
-                    )
+                    attname = model._meta.pk.attname
+                    graphql_field.resolve = id_resolver(name, attname, graphql_field.resolve)
+                    direct[graphql_name] = (attname, get_named_type(graphql_field.type), name)
                     installed += 1
                 continue
             column = plain_column(field, model)
             if column is not None:
                 graphql_field.resolve = column_resolver(column.attname, graphql_field.resolve)
+                direct[graphql_name] = (column.attname, get_named_type(graphql_field.type), None)
                 installed += 1
+        graphql_type.direct_fields = direct
     return installed
+
+
+@contextlib.contextmanager
+def strawberry_resolvers_only(schema):
+    """Undo `install` for the duration of the block: for tests comparing both paths' answers."""
+    saved = []
+    for graphql_type in schema._schema.type_map.values():
+        direct = getattr(graphql_type, "direct_fields", None)
+        if direct is None:
+            continue
+        graphql_type.direct_fields = {}
+        for field in graphql_type.fields.values():
+            if original := getattr(field.resolve, "strawberry_resolver", None):
+                saved.append((field, field.resolve))
+                field.resolve = original
+        saved.append((graphql_type, direct))
+    try:
+        yield
+    finally:
+        for owner, value in saved:
+            if hasattr(owner, "direct_fields"):
+                owner.direct_fields = value
+            else:
+                owner.resolve = value

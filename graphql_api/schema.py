@@ -72,6 +72,7 @@ def build_schema(
         ),
         types=extra_types,
         extensions=extensions,
+        execution_context_class=fast_fields.FastExecutionContext,
         config=StrawberryConfig(
             relay_max_results=settings.GRAPHQL_MAX_PAGE_SIZE,  # also the default page size
             disable_field_suggestions=not introspection,
