@@ -181,7 +181,9 @@ class Target:
         return json.dumps({"query": query.document, "variables": query.variables}).encode()
 
     def supports(self, query) -> bool:
-        return self.name != "postgraphile" or query.postgraphile is not None
+        if self.name == "postgraphile":
+            return query.postgraphile is not None
+        return self.name != "graphene" or query.graphene
 
 
 def fetch(port: int, path: str, body: bytes) -> tuple[int, bytes]:

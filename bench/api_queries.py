@@ -45,6 +45,7 @@ class Query:
     postgraphile: str | None = None  # its own document; adapt() turns its answer into ours
     postgraphile_variables: dict = field(default_factory=dict)
     description: str = ""
+    graphene: bool = True  # False: graphene's schema has no such fields (the session's `me`)
 
 
 def nested(first: int) -> Query:
@@ -208,6 +209,28 @@ JOIN learningplatform_user u ON u.id = c.instructor_id""",
     totalCount nodes { rowId title taskType deadline } } } } }""",
 )
 
+DASHBOARD = Query(
+    name="instructor_dashboard",
+    description="frontend instructor_dashboard, anonymous (me is null): one instructor's courses "
+    "with task and submission counts; needs a session's `me`, so ours and the floor only",
+    document=(
+        __import__("pathlib").Path(__file__).parents[1]
+        / "tests/graphql_api/documents/instructor_dashboard.graphql"
+    ).read_text(),
+    variables={"instructor": "VXNlcjo2"},  # User:6, an instructor of the seed
+    graphene=False,
+    sql=f"""
+SELECT json_build_object('data', json_build_object('me', NULL, 'courses', json_build_object(
+  'totalCount', (SELECT count(*) FROM learningplatform_course c WHERE {VISIBLE_COURSE} AND c.instructor_id = 6),
+  'edges', COALESCE(json_agg(json_build_object('node', json_build_object(
+    'id', {gid("Course", "c.id")}, 'title', c.title, 'status', c.status, 'visibility', c.visibility,
+    'taskCount', (SELECT count(*) FROM learningplatform_task t WHERE t.course_id = c.id),
+    'submissionCount', 0, 'updatedAt', c.updated_at
+  )) ORDER BY c.updated_at DESC, c.id DESC), '[]'))))::text
+FROM (SELECT * FROM learningplatform_course c WHERE {VISIBLE_COURSE} AND c.instructor_id = 6
+      ORDER BY c.updated_at DESC, c.id DESC LIMIT 100) c""",
+)
+
 QUERIES = [
     nested(100),
     CATALOGUE,
@@ -215,6 +238,7 @@ QUERIES = [
     FLAT,
     TASKS_WITH_COURSE,
     FILTERED,
+    DASHBOARD,
     nested(10),
     nested(1000),
 ]
