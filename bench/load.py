@@ -86,6 +86,13 @@ class Client:
         raise AssertionError("unreachable")
 
 
+def data_of(status: int, body: dict) -> dict:
+    """The answer's data, or an error that says what came back instead."""
+    if status != 200 or body.get("errors") or not body.get("data"):
+        raise AssertionError(f"HTTP {status}: {json.dumps(body)[:300]}")
+    return body["data"]
+
+
 def setup_database() -> str:
     with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
@@ -186,17 +193,17 @@ def run_load(port: int, options, master_pid: int) -> dict:
 
     def run_client(number: int) -> None:
         rng = random.Random(number)
-        client = Client(port, users[number % len(users)])
-        course_ids = [
-            e["node"]["id"]
-            for e in client.post(CATALOGUE, {"first": 20}, retry=True)[1]["data"]["courses"][
-                "edges"
-            ]
-        ]
-        open_tasks = [
-            e["node"]["id"]
-            for e in client.post(OPEN_TASKS, retry=True)[1]["data"]["tasks"]["edges"]
-        ]
+        # The first requests (log in, what to ask for) pass the gate too: on a slow machine
+        # they can still be running when the connections are cut.
+        enter()
+        try:
+            client = Client(port, users[number % len(users)])
+            catalogue = data_of(*client.post(CATALOGUE, {"first": 20}, retry=True))
+            open_tasks = data_of(*client.post(OPEN_TASKS, retry=True))
+        finally:
+            leave()
+        course_ids = [e["node"]["id"] for e in catalogue["courses"]["edges"]]
+        open_tasks = [e["node"]["id"] for e in open_tasks["tasks"]["edges"]]
         while time.monotonic() < deadline:
             roll = rng.random()
             if roll < 0.35:
