@@ -27,6 +27,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry_django.fields.field import StrawberryDjangoField
 
+from graphql_api import compiled
 from graphql_api.ids import pk_id_attr
 
 # Model fields whose loaded value is what the API serializes (no wrapping on attribute access).
@@ -41,6 +42,22 @@ MISSING = object()
 
 
 class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    def execute_collected_root_fields(
+        self, root_type, root_value, grouped_field_set, serially, new_defer_usages
+    ):
+        if (
+            not serially
+            and not new_defer_usages
+            and compiled.enabled(self.schema)
+            and not getattr(self.middleware_manager, "middlewares", None)
+        ):
+            data = compiled.read(self, root_type, grouped_field_set)
+            if data is not None:
+                return data
+        return super().execute_collected_root_fields(
+            root_type, root_value, grouped_field_set, serially, new_defer_usages
+        )
+
     def execute_field(self, parent_type, source, field_details_list, path, position_context):
         plans = getattr(parent_type, "direct_fields", None)
         if plans and not getattr(self.middleware_manager, "middlewares", None):

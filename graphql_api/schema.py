@@ -19,7 +19,7 @@ from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
-from graphql_api import fast_fields
+from graphql_api import compiled, fast_fields
 from graphql_api.course.schema import CourseMutation, CourseQuery
 from graphql_api.enums import SCALARS
 from graphql_api.errors import ClientErrors
@@ -80,6 +80,7 @@ def build_schema(
         ),
     )
     fast_fields.install(built)
+    compiled.install(built)
     return built
 
 
