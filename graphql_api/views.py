@@ -8,11 +8,16 @@
 - GET may run queries, never mutations (Strawberry refuses them).
 - Every error response is JSON: `{"errors": [{"message": ...}]}`.
 - GraphiQL is served when settings.GRAPHIQL is on, with its assets from this project.
+- Answers are encoded by orjson (the 2,100 objects of bench/'s nested 100 x 20 query: about
+  0.6 ms instead of 5 ms with the json module); anything orjson refuses (integers beyond 64 bits,
+  lone surrogates, non-string keys) is encoded as before, by Django's encoder.
 """
 
 import json
 
+import orjson
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware, get_token
 from django.shortcuts import render
@@ -46,6 +51,9 @@ def _csrf_failure(request: HttpRequest, reason: str = "") -> JsonResponse:
     return _problem(403, "CSRF check failed: send the csrftoken cookie's value as X-CSRFToken.")
 
 
+_django_default = DjangoJSONEncoder().default
+
+
 @method_decorator(csrf_exempt, name="dispatch")
 class GraphQLView(StrawberryGraphQLView):
     allow_queries_via_get = True
@@ -73,6 +81,15 @@ class GraphQLView(StrawberryGraphQLView):
             # Strawberry answers malformed requests in plain text; clients expect JSON errors.
             return _problem(response.status_code, response.content.decode(errors="replace"))
         return response
+
+    def encode_json(self, data: object) -> bytes | str:
+        try:
+            # Datetimes pass through to Django's encoder, which writes them as before.
+            return orjson.dumps(
+                data, default=_django_default, option=orjson.OPT_PASSTHROUGH_DATETIME
+            )
+        except orjson.JSONEncodeError:
+            return super().encode_json(data)
 
     def render_graphql_ide(self, request: HttpRequest) -> HttpResponse:
         context = {"default_query": json.dumps(EXAMPLE_QUERY)}
