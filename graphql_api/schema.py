@@ -9,13 +9,14 @@ import strawberry_django
 from django.conf import settings
 from strawberry import relay
 from strawberry.extensions import (
-    MaxAliasesLimiter,
+    AddValidationRules,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     ValidationCache,
 )
 from strawberry.extensions.disable_introspection import DisableIntrospection
+from strawberry.extensions.max_aliases import create_validator as aliases_rule
+from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
@@ -32,6 +33,12 @@ from graphql_api.user.schema import UserMutation, UserQuery
 MAX_DEPTH = 10
 MAX_ALIASES = 15
 MAX_TOKENS = 2000
+
+# The rules of QueryDepthLimiter and MaxAliasesLimiter, made once. Those extensions make a new
+# rule class each time they are built (for every request), and ValidationCache keys on the
+# rules: validation was never answered from the cache (7 ms of the nested 100 x 20 query).
+DEPTH_RULE = depth_rule(MAX_DEPTH, None, None)
+ALIASES_RULE = aliases_rule(MAX_ALIASES)
 
 
 @strawberry.type
@@ -53,8 +60,7 @@ def build_schema(
     # Factories, not instances: Strawberry builds each extension afresh for every request.
     extensions = [
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: AddValidationRules([DEPTH_RULE, ALIASES_RULE]),
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
         QueryOptimizer,

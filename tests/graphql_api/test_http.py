@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 
 import pytest
 from django.db import connection
@@ -127,6 +128,27 @@ class TestLimits:
         body = post(client, "{ " + aliases + " extra: me { id } }")
         assert errors_of(body) == ["16 aliases found. Allowed: 15"]
 
+    def test_a_repeated_document_is_validated_once(self, client, monkeypatch):
+        from graphql_api.schema import DEPTH_RULE
+
+        validations, original = [], DEPTH_RULE.__init__
+
+        def counting(self, context):
+            validations.append(context.document)
+            original(self, context)
+
+        monkeypatch.setattr(DEPTH_RULE, "__init__", counting)
+        alias = "seen_" + uuid.uuid4().hex
+        fresh = "{ " + alias + ": me { id } }"
+        answers = [post(client, fresh) for _ in range(3)]
+        too_deep = nested(MAX_DEPTH + 1).replace(
+            "{ courses", "{ deep_" + uuid.uuid4().hex + ": courses", 1
+        )
+        refusals = [errors_of(post(client, too_deep)) for _ in range(2)]
+        assert answers == [{"data": {alias: None}}] * 3
+        assert refusals[0] == refusals[1] and "exceeds maximum operation depth" in refusals[0][0]
+        assert len(validations) == 2  # once per document
+
     def test_token_limit(self, client):
         fields = " ".join(["id"] * 1999)
         body = post(client, "{ me { " + fields + " } }")
@@ -171,3 +193,24 @@ class TestErrorsAndIntrospection:
         assert post(client, "{ __schema { queryType { name } } }").get("errors") is None
         body = post(client, "{ courses { totlCount } }")
         assert "Did you mean 'totalCount'" in errors_of(body)[0]
+
+
+class TestEncoding:
+    def test_answers_are_utf8_json_that_reads_back_as_stored(self, client):
+        title = 'Ünïcode "quoted" \\ back\tslash \u2028 and 😀'
+        CourseFactory(title=title)
+        response = client.post(
+            "/graphql/", {"query": "{ courses { edges { node { title } } } }"},
+            content_type="application/json",
+        )  # fmt: skip
+        assert response["Content-Type"] == "application/json"
+        assert response.json()["data"]["courses"]["edges"] == [{"node": {"title": title}}]
+        assert "Ünïcode".encode() in response.content  # UTF-8, not \\u escapes
+
+    def test_what_orjson_refuses_is_encoded_by_djangos_encoder(self):
+        from graphql_api.schema import schema
+        from graphql_api.views import GraphQLView
+
+        data = {"data": {"big": 2**70, "lone": "\ud800"}}
+        encoded = GraphQLView(schema=schema).encode_json(data)
+        assert json.loads(encoded) == data
