@@ -1,12 +1,14 @@
-"""Where a request's time goes, in process: SQL, model instances, GraphQL execution, JSON.
+"""Where a request's time goes, in process: SQL, rows to Python, GraphQL execution, JSON.
 
 Runs one of bench/api_queries.py's queries against lp_bench_api (create it with bench/api.py)
 through the whole Django stack, repeatedly, and splits the median request into:
 
 - SQL: time inside cursor.execute (psycopg fetches the rows there);
-- model instances: the rest of QuerySet evaluation (building Django objects from the rows);
-- GraphQL execution: schema.execute_sync minus the two above (resolvers, completion);
-- JSON: encoding the result;
+- rows to Python: the rest of fetching (psycopg building tuples, Django building model instances
+  on the executor's path; graphql_api/compiled.py's plain path reads values, not instances);
+- GraphQL execution: schema.execute_sync minus the two above (parsing and validation when not
+  cached, planning, resolvers or the plain path's row builders, completion);
+- JSON: encoding the result, as the view does (graphql_api/views.py);
 - HTTP and Django: the rest of the test client's request (middleware, view, response).
 
     .venv/bin/python bench/split.py                   # nested_100x20
@@ -14,7 +16,6 @@ through the whole Django stack, repeatedly, and splits the median request into:
 """
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -44,7 +45,11 @@ def main() -> int:
     from strawberry.django.context import StrawberryDjangoContext
 
     from bench.api_queries import BY_NAME, HEADLINE
+    from graphql_api import compiled
     from graphql_api.schema import schema
+    from graphql_api.views import GraphQLView
+
+    encode = GraphQLView(schema=schema).encode_json
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("query", nargs="?", default=HEADLINE, choices=list(BY_NAME))
@@ -61,21 +66,24 @@ def main() -> int:
         finally:
             clock["sql"] += time.perf_counter() - started
 
-    original_fetch_all = QuerySet._fetch_all
     depth = {"n": 0}
 
-    def timed_fetch_all(self):
-        if self._result_cache is not None or depth["n"]:
-            return original_fetch_all(self)
-        depth["n"] += 1
-        started = time.perf_counter()
-        try:
-            return original_fetch_all(self)
-        finally:
-            depth["n"] -= 1
-            clock["fetch"] += time.perf_counter() - started
+    def timed(original):
+        def fetch(*args, **kwargs):
+            if depth["n"]:
+                return original(*args, **kwargs)
+            depth["n"] += 1
+            started = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                depth["n"] -= 1
+                clock["fetch"] += time.perf_counter() - started
 
-    QuerySet._fetch_all = timed_fetch_all
+        return fetch
+
+    QuerySet._fetch_all = timed(QuerySet._fetch_all)
+    compiled.fetch_rows = timed(compiled.fetch_rows)
     client, body = Client(), {"query": query.document, "variables": query.variables}
     request = RequestFactory().post("/graphql/")
     request.user, request.session = AnonymousUser(), {}
@@ -91,14 +99,14 @@ def main() -> int:
             executed = time.perf_counter() - started
             sql, fetch = clock["sql"], clock["fetch"]
             started = time.perf_counter()
-            json.dumps({"data": result.data})
+            encode({"data": result.data})
             encoded = time.perf_counter() - started
             started = time.perf_counter()
             client.post("/graphql/", body, content_type="application/json")
             whole = time.perf_counter() - started
             if number >= 3:  # warm-up first
                 rows.append({
-                    "sql": sql, "model instances": fetch - sql,
+                    "sql": sql, "rows to Python": fetch - sql,
                     "GraphQL execution": executed - fetch, "JSON": encoded,
                     "HTTP and Django": whole - executed - encoded, "whole request": whole,
                 })  # fmt: skip
