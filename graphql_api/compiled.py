@@ -69,7 +69,6 @@ class Fallback(Exception):  # noqa: N818 - a signal, not an error
 
 
 FETCH_ALL = 1_000_000  # rows per fetch: all of them (a page is at most 1,000 x 1,000)
-PAGING = ("first", "after", "last", "before")
 CONNECTION_FIELDS = {"edges", "totalCount", "pageInfo", "__typename"}
 PAGE_INFO_FIELDS = {"hasNextPage", "hasPreviousPage", "startCursor", "endCursor", "__typename"}
 
@@ -527,7 +526,7 @@ class Convert(NamedTuple):
     """How a column's value becomes the field's answer: `function`, or inline for some kinds."""
 
     kind: str  # "id" (global id), "string", "enum" (memoised), or "other"
-    function: Callable[[Any], Any]  # for "string" and "other", None means a refused value
+    function: Callable[[Any], Any] | None  # "string" and "other": None means a refused value
     type_name: str | None = None
 
 
@@ -553,7 +552,7 @@ def fetch_rows(queryset, width: int | None = None) -> list:
 def converter(leaf, type_name: str | None) -> Convert:
     """The conversion of a column's value into the field's answer."""
     if type_name is not None:
-        return Convert("id", lambda value: to_base64(type_name, value), type_name)
+        return Convert("id", None, type_name)  # written inline by row_builder, as to_base64 does
     coerce = leaf.coerce_output_value
 
     def convert(value):
