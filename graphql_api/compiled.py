@@ -554,20 +554,16 @@ def converter(leaf, type_name: str | None) -> Convert:
     if type_name is not None:
         return Convert("id", None, type_name)  # written inline by row_builder, as to_base64 does
     coerce = leaf.coerce_output_value
-
-    def convert(value):
-        coerced = coerce(value)
-        if coerced is None:
-            raise Fallback
-        return coerced
-
     if leaf.name == "String":
         return Convert("string", coerce)
     if isinstance(leaf, GraphQLEnumType):  # few values: each is coerced once, then looked up
         seen = {}
 
         def convert_enum(value):
-            coerced = seen[value] = convert(value)
+            coerced = coerce(value)
+            if coerced is None:
+                refused()
+            seen[value] = coerced
             return coerced
 
         convert_enum.seen = seen
@@ -589,15 +585,11 @@ BUILDERS = {}  # (type, slots, required) -> row builder: the documents a server 
 
 def cached_row_builder(plan: ObjectPlan) -> Callable[[list[tuple]], list[dict]]:
     signature = (plan.graphql_type.name, tuple(plan.slots), frozenset(plan.required))
-    try:
-        return BUILDERS[signature]
-    except (KeyError, TypeError):  # TypeError: a slot that cannot be hashed; built each time
-        pass
-    builder = row_builder(plan)
-    if len(BUILDERS) >= 512:
-        BUILDERS.clear()
-    with contextlib.suppress(TypeError):
-        BUILDERS[signature] = builder
+    builder = BUILDERS.get(signature)
+    if builder is None:
+        if len(BUILDERS) >= 512:
+            BUILDERS.clear()
+        builder = BUILDERS[signature] = row_builder(plan)
     return builder
 
 
