@@ -5,8 +5,8 @@
 
 Starts gunicorn (config/gunicorn.py) on loopback over a fresh PostgreSQL database with the demo
 data, then runs clients that mix reads (catalogue, course detail, task lists) and mutations
-(submissions, task creation and deletion) for a bounded time. One third in, one gunicorn worker
-is killed with SIGKILL, at a moment when reads are in flight but no mutation is (a mutation cut
+(submissions, task creation and deletion) for a bounded time, counted from the moment every
+client has logged in. One third in, one gunicorn worker is killed with SIGKILL, at a moment when reads are in flight but no mutation is (a mutation cut
 off mid-way cannot be retried blindly: its client cannot know whether it was written); two
 thirds in, with no request in flight (new ones wait a moment),
 PostgreSQL terminates every connection the app holds: the health checks must reconnect.
@@ -17,6 +17,7 @@ Exit status 1 if there was any error. Results: bench/results/load.json.
 """
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -149,8 +150,14 @@ def main() -> int:
 
 
 def run_load(port: int, options, master_pid: int) -> dict:
-    deadline = time.monotonic() + options.seconds
     latencies, errors, lock = [], [], threading.Lock()
+    # The measured window (and the faults' schedule) starts once every client has logged in and
+    # read what it will ask for: on a slow machine that set-up can take seconds.
+    deadline = [0.0]
+    ready = threading.Barrier(
+        options.clients + 1,
+        action=lambda: deadline.__setitem__(0, time.monotonic() + options.seconds),
+    )
     # To cut the database connections between requests, new requests wait at this gate (open
     # when set) until none is in flight.
     gate, in_flight = threading.Event(), [0]
@@ -188,23 +195,19 @@ def run_load(port: int, options, master_pid: int) -> dict:
         try:
             run_client(number)
         except Exception as error:  # noqa: BLE001 - a client that dies is an error, counted
+            ready.abort()  # if it died setting up, nobody waits for it
             with lock:
                 errors.append(f"client {number} died: {type(error).__name__}: {error}")
 
     def run_client(number: int) -> None:
         rng = random.Random(number)
-        # The first requests (log in, what to ask for) pass the gate too: on a slow machine
-        # they can still be running when the connections are cut.
-        enter()
-        try:
-            client = Client(port, users[number % len(users)])
-            catalogue = data_of(*client.post(CATALOGUE, {"first": 20}, retry=True))
-            open_tasks = data_of(*client.post(OPEN_TASKS, retry=True))
-        finally:
-            leave()
+        client = Client(port, users[number % len(users)])
+        catalogue = data_of(*client.post(CATALOGUE, {"first": 20}, retry=True))
+        open_tasks = data_of(*client.post(OPEN_TASKS, retry=True))
         course_ids = [e["node"]["id"] for e in catalogue["courses"]["edges"]]
         open_tasks = [e["node"]["id"] for e in open_tasks["tasks"]["edges"]]
-        while time.monotonic() < deadline:
+        ready.wait()
+        while time.monotonic() < deadline[0]:
             roll = rng.random()
             if roll < 0.35:
                 query, variables, idempotent = CATALOGUE, {"first": 20}, True
@@ -239,6 +242,8 @@ def run_load(port: int, options, master_pid: int) -> dict:
     threads = [threading.Thread(target=client_loop, args=(n,)) for n in range(options.clients)]
     for thread in threads:
         thread.start()
+    with contextlib.suppress(threading.BrokenBarrierError):  # a client died setting up
+        ready.wait()
     faults = []
     if not options.no_faults:
         time.sleep(options.seconds / 3)
