@@ -6,10 +6,11 @@
 Starts gunicorn (config/gunicorn.py) on loopback over a fresh PostgreSQL database with the demo
 data, then runs clients that mix reads (catalogue, course detail, task lists) and mutations
 (submissions, task creation and deletion) for a bounded time, counted from the moment every
-client has logged in. One third in, one gunicorn worker is killed with SIGKILL, at a moment when reads are in flight but no mutation is (a mutation cut
-off mid-way cannot be retried blindly: its client cannot know whether it was written); two
-thirds in, with no request in flight (new ones wait a moment),
-PostgreSQL terminates every connection the app holds: the health checks must reconnect.
+client has logged in. One third in, one gunicorn worker is killed with SIGKILL, at a moment
+when reads are in flight but no mutation is (a mutation cut off mid-way cannot be retried
+blindly: its client cannot know whether it was written); two thirds in, with no request in
+flight (new ones wait a moment), PostgreSQL terminates every connection the app holds: the
+health checks must reconnect.
 A client retries an idempotent query once if its connection breaks (the killed worker's
 requests). An error is a 5xx, a broken connection after that retry, or a masked GraphQL error;
 a refusal the API explains (MAX_SUBMISSIONS_REACHED, say) is an answer, not an error.
