@@ -181,6 +181,10 @@ GRAPHQL_INTROSPECTION = env_bool("GRAPHQL_INTROSPECTION", DEBUG)
 # The most rows one page of a list may ask for (first/last). Raise it only for trusted clients:
 # each row costs the server time and memory.
 GRAPHQL_MAX_PAGE_SIZE = env_int("GRAPHQL_MAX_PAGE_SIZE", 100, minimum=1)
+
+# On: `migrate` stops on legacy values the consolidated models cannot hold as they are (listing
+# each) instead of mapping and recording them; `consolidate --strict` does the same on demand.
+CONSOLIDATION_STRICT = env_bool("CONSOLIDATION_STRICT", False)
 # A GraphQL document within the 2,000-token limit is far below this; bigger bodies are refused.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 

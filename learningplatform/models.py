@@ -127,8 +127,12 @@ class Task(models.Model):
     passing_score = models.DecimalField(
         max_digits=5, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
     )
+    # 0 is a task that takes no submission (the old column admitted it); the column's own check
+    # refuses negatives.
     max_submissions = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Attempts allowed per student; empty means unlimited."
+        null=True,
+        blank=True,
+        help_text="Attempts allowed per student; empty means unlimited, 0 none.",
     )
     time_limit = models.PositiveIntegerField(
         null=True, blank=True, help_text="Minutes; empty means no limit."
@@ -173,11 +177,6 @@ class Task(models.Model):
                 violation_error_message="The passing score cannot be above the maximum score.",
             ),
             models.CheckConstraint(
-                condition=Q(max_submissions__isnull=True) | Q(max_submissions__gte=1),
-                name="task_max_submissions_positive",
-                violation_error_message="Maximum submissions must be at least 1 (empty: no limit).",
-            ),
-            models.CheckConstraint(
                 condition=Q(time_limit__isnull=True) | Q(time_limit__gte=1),
                 name="task_time_limit_positive",
                 violation_error_message="The time limit must be at least 1 minute (empty: none).",
@@ -211,19 +210,15 @@ class Task(models.Model):
                     )
                 }
             )
-        errors = {}
-        if self.max_submissions == 0:
-            errors["max_submissions"] = ValidationError(
-                "Maximum submissions must be at least 1; leave it empty for no limit.",
-                code="min_value",
-            )
         if self.time_limit == 0:
-            errors["time_limit"] = ValidationError(
-                "The time limit must be at least 1 minute; leave it empty for none.",
-                code="min_value",
+            raise ValidationError(
+                {
+                    "time_limit": ValidationError(
+                        "The time limit must be at least 1 minute; leave it empty for none.",
+                        code="min_value",
+                    )
+                }
             )
-        if errors:
-            raise ValidationError(errors)
 
 
 class Submission(models.Model):
@@ -307,19 +302,25 @@ class LegacyIdMap(models.Model):
 
 
 class ConsolidationConflict(models.Model):
-    """A legacy value that did not win a merge, kept so that nothing is lost.
+    """A legacy value the consolidated row does not hold as it was, kept so nothing is lost.
 
-    `kind` is "conflict" when the consolidated row kept another non-empty value, or "filled"
-    when the legacy value filled an empty column of the consolidated row (undone on reverse).
+    `kind` is "conflict" when a merged course kept another value, "filled" when the legacy
+    value filled an empty column of a merged course (undone on reverse), or "mapped" when a rule
+    of consolidation/rules.py mapped a value the consolidated model cannot hold; `rule` names
+    the rule. For rows upgraded in place, `legacy_table` is the old table and `new_id` its id.
     """
 
     legacy_table = models.CharField(max_length=64)
     legacy_id = models.BigIntegerField()
     new_id = models.BigIntegerField()
     field = models.CharField(max_length=64)
-    kind = models.CharField(max_length=10, choices=[("conflict", "conflict"), ("filled", "filled")])
+    kind = models.CharField(
+        max_length=10,
+        choices=[("conflict", "conflict"), ("filled", "filled"), ("mapped", "mapped")],
+    )
     legacy_value = models.TextField(null=True)
     kept_value = models.TextField(null=True)
+    rule = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         constraints = [

@@ -58,10 +58,15 @@ def submission_create(
         _check_task_takes_submissions(task, now)
         attempts = task.submissions.filter(user=user).count()
         if task.max_submissions is not None and attempts >= task.max_submissions:
+            message = (
+                "You have used all %(limit)s submissions allowed for this task."
+                if task.max_submissions
+                else "This task takes no submissions."
+            )
             raise ValidationError(
                 {
                     "task": ValidationError(
-                        "You have used all %(limit)s submissions allowed for this task.",
+                        message,
                         code="max_submissions_reached",
                         params={"limit": task.max_submissions},
                     )

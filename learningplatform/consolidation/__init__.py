@@ -8,6 +8,7 @@ exactly what the consolidation added. See steps.py for the merge rule.
 from django.db import connection as default_connection
 from django.db import transaction
 
+from learningplatform.consolidation import rules
 from learningplatform.consolidation.legacy_schema import LEGACY_TABLES
 from learningplatform.consolidation.steps import (
     CONFLICTS,
@@ -16,6 +17,7 @@ from learningplatform.consolidation.steps import (
     MAP,
     SUBMISSION,
     TASK,
+    TASK_RULES_FROM,
     Report,
     Sql,
     run_steps,
@@ -27,78 +29,107 @@ __all__ = [
     "Report",
     "Verification",
     "consolidate",
+    "dry_run",
+    "has_work",
     "legacy_tables_present",
+    "pending",
     "preflight",
     "unconsolidate",
     "verify",
 ]
 
 REMOVED_APPS = ("courses", "tasks", "assessment")
+# The legacy tables whose rows become rows of their own (quiz rows join their learning task).
+COPIED_TABLES = ("courses_course", "tasks_learningtask", "assessment_submission")
 
 
 def legacy_tables_present(connection=default_connection) -> set[str]:
     return set(LEGACY_TABLES) & set(connection.introspection.table_names())
 
 
-def preflight(connection=default_connection) -> list[str]:
-    """Legacy rows that break a rule of the consolidated models, one line each.
+# Where the strict check reads each legacy table, with the aliases its rules use.
+RULE_SOURCES = {
+    "courses_course": ("courses_course src", rules.COURSES_COURSE),
+    "tasks_learningtask": (TASK_RULES_FROM, rules.TASKS_LEARNINGTASK),
+    "assessment_submission": ("assessment_submission src", rules.ASSESSMENT_SUBMISSION),
+}
 
-    The consolidation refuses to start while there are any: rewriting them silently would
-    lose the old value, and which new value is right is the operator's call.
-    """
+
+def preflight(connection=default_connection, limit: int = 50) -> list[str]:
+    """Legacy rows a rule would map, one line each: what `--strict` refuses to start with."""
     sql = Sql(connection)
     present = legacy_tables_present(connection)
-    negative_duration = "duration < INTERVAL '0'" if sql.postgres else "duration < 0"
-    rules = {
-        "courses_course": [
-            ("title", "title = ''", "is empty"),
-            ("status", "status NOT IN ('DRAFT', 'PUBLISHED', 'ARCHIVED', 'DEPRECATED')", "is not a course status"),
-            ("visibility", "visibility NOT IN ('PUBLIC', 'PRIVATE')", "is not a visibility"),
-            ("difficulty_level", "difficulty_level NOT IN ('BEGINNER', 'INTERMEDIATE', 'ADVANCED')", "is not a difficulty level"),
-            ("duration", negative_duration, "is negative"),
-        ],
-        "tasks_learningtask": [
-            ("title", "title = ''", "is empty"),
-            ("status", "status NOT IN ('DRAFT', 'PUBLISHED', 'ARCHIVED')", "is not a task status"),
-            ("difficulty_level", "difficulty_level NOT IN ('BEGINNER', 'INTERMEDIATE', 'ADVANCED')", "is not a difficulty level"),
-            ("max_submissions", "max_submissions < 1", "is below 1 (set it empty for no limit, or 1)"),
-        ],
-        "tasks_quiztask": [
-            ("max_score", "max_score < 0", "is negative"),
-            ("passing_score", "passing_score < 0", "is negative"),
-            ("passing_score", "passing_score > max_score", "is above max_score"),
-            ("time_limit", "time_limit < 1", "is below 1 minute (set it empty for no limit)"),
-        ],
-        "assessment_submission": [("grade", "grade < 0", "is negative")],
-    }  # fmt: skip
     problems = []
     with connection.cursor() as cursor:
-        for table, checks in rules.items():
-            if table not in present:
+        for table, (source, table_rules) in RULE_SOURCES.items():
+            if table not in present or (
+                table == "tasks_learningtask" and "tasks_quiztask" not in present
+            ):
                 continue
-            key = "learningtask_ptr_id" if table == "tasks_quiztask" else "id"
-            for column, condition, what in checks:
+            for field, mapped in sql.mapped(table_rules).items():
                 cursor.execute(
-                    f"SELECT {key}, {column} FROM {table} "  # nosec B608  # constant identifiers
-                    f"WHERE {condition} ORDER BY {key} LIMIT 50"
+                    f"SELECT src.id, {sql.text(mapped.legacy)}, {sql.text(mapped.kept)}, "  # nosec B608  # constants
+                    f"{mapped.rule} FROM {source} WHERE {mapped.applies} "
+                    f"ORDER BY src.id LIMIT {int(limit)}"
                 )
                 problems += [
-                    f"{table} id={pk}: {column}={value!r} {what}" for pk, value in cursor.fetchall()
+                    f"{table} id={pk}: {field}={legacy!r} would become {kept!r} ({rule})"
+                    for pk, legacy, kept, rule in cursor.fetchall()
                 ]
     return problems
 
 
+def pending(connection=default_connection) -> dict[str, tuple[int, int]]:
+    """Per legacy table with rows to move: (rows, rows consolidated already)."""
+    sql = Sql(connection)
+    present = legacy_tables_present(connection)
+    counts = {}
+    for table in COPIED_TABLES:
+        if table in present:
+            counts[table] = (
+                sql.scalar(f"SELECT COUNT(*) FROM {table}"),  # nosec B608  # constant identifiers
+                sql.scalar(f"SELECT COUNT(*) FROM {MAP} WHERE legacy_table = %s", [table]),  # nosec B608
+            )
+    return counts
+
+
+def has_work(connection=default_connection) -> bool:
+    """Whether a consolidation would change anything (so whether it needs a backup first)."""
+    return any(total > done for total, done in pending(connection).values())
+
+
 def consolidate(
-    *, connection=default_connection, batch_size: int = 10_000, progress=None
+    *,
+    connection=default_connection,
+    batch_size: int = 10_000,
+    progress=None,
+    strict: bool = False,
 ) -> Report:
-    """Copy and merge every legacy row not consolidated yet, then drop stale content types."""
-    if problems := preflight(connection):
+    """Copy and merge every legacy row not consolidated yet, then drop stale content types.
+
+    Values the consolidated models cannot hold are mapped and recorded; with `strict`, their
+    presence stops the consolidation before anything changes instead.
+    """
+    if strict and (problems := preflight(connection)):
         raise ValueError(
-            "Legacy rows break rules of the consolidated models; nothing was changed. Correct "
-            "them and run again:\n  " + "\n  ".join(problems)
+            "Legacy rows hold values the consolidated models cannot keep as they are; nothing "
+            "was changed (strict mode). Correct them, or run without strict mode to map and "
+            "record them:\n  " + "\n  ".join(problems)
         )
     report = run_steps(connection=connection, batch_size=batch_size, progress=progress)
     remove_stale_content_types(connection)
+    return report
+
+
+def dry_run(*, connection=default_connection, batch_size: int = 10_000) -> Report:
+    """What `consolidate` would do, from a real run inside a transaction that is rolled back.
+
+    On PostgreSQL the id sequences still advance (sequences ignore rollbacks): the ids a later
+    real run hands out may skip some numbers, which is harmless.
+    """
+    with transaction.atomic(using=connection.alias):
+        report = run_steps(connection=connection, batch_size=batch_size)
+        transaction.set_rollback(True, using=connection.alias)
     return report
 
 
@@ -129,8 +160,11 @@ def unconsolidate(*, connection=default_connection) -> None:
         for column in FILLABLE_COURSE_COLUMNS:
             sql.execute(
                 f"UPDATE {COURSE} SET {column} = NULL WHERE id IN (SELECT new_id FROM "
-                f"{CONFLICTS} WHERE kind = 'filled' AND field = %s)",  # nosec B608  # constants
+                f"{CONFLICTS} WHERE kind = 'filled' AND legacy_table = 'courses_course' "
+                "AND field = %s)",  # nosec B608  # constants
                 [column],
             )
-        sql.execute(f"DELETE FROM {CONFLICTS}")  # nosec B608  # constant identifiers
+        # The records of rows upgraded in place (migration 0002) stay: those rows stay too.
+        tables = ", ".join(f"'{table}'" for table in COPIED_TABLES)
+        sql.execute(f"DELETE FROM {CONFLICTS} WHERE legacy_table IN ({tables})")  # nosec B608
         sql.execute(f"DELETE FROM {MAP}")  # nosec B608  # constant identifiers

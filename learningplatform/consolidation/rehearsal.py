@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
+from django.db.migrations.executor import MigrationExecutor
 
 from learningplatform.consolidation.legacy_schema import (
     LEGACY_MODELS,
@@ -50,12 +51,68 @@ class HardCases:
     day_duration_course: int = 0  # a duration of ten years
     microsecond_duration_course: int = 0  # a duration of one microsecond
     ancient_course: int = 0  # timestamps from 2003
+    # Values the old schema admitted that the consolidated models hold only through a rule
+    # (consolidation/rules.py), or verbatim with a meaning of their own (max_submissions 0).
+    mapped_merge_course: int = 0  # merges, filling an empty difficulty from the free text "Hard"
+    mapped_merge_into: int = 0
+    odd_course: int = 0  # title "", status "live", visibility "Hidden", difficulty "easy"
+    lowercase_course: int = 0  # status "published", visibility " public", negative duration
+    no_submission_task: int = 0  # max_submissions 0: takes no submission (kept verbatim)
+    odd_task: int = 0  # title "   ", status "retired", difficulty "Level 2"
+    lowercase_task: int = 0  # status "Published", difficulty "", max_submissions 0
+    zero_time_quiz: int = 0  # time limit 0, passing score above the maximum
+    negative_quiz: int = 0  # time limit -5, negative maximum and passing scores
+    negative_grade_submission: int = 0  # grade -2.50
+    # In an old database (build_old_database), old learningplatform rows that migration 0002
+    # upgrades in place under the same rules.
+    odd_old_course: int = 0  # title "", status "Live", visibility "secret"
+    odd_old_task: int = 0  # title " ", task type "essay", passing score 80 above maximum 50
+    negative_old_task: int = 0  # maximum score -5, passing score -1
+    negative_old_submission: int = 0  # score -0.01
     counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OldModels:
+    """The learningplatform models to write the old rows with: today's, or those of 0001."""
+
+    user: type
+    course: type
+    task: type
+    submission: type
+    in_place_cases: bool = False  # write values only the old constraints admitted
+
+
+CURRENT_MODELS = OldModels(User, Course, Task, Submission)
+OLD_SCHEMA = [("learningplatform", "0001_initial")]
 
 
 def legacy_tables_exist() -> bool:
     names = set(connection.introspection.table_names())
     return any(model._meta.db_table in names for model in LEGACY_MODELS)
+
+
+def is_new_database() -> bool:
+    """Whether no learningplatform migration has been applied here yet."""
+    executor = MigrationExecutor(connection)
+    return not any(app == "learningplatform" for app, _ in executor.loader.applied_migrations)
+
+
+def build_old_database(*, size: RehearsalSize, seed: int) -> HardCases:
+    """A database as the old code left it: the learningplatform tables of migration 0001 and
+    the legacy app tables, full of rows, hard cases included. `migrate` upgrades it."""
+    executor = MigrationExecutor(connection)
+    executor.migrate(OLD_SCHEMA)
+    apps = MigrationExecutor(connection).loader.project_state(OLD_SCHEMA).apps
+    create_tables()
+    models = OldModels(
+        user=apps.get_model("learningplatform", "User"),
+        course=apps.get_model("learningplatform", "Course"),
+        task=apps.get_model("learningplatform", "Task"),
+        submission=apps.get_model("learningplatform", "Submission"),
+        in_place_cases=True,
+    )
+    return seed_legacy_data(size=size, seed=seed, old_models=models)
 
 
 def create_tables() -> None:
@@ -72,9 +129,20 @@ def drop_tables() -> None:
 
 
 @transaction.atomic
-def seed_legacy_data(*, size: RehearsalSize, seed: int) -> HardCases:
+def seed_legacy_data(
+    *, size: RehearsalSize, seed: int, old_models: OldModels = CURRENT_MODELS
+) -> HardCases:
     """Fill the (empty) legacy tables and some old learningplatform rows; say where the hard cases are."""
     rng = random.Random(seed)
+    User, Course, Task, Submission = (  # noqa: N806
+        old_models.user,
+        old_models.course,
+        old_models.task,
+        old_models.submission,
+    )
+    task_status = (
+        {"status": "PUBLISHED"} if any(f.name == "status" for f in Task._meta.fields) else {}
+    )
     password = make_password(None)  # unusable: rehearsal accounts cannot log in
     instructors = User.objects.bulk_create(
         User(username=f"legacy-instructor-{i:03d}", password=password) for i in range(5)
@@ -103,7 +171,7 @@ def seed_legacy_data(*, size: RehearsalSize, seed: int) -> HardCases:
     old_courses = Course.objects.bulk_create(old_courses)
     old_tasks = Task.objects.bulk_create(
         Task(title=f"Old task {n}", description="", course=course, task_type="ASSESSMENT",
-             status="PUBLISHED", max_score=Decimal("10"), created_at=course.created_at)
+             max_score=Decimal("10"), created_at=course.created_at, **task_status)
         for course in old_courses for n in range(2)
     )  # fmt: skip
     Submission.objects.bulk_create(
@@ -112,6 +180,22 @@ def seed_legacy_data(*, size: RehearsalSize, seed: int) -> HardCases:
         )
         for task in old_tasks
     )
+    if old_models.in_place_cases:
+        odd_course = Course.objects.create(
+            title="", description="", instructor=instructors[0], status="Live", visibility="secret"
+        )
+        odd_task, negative_task = (
+            Task.objects.create(course=odd_course, description="", **values)
+            for values in (
+                {"title": " ", "task_type": "essay", "max_score": 50, "passing_score": 80},
+                {"title": "Below", "task_type": "QUIZ", "max_score": -5, "passing_score": -1},
+            )
+        )
+        negative = Submission.objects.create(
+            task=odd_task, user=students[0], content="x", score=Decimal("-0.01"), is_graded=True
+        )
+        cases.odd_old_course, cases.odd_old_task = odd_course.pk, odd_task.pk
+        cases.negative_old_task, cases.negative_old_submission = negative_task.pk, negative.pk
 
     # courses_course: ordinary rows, then the hard cases.
     legacy_courses = []
@@ -156,10 +240,30 @@ def seed_legacy_data(*, size: RehearsalSize, seed: int) -> HardCases:
             updated_at=datetime(2004, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
         ),
     }  # fmt: skip
+    second_twin = old_courses[1]
+    hard_courses |= {
+        "mapped_merge_course": LegacyCourse(
+            title=second_twin.title, description=second_twin.description,
+            instructor_id=second_twin.instructor_id, created_at=second_twin.created_at,
+            updated_at=second_twin.updated_at, status=second_twin.status,
+            visibility=second_twin.visibility, prerequisites=second_twin.prerequisites,
+            difficulty_level="Hard", duration=timedelta(days=-3),
+        ),
+        "odd_course": LegacyCourse(
+            title="", description="", instructor_id=instructors[4].pk, created_at=stamp(),
+            updated_at=NOW, status="live", visibility="Hidden", difficulty_level="easy",
+        ),
+        "lowercase_course": LegacyCourse(
+            title="Lower case", description="", instructor_id=instructors[4].pk, created_at=stamp(),
+            updated_at=NOW, status="published", visibility=" public", difficulty_level="",
+            duration=timedelta(hours=-1),
+        ),
+    }  # fmt: skip
     created_courses = LegacyCourse.objects.bulk_create([*legacy_courses, *hard_courses.values()])
     for name, course in zip(hard_courses, created_courses[len(legacy_courses) :], strict=True):
         setattr(cases, name, course.pk)
     cases.merged_into = twin.pk
+    cases.mapped_merge_into = second_twin.pk
 
     # tasks_learningtask and tasks_quiztask.
     tasks, quizzes = [], {}
@@ -188,6 +292,31 @@ def seed_legacy_data(*, size: RehearsalSize, seed: int) -> HardCases:
         title="Hardest quiz", description="", course_id=created_courses[2].pk, created_at=stamp(),
         updated_at=NOW, created_by_id=instructors[0].pk, max_submissions=2**31 - 1,
     )  # fmt: skip
+    odd = {
+        "no_submission_task": LegacyLearningTask(
+            title="Read only", description="", course_id=created_courses[3].pk, created_at=stamp(),
+            updated_at=NOW, status="PUBLISHED", max_submissions=0,
+        ),
+        "odd_task": LegacyLearningTask(
+            title="   ", description="", course_id=created_courses[3].pk, created_at=stamp(),
+            updated_at=NOW, status="retired", difficulty_level="Level 2",
+        ),
+        "lowercase_task": LegacyLearningTask(
+            title="Lower case", description="", course_id=created_courses[3].pk, created_at=stamp(),
+            updated_at=NOW, status="Published", difficulty_level="", max_submissions=0,
+        ),
+        "zero_time_quiz": LegacyLearningTask(
+            title="No time", description="", course_id=created_courses[4].pk, created_at=stamp(),
+            updated_at=NOW, status="PUBLISHED", difficulty_level=" intermediate ",
+        ),
+        "negative_quiz": LegacyLearningTask(
+            title="Below zero", description="", course_id=created_courses[4].pk, created_at=stamp(),
+            updated_at=NOW, status="PUBLISHED", difficulty_level="EXPERT",
+        ),
+    }  # fmt: skip
+    odd_tasks = LegacyLearningTask.objects.bulk_create(odd.values())
+    for name, task in zip(odd, odd_tasks, strict=True):
+        setattr(cases, name, task.pk)
     tasks = LegacyLearningTask.objects.bulk_create([*tasks, empty, orphan, maximal])
     empty, orphan, maximal = tasks[-3:]
     cases.empty_quiz, cases.deleted_creator_task, cases.max_decimal_quiz = (
@@ -206,6 +335,8 @@ def seed_legacy_data(*, size: RehearsalSize, seed: int) -> HardCases:
             )
     quizzes[empty.pk] = (None, None, None, False)
     quizzes[maximal.pk] = (MAX_DECIMAL, MAX_DECIMAL, 2**31 - 1, True)
+    quizzes[cases.zero_time_quiz] = (Decimal("50"), Decimal("80"), 0, False)
+    quizzes[cases.negative_quiz] = (Decimal("-10"), Decimal("-1"), -5, True)
     with connection.cursor() as cursor:
         cursor.executemany(
             "INSERT INTO tasks_quiztask (learningtask_ptr_id, max_score, passing_score, time_limit, is_randomized) "
@@ -229,11 +360,16 @@ def seed_legacy_data(*, size: RehearsalSize, seed: int) -> HardCases:
         user_id=students[0].pk, task_id=maximal.pk, submitted_at=NOW, content=LONG_TEXT,
         grade=MAX_DECIMAL, graded_by_id=instructors[0].pk,
     )  # fmt: skip
-    submissions = LegacyAssessmentSubmission.objects.bulk_create([*submissions, top])
-    cases.max_decimal_submission = submissions[-1].pk
+    negative = LegacyAssessmentSubmission(
+        user_id=students[1].pk, task_id=cases.negative_quiz, submitted_at=NOW, content="late",
+        grade=Decimal("-2.50"), graded_by_id=instructors[0].pk,
+    )  # fmt: skip
+    submissions = LegacyAssessmentSubmission.objects.bulk_create([*submissions, top, negative])
+    cases.max_decimal_submission = submissions[-2].pk
+    cases.negative_grade_submission = submissions[-1].pk
     cases.counts = {
         "courses_course": len(created_courses),
-        "tasks_learningtask": len(tasks),
+        "tasks_learningtask": len(tasks) + len(odd_tasks),
         "tasks_quiztask": len(quizzes),
         "assessment_submission": len(submissions),
     }

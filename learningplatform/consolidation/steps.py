@@ -11,6 +11,9 @@ reverse); every other courses_course value that differs is recorded in Consolida
 Two rows of courses_course alike in those three columns stay two courses: only the two tables
 are merged, never a table with itself.
 
+A legacy value the consolidated model cannot hold is mapped by the rules of rules.py as it is
+copied, and recorded ("mapped") in the same transaction.
+
 SQL is assembled with f-strings from table and column names that are constants of this module
 (never from input; values always go as parameters); bandit's B608 is silenced, line by line,
 on those strings only.
@@ -22,6 +25,7 @@ from dataclasses import dataclass, field
 from django.db import connection as default_connection
 from django.db import transaction
 
+from learningplatform.consolidation import rules
 from learningplatform.consolidation.faults import fault_point
 
 MAP = "learningplatform_legacyidmap"
@@ -47,6 +51,7 @@ class Report:
     merged: dict[str, int] = field(default_factory=dict)
     conflicts: int = 0
     filled: int = 0
+    mapped: dict[str, int] = field(default_factory=dict)  # values mapped, per rule
 
     def lines(self) -> list[str]:
         lines = [
@@ -56,6 +61,8 @@ class Report:
         lines.append(
             f"conflicts recorded: {self.conflicts}; empty columns filled by merges: {self.filled}"
         )
+        lines.append(f"values mapped by a rule: {sum(self.mapped.values())}")
+        lines += [f"  {rule}: {count}" for rule, count in sorted(self.mapped.items())]
         return lines
 
 
@@ -71,6 +78,9 @@ class Sql:
 
     def text(self, expression: str) -> str:
         return f"CAST({expression} AS TEXT)"
+
+    def mapped(self, table_rules: rules.TableRules) -> dict[str, rules.Mapped]:
+        return table_rules.expressions(rules.zero_duration(self.connection))
 
     def next_ids(self, table: str, order: str) -> str:
         """New primary keys for the selected rows, in `order`, never handed out twice."""
@@ -148,20 +158,31 @@ def merge_courses(sql: Sql, low: int, high: int) -> tuple[int, int, int]:
     )
     targets = f"""(SELECT m.new_id FROM {MAP} m WHERE m.legacy_table = 'courses_course'
                    AND m.merged AND m.legacy_id BETWEEN %s AND %s)"""  # nosec B608  # constants
+    mapped = {
+        column: expressions
+        for column, expressions in sql.mapped(rules.COURSES_COURSE).items()
+        if column in FILLABLE_COURSE_COLUMNS
+    }
     filled = 0
     for column in FILLABLE_COURSE_COLUMNS:
-        # The lowest-id legacy row with a value fills an empty column, and is recorded first.
+        legacy = f"cc.{column}"
+        kept, rule = f"cc.{column}", f"'{rules.MERGE_FILLED}'"
+        if column in mapped:
+            kept = mapped[column].kept.replace("src.", "cc.")
+            rule = f"COALESCE({mapped[column].rule.replace('src.', 'cc.')}, {rule})"
+        # The lowest-id legacy row with a value fills an empty column, and is recorded first;
+        # a value mapped by a rule is recorded with the value it became.
         donor = f"""
             SELECT MIN(cc.id) FROM courses_course cc JOIN {MAP} m
               ON m.legacy_table = 'courses_course' AND m.legacy_id = cc.id AND m.merged
-            WHERE m.new_id = lc.id AND cc.{column} IS NOT NULL AND cc.id BETWEEN %s AND %s
+            WHERE m.new_id = lc.id AND {kept} IS NOT NULL AND cc.id BETWEEN %s AND %s
         """  # nosec B608  # identifiers are module constants; values are parameters
         filled += sql.execute(
             f"""
             INSERT INTO {CONFLICTS}
-                (legacy_table, legacy_id, new_id, field, kind, legacy_value, kept_value)
-            SELECT 'courses_course', cc.id, lc.id, '{column}', 'filled',
-                   {sql.text(f"cc.{column}")}, NULL
+                (legacy_table, legacy_id, new_id, field, kind, legacy_value, kept_value, rule)
+            SELECT 'courses_course', cc.id, lc.id, '{column}', 'filled', {sql.text(legacy)},
+                   CASE WHEN {sql.same(legacy, kept)} THEN NULL ELSE {sql.text(kept)} END, {rule}
             FROM {COURSE} lc JOIN courses_course cc ON cc.id = ({donor})
             WHERE lc.{column} IS NULL AND lc.id IN {targets}
             """,  # nosec B608  # identifiers are module constants; values are parameters
@@ -169,7 +190,7 @@ def merge_courses(sql: Sql, low: int, high: int) -> tuple[int, int, int]:
         )
         sql.execute(
             f"""
-            UPDATE {COURSE} SET {column} = (SELECT cc.{column} FROM courses_course cc
+            UPDATE {COURSE} SET {column} = (SELECT {kept} FROM courses_course cc
                                             WHERE cc.id = ({donor.replace("lc.id", f"{COURSE}.id")}))
             WHERE {column} IS NULL AND id IN {targets}
               AND ({donor.replace("lc.id", f"{COURSE}.id")}) IS NOT NULL
@@ -181,9 +202,10 @@ def merge_courses(sql: Sql, low: int, high: int) -> tuple[int, int, int]:
         conflicts += sql.execute(
             f"""
             INSERT INTO {CONFLICTS}
-                (legacy_table, legacy_id, new_id, field, kind, legacy_value, kept_value)
+                (legacy_table, legacy_id, new_id, field, kind, legacy_value, kept_value, rule)
             SELECT 'courses_course', cc.id, lc.id, '{column}', 'conflict',
-                   {sql.text(f"cc.{column}")}, {sql.text(f"lc.{column}")}
+                   {sql.text(f"cc.{column}")}, {sql.text(f"lc.{column}")},
+                   '{rules.MERGE_ORIGINAL_WINS}'
             FROM courses_course cc
             JOIN {MAP} m ON m.legacy_table = 'courses_course' AND m.legacy_id = cc.id AND m.merged
             JOIN {COURSE} lc ON lc.id = m.new_id
@@ -245,32 +267,93 @@ def _copy(
     )
 
 
-COURSE_SOURCES = {column: f"src.{column}" for column in COURSE_COLUMNS}
+def record_mapped(
+    sql: Sql, legacy_table: str, table_rules: rules.TableRules, source: str, low: int, high: int
+) -> int:
+    """Record every value of the range's copied rows that a rule mapped, in one statement.
+
+    The legacy rows are read once: only those a rule applies to are crossed with the list of
+    mapped columns, so a clean batch costs one filtered range scan.
+    """
+    mapped = sql.mapped(table_rules)
+    names = list(mapped)
+    picked = {
+        part: "CASE f.field "
+        + " ".join(f"WHEN '{name}' THEN d.{part}_{number}" for number, name in enumerate(names))
+        + " END"
+        for part in ("legacy", "kept", "rule")
+    }
+    columns = ", ".join(
+        f"{sql.text(m.legacy)} AS legacy_{number}, {sql.text(m.kept)} AS kept_{number}, "
+        f"{m.rule} AS rule_{number}"
+        for number, m in enumerate(mapped.values())
+    )
+    fields = " UNION ALL ".join(f"SELECT '{name}' AS field" for name in names)
+    return sql.execute(
+        f"""
+        INSERT INTO {CONFLICTS}
+            (legacy_table, legacy_id, new_id, field, kind, legacy_value, kept_value, rule)
+        SELECT '{legacy_table}', d.legacy_id, d.new_id, f.field, 'mapped',
+               {picked["legacy"]}, {picked["kept"]}, {picked["rule"]}
+        FROM (SELECT src.id AS legacy_id, rm.new_id AS new_id, {columns}
+              FROM {source}
+              JOIN {MAP} rm ON rm.legacy_table = '{legacy_table}' AND rm.legacy_id = src.id
+                           AND NOT rm.merged
+              WHERE src.id BETWEEN %s AND %s
+                AND ({" OR ".join(m.applies for m in mapped.values())})) d
+        CROSS JOIN ({fields}) f
+        WHERE {picked["rule"]} IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM {CONFLICTS} c WHERE c.legacy_table = '{legacy_table}'
+                          AND c.legacy_id = d.legacy_id AND c.field = f.field)
+        """,  # nosec B608  # identifiers are module constants; values are parameters
+        [low, high],
+    )
+
+
+def course_sources(sql: Sql) -> dict[str, str]:
+    """Consolidated course column -> the legacy expression it is copied from."""
+    mapped = sql.mapped(rules.COURSES_COURSE)
+    return {
+        column: mapped[column].kept if column in mapped else f"src.{column}"
+        for column in COURSE_COLUMNS
+    }
 
 
 def copy_courses(sql: Sql, low: int, high: int) -> int:
-    return _copy(sql, "courses_course", COURSE, COURSE_SOURCES, "courses_course src", low, high)
+    copied = _copy(
+        sql, "courses_course", COURSE, course_sources(sql), "courses_course src", low, high
+    )
+    record_mapped(sql, "courses_course", rules.COURSES_COURSE, "courses_course src", low, high)
+    return copied
 
 
-# Consolidated task column -> the legacy expression it is copied from (src: the learning task,
-# q: its quiz row if it is a quiz, cm: the course's id map row).
-TASK_SOURCES = {
-    "title": "src.title",
-    "description": "src.description",
-    "course_id": "cm.new_id",
-    "task_type": "CASE WHEN q.learningtask_ptr_id IS NULL THEN 'LEARNING' ELSE 'QUIZ' END",
-    "status": "src.status",
-    "difficulty_level": "src.difficulty_level",
-    "created_by_id": "src.created_by_id",
-    "deadline": "src.deadline",
-    "max_score": "q.max_score",
-    "passing_score": "q.passing_score",
-    "max_submissions": "src.max_submissions",
-    "time_limit": "q.time_limit",
-    "is_randomized": "COALESCE(q.is_randomized, FALSE)",
-    "created_at": "src.created_at",
-    "updated_at": "src.updated_at",
-}
+def task_sources(sql: Sql) -> dict[str, str]:
+    """Consolidated task column -> the legacy expression it is copied from (src: the learning
+    task, q: its quiz row if it is a quiz, cm: the course's id map row)."""
+    mapped = sql.mapped(rules.TASKS_LEARNINGTASK)
+    return {
+        "title": mapped["title"].kept,
+        "description": "src.description",
+        "course_id": "cm.new_id",
+        "task_type": "CASE WHEN q.learningtask_ptr_id IS NULL THEN 'LEARNING' ELSE 'QUIZ' END",
+        "status": mapped["status"].kept,
+        "difficulty_level": mapped["difficulty_level"].kept,
+        "created_by_id": "src.created_by_id",
+        "deadline": "src.deadline",
+        "max_score": mapped["max_score"].kept,
+        "passing_score": mapped["passing_score"].kept,
+        "max_submissions": "src.max_submissions",
+        "time_limit": mapped["time_limit"].kept,
+        "is_randomized": "COALESCE(q.is_randomized, FALSE)",
+        "created_at": "src.created_at",
+        "updated_at": "src.updated_at",
+    }
+
+
+# Where the task rules read a legacy learning task and its quiz row.
+TASK_RULES_FROM = (
+    "tasks_learningtask src LEFT JOIN tasks_quiztask q ON q.learningtask_ptr_id = src.id"
+)
 TASK_FROM = f"""
     tasks_learningtask src
     JOIN {MAP} cm ON cm.legacy_table = 'courses_course' AND cm.legacy_id = src.course_id
@@ -279,19 +362,25 @@ TASK_FROM = f"""
 
 
 def copy_tasks(sql: Sql, low: int, high: int) -> int:
-    return _copy(sql, "tasks_learningtask", TASK, TASK_SOURCES, TASK_FROM, low, high)
+    copied = _copy(sql, "tasks_learningtask", TASK, task_sources(sql), TASK_FROM, low, high)
+    record_mapped(sql, "tasks_learningtask", rules.TASKS_LEARNINGTASK, TASK_RULES_FROM, low, high)
+    return copied
 
 
-SUBMISSION_SOURCES = {
-    "task_id": "tm.new_id",
-    "user_id": "src.user_id",
-    "attempt": "1",
-    "content": "src.content",
-    "submitted_at": "src.submitted_at",
-    "score": "src.grade",
-    "is_graded": "src.grade IS NOT NULL",
-    "graded_by_id": "src.graded_by_id",
-}
+def submission_sources(sql: Sql) -> dict[str, str]:
+    """Consolidated submission column -> the legacy expression it is copied from."""
+    return {
+        "task_id": "tm.new_id",
+        "user_id": "src.user_id",
+        "attempt": "1",
+        "content": "src.content",
+        "submitted_at": "src.submitted_at",
+        "score": sql.mapped(rules.ASSESSMENT_SUBMISSION)["score"].kept,
+        "is_graded": "src.grade IS NOT NULL",
+        "graded_by_id": "src.graded_by_id",
+    }
+
+
 SUBMISSION_FROM = f"""
     assessment_submission src
     JOIN {MAP} tm ON tm.legacy_table = 'tasks_learningtask' AND tm.legacy_id = src.task_id
@@ -299,9 +388,37 @@ SUBMISSION_FROM = f"""
 
 
 def copy_submissions(sql: Sql, low: int, high: int) -> int:
-    return _copy(
-        sql, "assessment_submission", SUBMISSION, SUBMISSION_SOURCES, SUBMISSION_FROM, low, high
+    copied = _copy(
+        sql,
+        "assessment_submission",
+        SUBMISSION,
+        submission_sources(sql),
+        SUBMISSION_FROM,
+        low,
+        high,
     )
+    record_mapped(
+        sql, "assessment_submission", rules.ASSESSMENT_SUBMISSION, "assessment_submission src",
+        low, high,
+    )  # fmt: skip
+    return copied
+
+
+def recorded_per_rule(sql: Sql, kind: str = "mapped") -> dict[str, int]:
+    """How many values of the legacy app tables are recorded under each rule."""
+    with sql.connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT rule, COUNT(*) FROM {CONFLICTS} WHERE kind = %s AND legacy_table IN "  # nosec B608  # constants
+            "('courses_course', 'tasks_learningtask', 'assessment_submission') GROUP BY rule",
+            [kind],
+        )
+        return dict(cursor.fetchall())
+
+
+def analyze(sql: Sql, tables: tuple[str, ...] = (COURSE, TASK, SUBMISSION, MAP, CONFLICTS)) -> None:
+    """Fresh planner statistics for tables that just took many rows, so the next reads are fast."""
+    for table in tables:
+        sql.execute(f"ANALYZE {table}")
 
 
 def run_steps(
@@ -314,6 +431,7 @@ def run_steps(
     sql = Sql(connection)
     report = Report()
     progress = progress or (lambda table, rows: None)
+    mapped_before = recorded_per_rule(sql)
     for table, step in (
         ("courses_course", "courses"),
         ("tasks_learningtask", "tasks"),
@@ -343,4 +461,12 @@ def run_steps(
                 [low, high],
             )
             progress(table, rows)
+    mapped_after = recorded_per_rule(sql)
+    report.mapped = {
+        rule: count - mapped_before.get(rule, 0)
+        for rule, count in mapped_after.items()
+        if count != mapped_before.get(rule, 0)
+    }
+    if any(report.copied.values()) or any(report.merged.values()):
+        analyze(sql)
     return report

@@ -1,26 +1,28 @@
 """Compare every legacy row with its consolidated row, column by column, in SQL.
 
-A legacy value counts as kept when the consolidated row holds it, or when a merge kept another
-value and ConsolidationConflict records this one (and the kept one) exactly.
+A legacy value counts as kept when the consolidated row holds it, or when ConsolidationConflict
+records exactly this legacy value with exactly the value the row holds (a merge kept another
+value, or a rule mapped it). A single missing or altered record is a difference.
 """
 
 from dataclasses import dataclass
 
 from django.db import connection as default_connection
 
+from learningplatform.consolidation import rules
 from learningplatform.consolidation.steps import (
     CONFLICTS,
     COURSE,
-    COURSE_SOURCES,
     MAP,
     MERGED_COURSE_COLUMNS,
     SUBMISSION,
     SUBMISSION_FROM,
-    SUBMISSION_SOURCES,
     TASK,
     TASK_FROM,
-    TASK_SOURCES,
     Sql,
+    course_sources,
+    submission_sources,
+    task_sources,
 )
 
 SHOWN_PER_CHECK = 20
@@ -56,15 +58,40 @@ class Verification:
 
 
 def _column_checks(
-    sql: Sql, table: str, pairs: dict[str, str], source: str, target: str, where: str = ""
+    sql: Sql,
+    table: str,
+    pairs: dict[str, str],
+    source: str,
+    target: str,
+    where: str = "",
+    recorded: set[str] = frozenset(),
 ) -> list[str]:
-    """One SELECT per column yielding (legacy id, column, legacy value, consolidated value)."""
+    """One SELECT per column yielding (legacy id, column, legacy value, consolidated value).
+
+    For the columns in `recorded`, a record of exactly both values explains a difference.
+    """
     return [
         f"""SELECT src.id, '{column}', {sql.text(expression)}, {sql.text(f"t.{column}")}
             FROM {source} JOIN {target} t ON t.id = m.new_id
-            WHERE NOT ({sql.same(expression, f"t.{column}")}) {where}"""  # nosec B608  # constants
+            WHERE NOT ({sql.same(expression, f"t.{column}")}) {where.format(column=column)}
+            {_unrecorded(sql, table, column, expression) if column in recorded else ""}"""  # nosec B608  # constants
         for column, expression in pairs.items()
     ]
+
+
+def _unrecorded(sql: Sql, table: str, column: str, legacy: str) -> str:
+    return f"""AND NOT EXISTS (SELECT 1 FROM {CONFLICTS} c WHERE c.legacy_table = '{table}'
+        AND c.legacy_id = src.id AND c.field = '{column}'
+        AND {sql.same("c.legacy_value", sql.text(legacy))}
+        AND {sql.same("c.kept_value", sql.text(f"t.{column}"))})"""  # nosec B608  # constants
+
+
+def _with_legacy_values(
+    sources: dict[str, str], table_rules: rules.TableRules
+) -> tuple[dict[str, str], set[str]]:
+    """The sources with each mapped column compared against its legacy value, and those columns."""
+    legacy = {column.rule.field: column.legacy for column in table_rules.columns}
+    return {c: legacy.get(c, e) for c, e in sources.items()}, set(legacy)
 
 
 def verify(*, connection=default_connection, present: set[str] | None = None) -> Verification:
@@ -80,54 +107,38 @@ def verify(*, connection=default_connection, present: set[str] | None = None) ->
             LEFT JOIN {target} t ON t.id = m.new_id
             WHERE t.id IS NULL"""))  # fmt: skip  # nosec B608  # constant identifiers
 
+    def add(table: str, pairs: dict[str, str], source: str, target: str, **options) -> None:
+        checks.extend(
+            (table, q) for q in _column_checks(sql, table, pairs, source, target, **options)
+        )
+
     if "courses_course" in present:
         checked["courses_course"] = sql.scalar("SELECT COUNT(*) FROM courses_course")
         missing("courses_course", COURSE)
         copied = f"courses_course src JOIN {MAP} m ON m.legacy_table = 'courses_course' AND m.legacy_id = src.id AND NOT m.merged"
-        for query in _column_checks(sql, "courses_course", COURSE_SOURCES, copied, COURSE):
-            checks.append(("courses_course", query))
+        pairs, recorded = _with_legacy_values(course_sources(sql), rules.COURSES_COURSE)
+        add("courses_course", pairs, copied, COURSE, recorded=recorded)
         merged = f"courses_course src JOIN {MAP} m ON m.legacy_table = 'courses_course' AND m.legacy_id = src.id AND m.merged"
         key = {c: f"src.{c}" for c in ("title", "instructor_id", "created_at")}
-        for query in _column_checks(sql, "courses_course", key, merged, COURSE):
-            checks.append(("courses_course", query))
-        for column in MERGED_COURSE_COLUMNS:
-            recorded = f"""NOT EXISTS (SELECT 1 FROM {CONFLICTS} c WHERE c.legacy_table = 'courses_course'
-                AND c.legacy_id = src.id AND c.field = '{column}' AND c.kind = 'conflict'
-                AND {sql.same("c.legacy_value", sql.text(f"src.{column}"))}
-                AND {sql.same("c.kept_value", sql.text(f"t.{column}"))})"""  # nosec B608
-            (query,) = _column_checks(
-                sql, "courses_course", {column: f"src.{column}"}, merged, COURSE,
-                where=f"AND src.{column} IS NOT NULL AND {recorded}",
-            )  # fmt: skip
-            checks.append(("courses_course", query))
+        add("courses_course", key, merged, COURSE)
+        add(
+            "courses_course", {c: f"src.{c}" for c in MERGED_COURSE_COLUMNS}, merged, COURSE,
+            where="AND src.{column} IS NOT NULL", recorded=set(MERGED_COURSE_COLUMNS),
+        )  # fmt: skip
     if "tasks_learningtask" in present:
         checked["tasks_learningtask"] = sql.scalar("SELECT COUNT(*) FROM tasks_learningtask")
         missing("tasks_learningtask", TASK)
-        source = TASK_FROM.replace("tasks_learningtask lt", "tasks_learningtask src").replace(
-            "lt.", "src."
-        )
-        source += f" JOIN {MAP} m ON m.legacy_table = 'tasks_learningtask' AND m.legacy_id = src.id"
-        pairs = {c: e.replace("lt.", "src.") for c, e in TASK_SOURCES.items()}
-        checks += [
-            ("tasks_learningtask", q)
-            for q in _column_checks(sql, "tasks_learningtask", pairs, source, TASK)
-        ]
+        source = f"{TASK_FROM} JOIN {MAP} m ON m.legacy_table = 'tasks_learningtask' AND m.legacy_id = src.id"
+        pairs, recorded = _with_legacy_values(task_sources(sql), rules.TASKS_LEARNINGTASK)
+        add("tasks_learningtask", pairs, source, TASK, recorded=recorded)
     if "tasks_quiztask" in present:
         checked["tasks_quiztask"] = sql.scalar("SELECT COUNT(*) FROM tasks_quiztask")
     if "assessment_submission" in present:
         checked["assessment_submission"] = sql.scalar("SELECT COUNT(*) FROM assessment_submission")
         missing("assessment_submission", SUBMISSION)
-        source = SUBMISSION_FROM.replace(
-            "assessment_submission a", "assessment_submission src"
-        ).replace("a.", "src.")
-        source += (
-            f" JOIN {MAP} m ON m.legacy_table = 'assessment_submission' AND m.legacy_id = src.id"
-        )
-        pairs = {c: e.replace("a.", "src.") for c, e in SUBMISSION_SOURCES.items()}
-        checks += [
-            ("assessment_submission", q)
-            for q in _column_checks(sql, "assessment_submission", pairs, source, SUBMISSION)
-        ]
+        source = f"{SUBMISSION_FROM} JOIN {MAP} m ON m.legacy_table = 'assessment_submission' AND m.legacy_id = src.id"
+        pairs, recorded = _with_legacy_values(submission_sources(sql), rules.ASSESSMENT_SUBMISSION)
+        add("assessment_submission", pairs, source, SUBMISSION, recorded=recorded)
 
     differences, total = [], 0
     with connection.cursor() as cursor:

@@ -7,54 +7,40 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
-# The old code enforced none of the invariants the new constraints hold. Rather than fail half-way
-# with a bare IntegrityError, or alter values silently, name every row that stands in the way.
-BREAKING_ROWS = {
-    "course": [
-        ("title", "empty", {"title": ""}),
-        (
-            "status",
-            "not one of DRAFT, PUBLISHED, ARCHIVED, DEPRECATED",
-            "~status__in:DRAFT,PUBLISHED,ARCHIVED,DEPRECATED",
-        ),
-        ("visibility", "not one of PUBLIC, PRIVATE", "~visibility__in:PUBLIC,PRIVATE"),
-    ],
-    "task": [
-        ("title", "empty", {"title": ""}),
-        (
-            "task_type",
-            "not one of LEARNING, QUIZ, ASSESSMENT, SUBMISSION",
-            "~task_type__in:LEARNING,QUIZ,ASSESSMENT,SUBMISSION",
-        ),
-        ("max_score", "negative", {"max_score__lt": 0}),
-        ("passing_score", "negative", {"passing_score__lt": 0}),
-        ("passing_score", "above max_score", {"passing_score__gt": models.F("max_score")}),
-    ],
-    "submission": [("score", "negative", {"score__lt": 0})],
-}
+# The old code enforced none of the invariants the new constraints hold, and the old column
+# types are the domain: a value they admitted is mapped by the rules of consolidation/rules.py
+# and recorded (0005 moves the records into ConsolidationConflict), so the upgrade never stops
+# on legitimate data. CONSOLIDATION_STRICT keeps the operator's option to correct rows first.
+# The rules are imported when the step runs: they read only the columns 0001 created.
 
 
-def refuse_rows_breaking_new_constraints(apps, schema_editor):
-    """Stop before any change if existing rows break the constraints this migration adds."""
-    problems = []
-    for model_name, checks in BREAKING_ROWS.items():
-        model = apps.get_model("learningplatform", model_name)
-        for field, what, condition in checks:
-            if isinstance(condition, str):
-                lookup, values = condition[1:].split(":")
-                rows = model.objects.exclude(**{lookup: values.split(",")})
-            else:
-                rows = model.objects.filter(**condition)
-            for pk, value in rows.values_list("pk", field)[:50]:
-                problems.append(
-                    f"learningplatform_{model_name} id={pk}: {field}={value!r} is {what}"
-                )
-    if problems:
+def map_values_the_new_constraints_refuse(apps, schema_editor):
+    """Map, and record, every old value the constraints this migration adds would refuse."""
+    from django.conf import settings
+
+    from learningplatform.consolidation import in_place
+    from learningplatform.consolidation.backup import backup_database
+
+    connection = schema_editor.connection
+    problems = in_place.problems(connection)
+    if not problems:
+        return
+    if getattr(settings, "CONSOLIDATION_STRICT", False):
         raise RuntimeError(
-            "These rows break invariants that this upgrade makes database constraints; nothing "
-            "has been changed. Correct them (in the admin or SQL) and run migrate again:\n  "
-            + "\n  ".join(problems)
+            "These rows hold values the upgraded constraints refuse, and CONSOLIDATION_STRICT is "
+            "on; nothing has been changed. Correct them (in SQL) and run migrate again, or turn "
+            "strict mode off to map and record them:\n  " + "\n  ".join(problems)
         )
+    path = backup_database(connection)
+    print(f"\n  Backup of the database before mapping old values: {path}")
+    mapped = in_place.map_in_place(connection)
+    print(f"  {mapped} old values mapped and recorded (manage.py consolidation_report lists them)")
+
+
+def restore_mapped_values(apps, schema_editor):
+    from learningplatform.consolidation import in_place
+
+    in_place.restore_in_place(schema_editor.connection)
 
 
 class Migration(migrations.Migration):
@@ -63,7 +49,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(refuse_rows_breaking_new_constraints, migrations.RunPython.noop),
+        migrations.RunPython(map_values_the_new_constraints_refuse, restore_mapped_values),
         migrations.AlterModelOptions(
             name="course",
             options={"ordering": ["id"]},

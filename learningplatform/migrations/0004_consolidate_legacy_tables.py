@@ -1,39 +1,8 @@
-# Moves the rows of the legacy tables (courses_course, tasks_learningtask, tasks_quiztask,
-# assessment_submission) into the consolidated tables when the database holds them; does
-# nothing on a database without them. The same code serves `manage.py consolidate`.
+# The consolidation of the legacy tables ran here until it had to wait for 0005 (which lets
+# the consolidated tables hold every value the old tables admitted); it now runs in 0006. This
+# step stays, empty, so databases that applied it keep a consistent history.
 
 from django.db import migrations
-
-
-def consolidate_legacy_tables(apps, schema_editor):
-    from learningplatform import consolidation
-    from learningplatform.consolidation.backup import backup_database
-
-    connection = schema_editor.connection
-    if not consolidation.legacy_tables_present(connection):
-        return
-    if problems := consolidation.preflight(connection):
-        raise RuntimeError(
-            "Legacy rows break rules of the consolidated models; nothing was changed. Correct "
-            "them and run migrate again:\n  " + "\n  ".join(problems)
-        )
-    path = backup_database(connection)
-    print(f"\n  Backup of the database before consolidation: {path}")
-    report = consolidation.consolidate(connection=connection)
-    for line in report.lines():
-        print(f"  {line}")
-    result = consolidation.verify(connection=connection)
-    if not result.ok:
-        raise RuntimeError(
-            "Consolidated rows differ from the legacy rows; the migration is rolled back:\n  "
-            + "\n  ".join(str(d) for d in result.differences)
-        )
-
-
-def remove_consolidated_rows(apps, schema_editor):
-    from learningplatform import consolidation
-
-    consolidation.unconsolidate(connection=schema_editor.connection)
 
 
 class Migration(migrations.Migration):
@@ -42,6 +11,4 @@ class Migration(migrations.Migration):
         ("contenttypes", "0002_remove_content_type_name"),
     ]
 
-    operations = [
-        migrations.RunPython(consolidate_legacy_tables, remove_consolidated_rows),
-    ]
+    operations = []

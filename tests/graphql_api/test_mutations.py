@@ -161,7 +161,7 @@ class TestTasks:
                 [error("maxScore", "OUT_OF_RANGE"), error("passingScore", "INVARIANT")],
             ),
             ({"timeLimit": 0}, [error("timeLimit", "OUT_OF_RANGE")]),
-            ({"maxSubmissions": 0}, [error("maxSubmissions", "OUT_OF_RANGE")]),
+            ({"maxSubmissions": -1}, [error("maxSubmissions", "OUT_OF_RANGE")]),
         ],
     )
     def test_out_of_range_values(self, as_user, task, fields, expected):
@@ -201,6 +201,18 @@ class TestSubmissions:
             ],
         }  # fmt: skip
         assert Submission.objects.filter(user=student).count() == 2
+
+    def test_a_task_with_max_submissions_zero_takes_none(self, as_user, student, task):
+        task.max_submissions = 0  # legacy tasks may say so: the old column admitted 0
+        task.save()
+        payload = self.submit(as_user(student), task)
+        assert payload == {
+            "submission": None,
+            "errors": [
+                error("taskId", "MAX_SUBMISSIONS_REACHED", "This task takes no submissions.")
+            ],
+        }
+        assert not Submission.objects.exists()
 
     def test_after_the_deadline_nothing_is_accepted(self, as_user, student, task):
         task.deadline = timezone.now() - timedelta(minutes=1)

@@ -57,8 +57,8 @@ def test_every_row_arrives_once_and_verifies(legacy):
     )
     report = consolidation.consolidate(batch_size=7)
     counts = legacy.counts
-    assert report.merged["courses_course"] == 1
-    assert Course.objects.count() == courses + counts["courses_course"] - 1
+    assert report.merged["courses_course"] == 2
+    assert Course.objects.count() == courses + counts["courses_course"] - 2
     assert Task.objects.count() == tasks + counts["tasks_learningtask"]
     assert Submission.objects.count() == submissions + counts["assessment_submission"]
     assert Task.objects.filter(task_type="QUIZ").count() == counts["tasks_quiztask"]
@@ -207,22 +207,23 @@ def test_consolidate_command_backs_up_first_then_verifies(legacy, tmp_path):
     output = run("consolidate", "--backup-dir", str(tmp_path), "--no-progress", "--batch-size", "4")
     (backup,) = tmp_path.iterdir()
     assert f"Backup written to {backup}" in output
-    assert "courses_course: 11 copied, 1 merged" in output.replace(
-        str(legacy.counts["courses_course"] - 1), "11"
-    )
+    copied = legacy.counts["courses_course"] - 2
+    assert f"courses_course: {copied} copied, 2 merged" in output
     assert "Verified: every legacy value is in the consolidated tables." in output
 
 
-def test_rows_breaking_the_new_rules_stop_everything(legacy):
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE tasks_learningtask SET max_submissions = 0 WHERE id = %s", [legacy.empty_quiz]
-        )
+def test_strict_mode_stops_on_a_value_a_rule_would_map_and_changes_nothing(legacy):
     before = database_checksum()
     with pytest.raises(CommandError) as error:
-        run("consolidate", "--no-progress")
-    assert f"tasks_learningtask id={legacy.empty_quiz}: max_submissions=0 is below 1" in str(
-        error.value
+        run("consolidate", "--strict", "--no-progress")
+    message = str(error.value)
+    assert "nothing was changed (--strict)" in message
+    assert (
+        f"tasks_learningtask id={legacy.zero_time_quiz}: time_limit='0' would become None "
+        "(time_limit_not_positive)" in message
+    )
+    assert f"courses_course id={legacy.odd_course}: title='' would become 'Untitled course'" in (
+        message
     )
     assert database_checksum() == before
 

@@ -40,7 +40,7 @@ class TestValidation:
             (TaskFactory, "max_score", Decimal("-1"), "greater than or equal to 0"),
             (TaskFactory, "passing_score", Decimal("-0.01"), "greater than or equal to 0"),
             (TaskFactory, "max_score", Decimal("1000.00"), "no more than 5 digits"),
-            (TaskFactory, "max_submissions", 0, "at least 1"),
+            (TaskFactory, "max_submissions", -1, "greater than or equal to 0"),
             (TaskFactory, "time_limit", 0, "at least 1 minute"),
             (TaskFactory, "task_type", "ESSAY", "not a valid choice"),
             (TaskFactory, "status", "LIVE", "not a valid choice"),
@@ -92,7 +92,6 @@ CONSTRAINT_VIOLATIONS = [
         {"max_score": Decimal("50"), "passing_score": Decimal("50.01")},
         "task_passing_score_at_most_max_score",
     ),
-    (Task, {"max_submissions": 0}, "task_max_submissions_positive"),
     (Task, {"time_limit": 0}, "task_time_limit_positive"),
     (Submission, {"attempt": 0}, "submission_attempt_positive"),
     (Submission, {"score": Decimal("-0.01")}, "submission_score_not_negative"),
@@ -115,6 +114,14 @@ class TestDatabaseConstraints:
         assert constraint in str(excinfo.value)
         instance.refresh_from_db()
         assert all(getattr(instance, field) != value for field, value in values.items())
+
+    def test_max_submissions_zero_is_a_task_that_takes_none(self):
+        # The legacy column was a PositiveIntegerField: 0 was legitimate, and is kept as such.
+        task = SubmissionFactory().task
+        Task.objects.filter(pk=task.pk).update(max_submissions=0)
+        task.refresh_from_db()
+        task.full_clean()
+        assert task.max_submissions == 0
 
     def test_duplicate_attempt_is_refused(self):
         first = SubmissionFactory()

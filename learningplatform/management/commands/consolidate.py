@@ -9,7 +9,6 @@ from tqdm import tqdm
 
 from learningplatform import consolidation
 from learningplatform.consolidation.backup import backup_database, default_backup_dir
-from learningplatform.consolidation.steps import MAP
 
 
 class Command(BaseCommand):
@@ -19,34 +18,69 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--dry-run", action="store_true", help="report, change nothing")
-        parser.add_argument("--batch-size", type=int, default=10_000)
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="report everything the real run would do (rows, merges, conflicts, mapped "
+            "values, the backup), from a run that is rolled back; change nothing",
+        )
+        parser.add_argument(
+            "--strict",
+            action="store_true",
+            help="stop, changing nothing, if a legacy value would have to be mapped by a rule "
+            "(list each) instead of mapping and recording it",
+        )
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=10_000,
+            help="legacy rows per transaction (default: 10000)",
+        )
         parser.add_argument(
             "--backup-dir", type=Path, default=None, help=f"default {default_backup_dir()}"
         )
-        parser.add_argument("--no-progress", action="store_true")
+        parser.add_argument(
+            "--no-progress", action="store_true", help="no progress bar (default: shown on a TTY)"
+        )
 
     def handle(self, *args, **options) -> None:
         present = consolidation.legacy_tables_present()
         if not present:
             self.stdout.write("No legacy tables in this database: nothing to consolidate.")
             return
-        if problems := consolidation.preflight():
+        if options["batch_size"] < 1:
+            raise CommandError("--batch-size must be at least 1.")
+        if options["strict"] and (problems := consolidation.preflight()):
             raise CommandError(
-                "Legacy rows break rules of the consolidated models; nothing was changed. "
-                "Correct them and run again:\n  " + "\n  ".join(problems)
+                "Legacy rows hold values the consolidated models cannot keep as they are; "
+                "nothing was changed (--strict). Correct them and run again, or run without "
+                "--strict to map and record them:\n  " + "\n  ".join(problems)
             )
-        pending = self.pending(present)
+        pending = consolidation.pending()
+        for table, (total, done) in pending.items():
+            self.stdout.write(f"{table}: {total} rows, {done} consolidated, {total - done} to do")
+        if "tasks_quiztask" in present:
+            quizzes = consolidation.Sql(connection).scalar("SELECT COUNT(*) FROM tasks_quiztask")
+            self.stdout.write(f"tasks_quiztask: {quizzes} rows (each joins its learning task)")
+        work = consolidation.has_work()
+        backup_dir = options["backup_dir"] or default_backup_dir()
         if options["dry_run"]:
-            for table, (total, done) in pending.items():
-                self.stdout.write(
-                    f"{table}: {total} rows, {done} consolidated, {total - done} to do"
-                )
+            report = consolidation.dry_run(batch_size=options["batch_size"])
+            for line in report.lines():
+                self.stdout.write(line)
+            self.stdout.write(
+                f"A backup would be written to {backup_dir} first."
+                if work
+                else "Nothing to change: no backup would be taken."
+            )
             self.stdout.write("Dry run: nothing was changed.")
             return
-        path = backup_database(connection, options["backup_dir"])
-        self.stdout.write(f"Backup written to {path}")
-        total = sum(count for count, _ in pending.values())
+        if work:
+            path = backup_database(connection, backup_dir)
+            self.stdout.write(f"Backup written to {path}")
+        else:
+            self.stdout.write("Every legacy row is consolidated already: no backup needed.")
+        total = sum(count for count, _ in pending.values())  # progress counts every row it passes
         with tqdm(
             total=total, unit="row", disable=options["no_progress"] or None, file=self.stderr
         ) as bar:
@@ -58,6 +92,8 @@ class Command(BaseCommand):
             report = consolidation.consolidate(batch_size=options["batch_size"], progress=progress)
         for line in report.lines():
             self.stdout.write(line)
+        if report.mapped:
+            self.stdout.write("Review the mapped values with `manage.py consolidation_report`.")
         result = consolidation.verify(present=present)
         if not result.ok:
             for difference in result.differences:
@@ -67,18 +103,3 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS("Verified: every legacy value is in the consolidated tables.")
         )
-
-    def pending(self, present: set[str]) -> dict[str, tuple[int, int]]:
-        counts = {}
-        with connection.cursor() as cursor:
-            for table in ("courses_course", "tasks_learningtask", "assessment_submission"):
-                if table in present:
-                    # SQL from the constant names above, never from input (hence the nosec marks).
-                    cursor.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608  # nosec B608
-                    total = cursor.fetchone()[0]
-                    cursor.execute(
-                        f"SELECT COUNT(*) FROM {MAP} WHERE legacy_table = %s",  # noqa: S608  # nosec
-                        [table],
-                    )
-                    counts[table] = (total, cursor.fetchone()[0])
-        return counts
