@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from learningplatform.models import Course, Submission, Task, User
+from learningplatform.models import ConsolidationConflict, Course, Submission, Task, User
 
 
 @admin.register(User)
@@ -50,3 +50,24 @@ class SubmissionAdmin(admin.ModelAdmin):
     search_fields = ("task__title", "user__username", "content")
     raw_id_fields = ("task", "user", "graded_by")
     list_select_related = ("task", "user")
+
+
+@admin.register(ConsolidationConflict)
+class ConsolidationConflictAdmin(admin.ModelAdmin):
+    """Legacy values the consolidation recorded: read-only, the proof that nothing was lost."""
+
+    list_display = (
+        "legacy_table", "legacy_id", "new_id", "field", "kind", "rule",
+        "legacy_value", "kept_value",
+    )  # fmt: skip
+    list_filter = ("kind", "rule", "legacy_table", "field")
+    search_fields = ("legacy_value", "kept_value", "=legacy_id", "=new_id")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

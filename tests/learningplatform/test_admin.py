@@ -43,3 +43,31 @@ def test_change_form_uses_raw_id_widgets(admin_client, model):
     )
     assert response.status_code == 200
     assert b"vForeignKeyRawIdAdminField" in response.content
+
+
+def test_recorded_legacy_values_are_listed_filtered_and_read_only(admin_client):
+    from learningplatform.models import ConsolidationConflict
+
+    record = ConsolidationConflict.objects.create(
+        legacy_table="tasks_learningtask", legacy_id=7, new_id=70, field="difficulty_level",
+        kind="mapped", legacy_value="Level 2", kept_value=None, rule="difficulty_unrecognised",
+    )  # fmt: skip
+    ConsolidationConflict.objects.create(
+        legacy_table="courses_course", legacy_id=8, new_id=80, field="status", kind="conflict",
+        legacy_value="ARCHIVED", kept_value="PUBLISHED", rule="merge_original_wins",
+    )  # fmt: skip
+    changelist = reverse("admin:learningplatform_consolidationconflict_changelist")
+    response = admin_client.get(changelist, {"rule": "difficulty_unrecognised", "q": "Level"})
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == [record]
+    assert not response.context["has_add_permission"]
+    change = reverse("admin:learningplatform_consolidationconflict_change", args=[record.pk])
+    page = admin_client.get(change)
+    assert page.status_code == 200 and b'name="_save"' not in page.content
+    posted = admin_client.post(change, {"legacy_value": "edited"})
+    assert posted.status_code == 403
+    record.refresh_from_db()
+    assert record.legacy_value == "Level 2"
+    delete = reverse("admin:learningplatform_consolidationconflict_delete", args=[record.pk])
+    assert admin_client.post(delete, {"post": "yes"}).status_code == 403
+    assert ConsolidationConflict.objects.filter(pk=record.pk).exists()
