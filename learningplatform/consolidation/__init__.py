@@ -9,7 +9,7 @@ from django.db import connection as default_connection
 from django.db import transaction
 
 from learningplatform.consolidation import rules
-from learningplatform.consolidation.legacy_schema import LEGACY_TABLES
+from learningplatform.consolidation.legacy_schema import LEGACY_MODELS, LEGACY_TABLES
 from learningplatform.consolidation.steps import (
     CONFLICTS,
     COURSE,
@@ -29,6 +29,7 @@ __all__ = [
     "Report",
     "Verification",
     "consolidate",
+    "drop_legacy_tables",
     "dry_run",
     "has_work",
     "legacy_tables_present",
@@ -44,7 +45,21 @@ COPIED_TABLES = ("courses_course", "tasks_learningtask", "assessment_submission"
 
 
 def legacy_tables_present(connection=default_connection) -> set[str]:
+    """The legacy tables this database holds."""
     return set(LEGACY_TABLES) & set(connection.introspection.table_names())
+
+
+def drop_legacy_tables(connection=default_connection) -> set[str]:
+    """Drop the legacy tables this database holds (children first); return their names.
+
+    Irreversible: `drop_legacy_tables` (the command) calls it only after a passing verification.
+    """
+    present = legacy_tables_present(connection)
+    with connection.schema_editor() as editor:
+        for model in reversed(LEGACY_MODELS):
+            if model._meta.db_table in present:
+                editor.delete_model(model)
+    return present
 
 
 # Where the strict check reads each legacy table, with the aliases its rules use.

@@ -10,8 +10,6 @@ from django.db import models
 
 legacy_apps = Apps()
 
-LEGACY_TABLES = ("courses_course", "tasks_learningtask", "tasks_quiztask", "assessment_submission")
-
 
 class LegacyUser(models.Model):
     class Meta:
@@ -94,6 +92,7 @@ class LegacyAssessmentSubmission(models.Model):
 
 # In creation order; drop in reverse.
 LEGACY_MODELS = (LegacyCourse, LegacyLearningTask, LegacyQuizTask, LegacyAssessmentSubmission)
+LEGACY_TABLES = tuple(model._meta.db_table for model in LEGACY_MODELS)
 
 
 def create_legacy_tables(schema_editor) -> None:

@@ -14,7 +14,6 @@ from django.db import connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 
 from learningplatform.consolidation.legacy_schema import (
-    LEGACY_MODELS,
     LegacyAssessmentSubmission,
     LegacyCourse,
     LegacyLearningTask,
@@ -87,11 +86,6 @@ CURRENT_MODELS = OldModels(User, Course, Task, Submission)
 OLD_SCHEMA = [("learningplatform", "0001_initial")]
 
 
-def legacy_tables_exist() -> bool:
-    names = set(connection.introspection.table_names())
-    return any(model._meta.db_table in names for model in LEGACY_MODELS)
-
-
 def is_new_database() -> bool:
     """Whether no learningplatform migration has been applied here yet."""
     executor = MigrationExecutor(connection)
@@ -118,14 +112,6 @@ def build_old_database(*, size: RehearsalSize, seed: int) -> HardCases:
 def create_tables() -> None:
     with connection.schema_editor() as editor:
         create_legacy_tables(editor)
-
-
-def drop_tables() -> None:
-    names = set(connection.introspection.table_names())
-    with connection.schema_editor() as editor:
-        for model in reversed(LEGACY_MODELS):
-            if model._meta.db_table in names:
-                editor.delete_model(model)
 
 
 @transaction.atomic

@@ -28,7 +28,7 @@ def legacy():
     try:
         yield rehearsal.seed_legacy_data(size=SIZE, seed=3)
     finally:
-        rehearsal.drop_tables()
+        consolidation.drop_legacy_tables()
 
 
 def new_id(table: str, legacy_id: int) -> int:
@@ -279,7 +279,7 @@ def test_plain_migrate_consolidates_and_its_reverse_undoes_it():
         assert database_checksum() == before
         MigrationExecutor(connection).migrate(head)
     finally:
-        rehearsal.drop_tables()
+        consolidation.drop_legacy_tables()
 
 
 def test_without_legacy_tables_migrate_and_consolidate_do_nothing():

@@ -24,7 +24,7 @@ def legacy():
     try:
         yield rehearsal.seed_legacy_data(size=SIZE, seed=5)
     finally:
-        rehearsal.drop_tables()
+        consolidation.drop_legacy_tables()
 
 
 def run(command: str, *args: str) -> str:

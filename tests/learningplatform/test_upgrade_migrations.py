@@ -272,5 +272,5 @@ def test_an_old_database_with_every_case_upgrades_with_plain_migrate_and_back():
         assert set(after) - set(before) == {"django_admin_log"}  # the admin app stays installed
         assert {table: after[table] for table in before} == before
     finally:
-        rehearsal.drop_tables()
+        consolidation.drop_legacy_tables()
         migrate_to(head())

@@ -44,7 +44,7 @@ def consolidated():
         consolidation.consolidate()
         yield cases, old
     finally:
-        rehearsal.drop_tables()
+        consolidation.drop_legacy_tables()
 
 
 def new_task_of(legacy_id: int) -> Task:

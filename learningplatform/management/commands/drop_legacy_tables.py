@@ -3,7 +3,6 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from learningplatform import consolidation
-from learningplatform.consolidation import rehearsal
 
 
 class Command(BaseCommand):
@@ -25,5 +24,5 @@ class Command(BaseCommand):
             )
         if not yes and input(f"Drop {', '.join(sorted(present))}? Type 'drop': ") != "drop":
             raise CommandError("Nothing dropped.")
-        rehearsal.drop_tables()
+        consolidation.drop_legacy_tables()
         self.stdout.write(self.style.SUCCESS(f"Dropped {', '.join(sorted(present))}."))

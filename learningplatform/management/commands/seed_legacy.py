@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from learningplatform import consolidation
 from learningplatform.consolidation import rehearsal
 
 
@@ -42,13 +43,13 @@ class Command(BaseCommand):
                 self.style.SUCCESS("Old database ready: run `manage.py migrate` to upgrade it.")
             )
             return
-        if rehearsal.legacy_tables_exist():
+        if consolidation.legacy_tables_present():
             if not options["reset"]:
                 raise CommandError(
                     "Legacy tables exist already. Use --reset to drop and recreate them "
                     "(on a rehearsal database only)."
                 )
-            rehearsal.drop_tables()
+            consolidation.drop_legacy_tables()
         rehearsal.create_tables()
         cases = rehearsal.seed_legacy_data(size=size, seed=options["seed"])
         self.report(cases)
