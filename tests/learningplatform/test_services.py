@@ -1,0 +1,223 @@
+"""The business rules of learningplatform.services, tested as a domain: no GraphQL, no HTTP."""
+
+import threading
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+
+from learningplatform import services
+from learningplatform.choices import CourseStatus, TaskStatus, TaskType
+from learningplatform.models import Course, Submission, Task
+from tests.factories import (
+    InstructorFactory,
+    SubmissionFactory,
+    TaskFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def messages(error: ValidationError) -> dict[str, list[tuple[str, str]]]:
+    """Each field's (code, message) pairs, as a caller shows them."""
+    return {
+        field: [
+            (e.code, message)
+            for e, message in zip(errors, ValidationError(errors).messages, strict=True)
+        ]
+        for field, errors in error.error_dict.items()
+    }
+
+
+class TestCourses:
+    def test_create_validates_and_stores(self, instructor):
+        course = services.course_create(
+            instructor=instructor, title="Rust", duration=timedelta(days=42)
+        )
+        assert Course.objects.get(pk=course.pk).duration == timedelta(days=42)
+        assert course.status == CourseStatus.DRAFT
+
+    @pytest.mark.parametrize(
+        ("fields", "field"),
+        [
+            ({"title": ""}, "title"),
+            ({"title": "x" * 256}, "title"),
+            ({"title": "ok", "status": "LIVE"}, "status"),
+            ({"title": "ok", "duration": timedelta(days=-1)}, "duration"),
+        ],
+    )
+    def test_bad_fields_write_nothing(self, instructor, fields, field):
+        with pytest.raises(ValidationError) as error:
+            services.course_create(instructor=instructor, **fields)
+        assert field in error.value.error_dict
+        assert not Course.objects.exists()
+
+    def test_update_keeps_other_fields(self, course):
+        before = course.description
+        services.course_update(course=course, title="Renamed")
+        course.refresh_from_db()
+        assert (course.title, course.description) == ("Renamed", before)
+
+    def test_delete_removes_tasks_and_submissions(self, task):
+        SubmissionFactory(task=task)
+        services.course_delete(course=task.course)
+        assert not Task.objects.exists() and not Submission.objects.exists()
+
+
+class TestTasks:
+    def test_passing_score_above_maximum_names_both(self, course):
+        with pytest.raises(ValidationError) as error:
+            services.task_create(
+                course=course, created_by=course.instructor, title="Quiz", task_type=TaskType.QUIZ,
+                max_score=Decimal("20"), passing_score=Decimal("25"),
+            )  # fmt: skip
+        assert messages(error.value)["passing_score"] == [
+            ("passing_score_above_max_score", "Passing score 25 is above the maximum score 20.")
+        ]
+        assert not Task.objects.exists()
+
+    @pytest.mark.parametrize(
+        ("field", "value"),
+        [("time_limit", 0), ("max_submissions", -1), ("max_score", Decimal("-1")), ("title", "")],
+    )
+    def test_out_of_range_values_are_refused_on_their_field(self, task, field, value):
+        before = Task.objects.values().get(pk=task.pk)
+        with pytest.raises(ValidationError) as error:
+            services.task_update(task=task, **{field: value})
+        assert field in error.value.error_dict
+        assert Task.objects.values().get(pk=task.pk) == before
+
+    def test_max_submissions_zero_is_allowed(self, task):
+        assert services.task_update(task=task, max_submissions=0).max_submissions == 0
+
+
+class TestSubmissions:
+    @pytest.fixture
+    def open_task(self, course):
+        return TaskFactory(course=course, max_submissions=2)
+
+    def test_attempts_are_numbered_until_the_limit(self, open_task, student):
+        attempts = [
+            services.submission_create(task=open_task, user=student, content=str(n)).attempt
+            for n in range(2)
+        ]
+        assert attempts == [1, 2]
+        with pytest.raises(ValidationError) as error:
+            services.submission_create(task=open_task, user=student, content="third")
+        assert messages(error.value)["task"] == [
+            ("max_submissions_reached", "You have used all 2 submissions allowed for this task.")
+        ]
+        assert Submission.objects.filter(user=student).count() == 2
+
+    def test_limits_are_per_student(self, open_task, student):
+        other = UserFactory()
+        for user in (student, student, other, other):
+            services.submission_create(task=open_task, user=user, content="x")
+        assert Submission.objects.filter(task=open_task).count() == 4
+
+    def test_no_limit_when_empty(self, course, student):
+        task = TaskFactory(course=course, max_submissions=None)
+        for _ in range(5):
+            services.submission_create(task=task, user=student, content="x")
+        assert Submission.objects.filter(task=task).count() == 5
+
+    def test_a_task_that_takes_none(self, course, student):
+        task = TaskFactory(course=course, max_submissions=0)
+        with pytest.raises(ValidationError) as error:
+            services.submission_create(task=task, user=student, content="x")
+        assert messages(error.value)["task"] == [
+            ("max_submissions_reached", "This task takes no submissions.")
+        ]
+
+    @pytest.mark.parametrize(
+        ("change", "code"),
+        [
+            ({"course__status": CourseStatus.DRAFT}, "course_not_open"),
+            ({"course__status": CourseStatus.ARCHIVED}, "course_not_open"),
+            ({"course__status": CourseStatus.DEPRECATED}, "course_not_open"),
+            ({"status": TaskStatus.DRAFT}, "task_not_open"),
+            ({"status": TaskStatus.ARCHIVED}, "task_not_open"),
+            ({"task_type": TaskType.LEARNING}, "task_not_submittable"),
+        ],
+    )
+    def test_closed_tasks_take_nothing(self, student, change, code):
+        task = TaskFactory(**change)
+        with pytest.raises(ValidationError) as error:
+            services.submission_create(task=task, user=student, content="x")
+        assert [c for c, _ in messages(error.value)["task"]] == [code]
+        assert not Submission.objects.exists()
+
+    def test_deadline(self, open_task, student):
+        deadline = open_task.deadline
+        services.submission_create(task=open_task, user=student, content="on time", now=deadline)
+        with pytest.raises(ValidationError) as error:
+            services.submission_create(
+                task=open_task, user=student, content="late", now=deadline + timedelta(seconds=1)
+            )
+        assert [c for c, _ in messages(error.value)["task"]] == ["deadline_passed"]
+
+    def test_an_empty_answer_is_refused(self, open_task, student):
+        with pytest.raises(ValidationError) as error:
+            services.submission_create(task=open_task, user=student, content="")
+        assert "content" in error.value.error_dict
+
+    @pytest.mark.django_db(transaction=True)
+    @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks: PostgreSQL")
+    def test_concurrent_attempts_never_pass_the_limit(self):
+        task = TaskFactory(max_submissions=1)
+        student = UserFactory()
+        outcomes, barrier = [], threading.Barrier(4)
+
+        def attempt() -> None:
+            try:
+                barrier.wait()
+                services.submission_create(task=task, user=student, content="race")
+                outcomes.append("ok")
+            except ValidationError as error:
+                outcomes.append(error.error_dict["task"][0].code)
+            finally:
+                connection.close()  # this thread's own connection
+
+        threads = [threading.Thread(target=attempt) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(outcomes) == ["max_submissions_reached"] * 3 + ["ok"]
+        assert Submission.objects.filter(task=task).count() == 1
+
+
+class TestGrading:
+    def test_grade_records_score_and_grader(self, task):
+        submission = SubmissionFactory(task=task)
+        graded = services.submission_grade(
+            submission=submission, grader=task.course.instructor, score=Decimal("99.5")
+        )
+        assert (graded.score, graded.is_graded, graded.graded_by) == (
+            Decimal("99.50"), True, task.course.instructor
+        )  # fmt: skip
+
+    @pytest.mark.parametrize(
+        ("score", "field", "code"),
+        [(Decimal("100.01"), "score", "max_value"), (Decimal("-0.01"), "score", "min_value")],
+    )
+    def test_scores_outside_zero_to_maximum_are_refused(self, task, score, field, code):
+        submission = SubmissionFactory(task=task)
+        with pytest.raises(ValidationError) as error:
+            services.submission_grade(
+                submission=submission, grader=task.course.instructor, score=score
+            )
+        assert [c for c, _ in messages(error.value)[field]] == [code]
+        submission.refresh_from_db()
+        assert (submission.score, submission.is_graded) == (None, False)
+
+
+def test_making_an_instructor_grants_course_creation_at_once():
+    user = UserFactory()
+    assert not user.has_perm("learningplatform.add_course")
+    services.user_make_instructor(user=user)
+    assert user.has_perm("learningplatform.add_course")
+    assert InstructorFactory().has_perm("learningplatform.add_course")
