@@ -22,6 +22,7 @@ from django.db.models import F, Model
 from learningplatform.choices import CourseStatus, DifficultyLevel, TaskStatus, TaskType, Visibility
 from learningplatform.models import Course, Submission, Task, User
 from learningplatform.services import instructors_group
+from learningplatform.statistics import refresh_statistics
 
 SEED_USERNAME_PREFIX = "seed-"
 INSTRUCTOR_PREFIX = f"{SEED_USERNAME_PREFIX}instructor-"
@@ -310,6 +311,8 @@ def seed_data_set(
         seeded_courses = Course.objects.filter(instructor_id__in=user_ids.values())
         seeded_courses.update(updated_at=F("created_at"))
         Task.objects.filter(course__in=seeded_courses).update(updated_at=F("created_at"))
+    if any(report.created.values()):
+        refresh_statistics((User, Course, Task, Submission))
     return report
 
 

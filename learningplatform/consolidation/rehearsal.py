@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 
 from learningplatform.consolidation.legacy_schema import (
+    LEGACY_TABLES,
     LegacyAssessmentSubmission,
     LegacyCourse,
     LegacyLearningTask,
@@ -21,6 +22,7 @@ from learningplatform.consolidation.legacy_schema import (
 )
 from learningplatform.models import Course, Submission, Task, User
 from learningplatform.seeding import SENTENCES, SUBJECTS, TOPICS
+from learningplatform.statistics import refresh_statistics
 
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 LONG_TITLE = ("Ωmega-Kurs über Ökologie · 数学と音楽 · café ☕ " * 8)[:255]
@@ -359,4 +361,7 @@ def seed_legacy_data(
         "tasks_quiztask": len(quizzes),
         "assessment_submission": len(submissions),
     }
+    refresh_statistics(
+        (*LEGACY_TABLES, old_models.user, old_models.course, old_models.task, old_models.submission)
+    )
     return cases

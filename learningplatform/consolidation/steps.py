@@ -27,6 +27,7 @@ from django.db import transaction
 
 from learningplatform.consolidation import rules
 from learningplatform.consolidation.faults import fault_point
+from learningplatform.statistics import refresh_statistics
 
 MAP = "learningplatform_legacyidmap"
 CONFLICTS = "learningplatform_consolidationconflict"
@@ -415,12 +416,6 @@ def recorded_per_rule(sql: Sql, kind: str = "mapped") -> dict[str, int]:
         return dict(cursor.fetchall())
 
 
-def analyze(sql: Sql, tables: tuple[str, ...] = (COURSE, TASK, SUBMISSION, MAP, CONFLICTS)) -> None:
-    """Fresh planner statistics for tables that just took many rows, so the next reads are fast."""
-    for table in tables:
-        sql.execute(f"ANALYZE {table}")
-
-
 def run_steps(
     *,
     connection=default_connection,
@@ -468,5 +463,5 @@ def run_steps(
         if count != mapped_before.get(rule, 0)
     }
     if any(report.copied.values()) or any(report.merged.values()):
-        analyze(sql)
+        refresh_statistics((COURSE, TASK, SUBMISSION, MAP, CONFLICTS), connection)
     return report
