@@ -6,13 +6,19 @@ to an embedded SQLite file so the project runs with no set-up. See README.md, "C
 """
 
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-DATA_DIR = Path(os.environ.get("DATA_DIR", BASE_DIR / ".data"))
+# A checkout keeps its data beside manage.py; an installed package, in the working directory.
+DATA_DIR = Path(
+    os.environ.get(
+        "DATA_DIR", (BASE_DIR if (BASE_DIR / "manage.py").exists() else Path.cwd()) / ".data"
+    )
+)
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -53,8 +59,10 @@ def env_list(name: str, default: list[str]) -> list[str]:
 DEBUG = env_bool("DEBUG", False)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
+# `manage.py --help` and `manage.py <command> --help` sign nothing: they work without a key.
+HELP_ONLY = len(sys.argv) > 1 and ({"-h", "--help", "help"} & set(sys.argv[1:]))
 if not SECRET_KEY:
-    if not DEBUG:
+    if not DEBUG and not HELP_ONLY:
         raise ImproperlyConfigured(
             "SECRET_KEY is not set. Set it to a long random string in production "
             "(python -c 'import secrets; print(secrets.token_urlsafe(64))'), "
@@ -188,9 +196,17 @@ CONSOLIDATION_STRICT = env_bool("CONSOLIDATION_STRICT", False)
 # A GraphQL document within the 2,000-token limit is far below this; bigger bodies are refused.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 
+# One line per event: Django's own loggers write through the root handler only (by default they
+# also have a console handler of their own in development, which printed every line twice).
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        "django.server": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+    },
 }

@@ -11,7 +11,12 @@ class Command(BaseCommand):
     help = "Bring the database up to date, add the demo data set if missing, and run the server."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
+        parser.add_argument(
+            "addrport",
+            nargs="?",
+            default="127.0.0.1:8000",
+            help="address and port to serve on (default 127.0.0.1:8000)",
+        )
 
     def handle(self, *args, addrport: str, **options) -> None:
         if not settings.DEBUG:

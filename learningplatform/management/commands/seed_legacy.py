@@ -16,15 +16,19 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--courses", type=int, default=40, help="courses_course rows (40)")
         parser.add_argument(
-            "--tasks-per-course", type=int, default=5, help="learning tasks per course (5)"
+            "--courses", type=int, default=40, help="courses_course rows (default 40)"
         )
-        parser.add_argument("--students", type=int, default=20, help="student accounts (20)")
         parser.add_argument(
-            "--submissions-per-task", type=int, default=2, help="submissions per task (2)"
+            "--tasks-per-course", type=int, default=5, help="learning tasks per course (default 5)"
         )
-        parser.add_argument("--seed", type=int, default=42, help="random seed (42)")
+        parser.add_argument(
+            "--students", type=int, default=20, help="student accounts (default 20)"
+        )
+        parser.add_argument(
+            "--submissions-per-task", type=int, default=2, help="submissions per task (default 2)"
+        )
+        parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
         parser.add_argument(
             "--reset", action="store_true", help="drop existing legacy tables first"
         )

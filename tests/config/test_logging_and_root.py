@@ -1,0 +1,32 @@
+"""`/` leads to the API; logs say each event once."""
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.config.test_settings import ROOT
+
+
+@pytest.mark.django_db
+def test_the_root_url_leads_to_the_graphql_endpoint(client):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"] == "/graphql/"
+
+
+@pytest.mark.parametrize("debug", ["1", "0"])
+def test_each_log_event_is_one_line(debug):
+    code = (
+        "import django, logging; django.setup(); "
+        "logging.getLogger('django.server').warning('server event'); "
+        "logging.getLogger('django.request').warning('request event'); "
+        "logging.getLogger('graphql_api').warning('app event')"
+    )
+    env = {"DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": debug, "SECRET_KEY": "x" * 50}
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    for event in ("server event", "request event", "app event"):
+        assert result.stderr.count(event) == 1, result.stderr
