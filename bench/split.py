@@ -45,7 +45,7 @@ def main() -> int:
     from strawberry.django.context import StrawberryDjangoContext
 
     from bench.api_queries import BY_NAME, HEADLINE
-    from graphql_api import compiled
+    from graphql_api.readpath import read as readpath_read
     from graphql_api.schema import schema
     from graphql_api.views import GraphQLView
 
@@ -83,7 +83,7 @@ def main() -> int:
         return fetch
 
     QuerySet._fetch_all = timed(QuerySet._fetch_all)
-    compiled.fetch_rows = timed(compiled.fetch_rows)
+    readpath_read.fetch_rows = timed(readpath_read.fetch_rows)
     client, body = Client(), {"query": query.document, "variables": query.variables}
     request = RequestFactory().post("/graphql/")
     request.user, request.session = AnonymousUser(), {}
