@@ -121,8 +121,12 @@ def _page_of(relation, selection, raw) -> QuerySet | None:
     """The windowed page of the related rows this selection asks for, as a prefetch reads it."""
     arguments = selection.arguments or {}
     first, after = arguments.get("first"), arguments.get("after")
+    if isinstance(first, str) and first.isascii() and first.isdigit():
+        first = int(first)  # Strawberry's selections give literals as written
     if set(arguments) - {"first", "after"} or first == 0:
         return None  # paging backwards, or first: 0: left as strawberry-django resolves it
+    if not isinstance(first, int | None) or not isinstance(after, str | None):
+        return None  # refused by the schema's coercion before this field resolves
     if page_argument_error(first=first, last=None, after=after, before=None) is not None:
         return None  # refused by the connection
     page = page_slice(first=first, after=after)

@@ -10,21 +10,28 @@ meant to take the plain path must have taken it (a spy records what it answered)
 import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from graphql import REMOVE, StringValueNode, Visitor, parse, print_ast, visit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import from_schema
 from strawberry.relay import to_base64
 
-from graphql_api.readpath import execution, rows
+from graphql_api.readpath import execution, fallbacks, rows
 from graphql_api.readpath.fallbacks import Fallback
+from graphql_api.readpath.index import index_of
+from graphql_api.readpath.models import ReadFallback
+from graphql_api.schema import schema
 from graphql_api.sdl import SCHEMA_FILE
 from learningplatform.choices import CourseStatus, DifficultyLevel, TaskStatus, TaskType, Visibility
 from tests.factories import CourseFactory, InstructorFactory, StaffFactory, TaskFactory, UserFactory
-from tests.graphql_api.conftest import document, global_id
+from tests.graphql_api.conftest import DOCUMENTS, document, global_id, post
 from tests.graphql_api.test_fuzz import FUZZ, SCALARS
 
 pytestmark = pytest.mark.django_db
@@ -283,3 +290,197 @@ def test_generated_queries_answer_as_the_executor(world, as_user, spy, role):
     run()
     # Random ids and cursors often name nothing plain; still, a good share takes the plain path.
     assert spy["answered"] * 4 > spy["answered"] + spy["left"], spy
+
+
+# Aliases at every level of a connection, each key with a selection of its own.
+ALIASES = [  # at most 15 aliases a document (schema.MAX_ALIASES)
+    """{ c: courses(first: 3) { n: totalCount t: __typename
+        a: edges { node { x: id y: title } } b: edges { node { x: title y: id i: instructor { x: username } } } }
+      d: courses(first: 1) { edges { node { id } } } }""",
+    """{ courses(first: 3) { d: edges { x: cursor } e: edges { x: node { id } y: cursor z: __typename }
+        p: pageInfo { x: hasNextPage } q: pageInfo { x: endCursor y: startCursor } edges { node { id } } } }""",
+    """{ courses(first: 3) { edges { node { t1: tasks(first: 2) { x: totalCount e: edges { node { x: id } } }
+        t2: tasks(first: 3) { e: edges { c: cursor node { x: title } } } } } } }""",
+]
+
+
+# Errors at every depth, and null variables with defaults where non-null values are needed.
+ERRORS = {
+    "variable_null_in_include": (
+        "query($show: Boolean = true) { courses(first: 2) { edges { node { id title @include(if: $show) } } } }",
+        {"show": None},
+    ),
+    "variable_null_in_argument": (
+        "query($first: Int = 2) { courses(first: $first) { totalCount edges { node { id } } } }",
+        {"first": None},
+    ),
+    "variable_null_in_nested_argument": (
+        "query($first: Int = 2) { courses(first: 2) { edges { node { id tasks(first: $first) { edges { node { id } } } } } } }",
+        {"first": None},
+    ),
+    "variable_null_in_input_field": (
+        "query($instructor: ID = null) { courses(filter: {instructor: $instructor}) { totalCount } }",
+        {"instructor": None},
+    ),
+    "id_of_5000_digits": (
+        "query($id: ID!) { course(id: $id) { id } courses(first: 1) { totalCount } }",
+        {"id": to_base64("Course", "9" * 5000)},
+    ),
+    "page_refused_nested": (
+        "{ courses(first: 2) { edges { node { id tasks(first: 1000) { totalCount } } } } }",
+        {},
+    ),
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_aliases_at_every_level_answer_as_the_executor(as_user, world, spy, role):
+    for query in ALIASES:
+        plain, _ = both_ways(as_user(world[role]), query)
+        assert "errors" not in plain, plain
+    assert spy["answered"] == len(ALIASES), spy
+
+
+@pytest.mark.parametrize("role", ["anonymous", "staff"])
+@pytest.mark.parametrize("name", ERRORS)
+def test_errors_are_located_and_nulled_as_the_executor_does(as_user, world, role, name):
+    query, variables = ERRORS[name]
+    both_ways(as_user(world[role]), query, variables)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_paging_forwards_and_backwards_answers_as_the_executor(as_user, world, role):
+    client = as_user(world[role])
+    page = "pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { id } }"
+    after, seen = None, 0
+    while True:
+        body, _ = both_ways(
+            client,
+            f"query($after: String) {{ tasks(first: 4, after: $after) {{ totalCount {page} }} }}",
+            {"after": after},
+        )
+        seen += len(body["data"]["tasks"]["edges"])
+        if not body["data"]["tasks"]["pageInfo"]["hasNextPage"]:
+            break
+        after = body["data"]["tasks"]["pageInfo"]["endCursor"]
+    assert seen == body["data"]["tasks"]["totalCount"]
+    before = None
+    while True:  # backwards: the executor answers, and the comparison still holds
+        body, _ = both_ways(
+            client,
+            f"query($before: String) {{ tasks(last: 4, before: $before) {{ {page} }} }}",
+            {"before": before},
+        )
+        if not body["data"]["tasks"]["pageInfo"]["hasPreviousPage"]:
+            break
+        before = body["data"]["tasks"]["pageInfo"]["startCursor"]
+    nested = (
+        "courses(first: 2) { edges { node { tasks(first: 3, after: $after) { " + page + " } } } }"
+    )
+    for cursor in (None, to_base64("arrayconnection", 2), to_base64("arrayconnection", 40)):
+        both_ways(client, f"query($after: String) {{ {nested} }}", {"after": cursor})
+
+
+def test_the_kill_switch_sends_every_document_to_the_executor(as_user, world, spy, settings):
+    settings.GRAPHQL_FAST_READS = False
+    both_ways(as_user(world["staff"]), PLAIN["nested"])
+    assert spy["answered"] == spy["left"] == 0  # the read path was not even tried
+    settings.GRAPHQL_FAST_READS = True
+    both_ways(as_user(world["staff"]), PLAIN["nested"])
+    assert spy["answered"] == 1
+
+
+# Which path answers each frontend document: adding a field or a type the read path cannot
+# answer changes this table, and the test says which field and why.
+FRONTEND_PATHS = {
+    "course_catalogue": "read path",
+    "course_detail": "read path",
+    "instructor_dashboard": "Query.me: not a strawberry-django field",
+}
+
+
+def test_which_path_answers_each_frontend_document(as_user, world, spy):
+    assert {p.stem for p in DOCUMENTS.glob("*.graphql") if "query" in p.read_text()} >= set(
+        FRONTEND_PATHS
+    )
+    client = as_user(world["instructor"])
+    course = world["courses"][0]
+    variables = {"id": global_id(course), "instructor": global_id(course.instructor), "first": 3}
+    for name, expected in FRONTEND_PATHS.items():
+        text = document(name)
+        used = {k: v for k, v in variables.items() if f"${k}" in text}
+        spy["reasons"].clear()
+        answered = spy["answered"]
+        both_ways(client, text, used)
+        assert ("read path" if spy["answered"] > answered else spy["reasons"][0]) == expected, name
+
+
+def test_the_index_lists_what_the_executor_answers_and_why():
+    index = index_of(schema._schema)
+    unsupported = {
+        f"{name}.{field}": why
+        for name, entry in index.types.items()
+        for field, why in entry.unsupported.items()
+    }
+    assert unsupported == {
+        "Course.taskCount": "has a resolver",
+        "Course.submissionCount": "has a resolver",
+        "User.profilePictureUrl": "has a resolver",
+        "User.email": "has a resolver",
+        "User.dateJoined": "has a resolver",
+        "User.lastLogin": "has a resolver",
+        "User.isStaff": "has a resolver",
+    } | {
+        k: v
+        for k, v in unsupported.items()
+        if k.startswith(("Submission.", "LearningTask.", "QuizTask."))
+    }
+    assert set(index.roots) >= {"courses", "course", "tasks", "task"}
+
+
+COUNT_ONLY = [
+    "{ courses { edges { node { id tasks { totalCount } } } } }",
+    "{ courses { edges { node { id tasks { pageInfo { hasNextPage } } } } } }",
+    "{ tasks { edges { node { id course { tasks(first: 1) { totalCount } } } } } }",
+]
+
+
+def test_nested_counts_cost_the_same_statements_for_3_and_12_courses_on_both_paths(
+    as_user, staff, settings
+):
+    client = as_user(staff)
+
+    def measure() -> dict:
+        counts = {}
+        for fast in (True, False):
+            settings.GRAPHQL_FAST_READS = fast
+            for query in COUNT_ONLY:
+                with CaptureQueriesContext(connection) as captured:
+                    body = post(client, query)
+                assert "errors" not in body, body
+                counts[(fast, query)] = len(captured.captured_queries)
+        return counts
+
+    for course in CourseFactory.create_batch(3):
+        TaskFactory.create_batch(2, course=course)
+    few = measure()
+    for course in CourseFactory.create_batch(9):
+        TaskFactory.create_batch(2, course=course)
+    assert measure() == few
+    # session and user, the list, one statement per nested level
+    assert few[(False, COUNT_ONLY[0])] == few[(True, COUNT_ONLY[0])] == 4, few
+
+
+def test_every_fallback_is_recorded_and_listed(as_user, world, settings):
+    settings.GRAPHQL_RECORD_FALLBACKS = True
+    client = as_user(world["staff"])
+    for _ in range(3):
+        post(client, "query Dashboard { me { id } courses(first: 1) { totalCount } }")
+    post(client, "query Counted { courses(first: 1) { edges { node { taskCount } } } }")
+    output = StringIO()
+    call_command("read_fallbacks", stdout=output)
+    lines = output.getvalue().splitlines()
+    assert any("Dashboard: Query.me: not a strawberry-django field" in line for line in lines)
+    assert any("Counted: Course.taskCount: has a resolver" in line for line in lines)
+    assert ReadFallback.objects.get(operation_name="Counted").uses == 1
+    assert fallbacks.counts["Query.me: not a strawberry-django field"] >= 3
