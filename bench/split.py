@@ -5,7 +5,7 @@ through the whole Django stack, repeatedly, and splits the median request into:
 
 - SQL: time inside cursor.execute (psycopg fetches the rows there);
 - rows to Python: the rest of fetching (psycopg building tuples, Django building model instances
-  on the executor's path; graphql_api/compiled.py's plain path reads values, not instances);
+  on the executor's path; the read path, graphql_api/readpath/, reads values, not instances);
 - GraphQL execution: schema.execute_sync minus the two above (parsing and validation when not
   cached, planning, resolvers or the plain path's row builders, completion);
 - JSON: encoding the result, as the view does (graphql_api/views.py);
