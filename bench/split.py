@@ -5,7 +5,7 @@ through the whole Django stack, repeatedly, and splits the median request into:
 
 - SQL: time inside cursor.execute (psycopg fetches the rows there);
 - rows to Python: the rest of fetching (psycopg building tuples, Django building model instances
-  on the executor's path; graphql_api/compiled.py's plain path reads values, not instances);
+  on the executor's path; the read path, graphql_api/readpath/, reads values, not instances);
 - GraphQL execution: schema.execute_sync minus the two above (parsing and validation when not
   cached, planning, resolvers or the plain path's row builders, completion);
 - JSON: encoding the result, as the view does (graphql_api/views.py);
@@ -45,7 +45,7 @@ def main() -> int:
     from strawberry.django.context import StrawberryDjangoContext
 
     from bench.api_queries import BY_NAME, HEADLINE
-    from graphql_api import compiled
+    from graphql_api.readpath import read as readpath_read
     from graphql_api.schema import schema
     from graphql_api.views import GraphQLView
 
@@ -83,7 +83,7 @@ def main() -> int:
         return fetch
 
     QuerySet._fetch_all = timed(QuerySet._fetch_all)
-    compiled.fetch_rows = timed(compiled.fetch_rows)
+    readpath_read.fetch_rows = timed(readpath_read.fetch_rows)
     client, body = Client(), {"query": query.document, "variables": query.variables}
     request = RequestFactory().post("/graphql/")
     request.user, request.session = AnonymousUser(), {}

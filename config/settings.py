@@ -189,6 +189,9 @@ GRAPHQL_INTROSPECTION = env_bool("GRAPHQL_INTROSPECTION", DEBUG)
 # The most rows one page of a list may ask for (first/last). Raise it only for trusted clients:
 # each row costs the server time and memory.
 GRAPHQL_MAX_PAGE_SIZE = env_int("GRAPHQL_MAX_PAGE_SIZE", 100, minimum=1)
+# Off: every query is answered by GraphQL's executor, none by the read path (graphql_api/readpath/).
+# A kill switch for operators, should the read path ever answer wrongly; read per request.
+GRAPHQL_FAST_READS = env_bool("GRAPHQL_FAST_READS", True)
 
 # On: `migrate` stops on legacy values the consolidated models cannot hold as they are (listing
 # each) instead of mapping and recording them; `consolidate --strict` does the same on demand.

@@ -17,14 +17,15 @@ from strawberry.extensions import (
 from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
-from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
-from graphql_api import compiled, fast_fields
+from graphql_api.connections import PageLimitConfig
 from graphql_api.course.schema import CourseMutation, CourseQuery
 from graphql_api.enums import SCALARS
 from graphql_api.errors import ClientErrors
-from graphql_api.optimizer import QueryOptimizer
+from graphql_api.readpath.execution import ReadPathExecutionContext
+from graphql_api.readpath.index import build_index
+from graphql_api.readpath.optimizer import QueryOptimizer
 from graphql_api.submission.mutations import SubmissionMutation
 from graphql_api.task.schema import TaskMutation, TaskQuery
 from graphql_api.transactions import AtomicMutations
@@ -78,15 +79,13 @@ def build_schema(
         ),
         types=extra_types,
         extensions=extensions,
-        execution_context_class=fast_fields.FastExecutionContext,
-        config=StrawberryConfig(
-            relay_max_results=settings.GRAPHQL_MAX_PAGE_SIZE,  # also the default page size
+        execution_context_class=ReadPathExecutionContext,
+        config=PageLimitConfig(  # pages of at most settings.GRAPHQL_MAX_PAGE_SIZE, read per request
             disable_field_suggestions=not introspection,
             scalar_map=SCALARS,
         ),
     )
-    fast_fields.install(built)
-    compiled.install(built)
+    build_index(built)
     return built
 
 

@@ -1,0 +1,5 @@
+"""The API's own tables: the read path's record of fallbacks."""
+
+from graphql_api.readpath.models import ReadFallback
+
+__all__ = ["ReadFallback"]

@@ -1,0 +1,26 @@
+"""The read path: plain read documents answered from rows, level by level, not field by field.
+
+GraphQL's executor resolves and completes every field of every object one at a time: for 100
+courses with 20 tasks each that is some 15,000 Python calls through resolvers, extensions and
+type dispatch, and Django builds a model instance for every row first. A query made only of
+
+- the root lists (`courses`, `tasks`) and objects by id (`course`, `task`),
+- columns and ids of the model types,
+- to-one relations (`instructor`, `course`, `createdBy`) and nested connections (`tasks`,
+  `courses`) paged forwards, with `totalCount`, `edges { cursor node }`, `pageInfo`,
+- `__typename`, fragments, aliases, `@include`/`@skip`,
+
+is answered here instead: one query per level fetches plain rows (`values_list`), and the answer
+is built from them as dictionaries, byte for byte what the executor answers. Read it in order:
+
+- `index.py`: what the read path knows of the schema, built with it (`build_index`);
+- `plan.py`: a document's plan, fields grouped per response key as GraphQL's CollectFields does;
+- `read.py` and `rows.py`: the queries of each level and the answers built from their rows;
+- `execution.py`: the execution context that tries the read path first, and the kill switch;
+- `fallbacks.py`: every document left to the executor, with its reason, logged and recorded;
+- `optimizer.py`: the executor's own query optimization, also free of N+1 for what is read here;
+- `internals.py`: the library internals all of this relies on, imported there only.
+
+The page rules, cursors and managers both paths use are in graphql_api/connections.py.
+tests/graphql_api/test_readpath.py sends documents both ways and compares the answers.
+"""

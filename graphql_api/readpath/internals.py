@@ -1,0 +1,50 @@
+"""Every library internal the read path relies on, imported here and nowhere else.
+
+These names are not the libraries' documented API, so pyproject.toml pins strawberry-graphql,
+strawberry-graphql-django and graphql-core to the minor versions tested, and
+tests/graphql_api/test_readpath_internals.py imports each one: an upgrade that moves one fails
+there first, by name.
+"""
+
+from django.db.models.sql.constants import MULTI
+from graphql.execution.collect_fields import FieldDetails, collect_subfields
+from graphql.execution.values import get_argument_values
+from graphql.pyutils import Path
+from strawberry.relay.types import PREFIX
+from strawberry.relay.utils import SliceMetadata
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import get_arguments
+from strawberry_django.fields.field import (
+    StrawberryDjangoConnectionExtension,
+    StrawberryDjangoField,
+)
+from strawberry_django.optimizer import DjangoOptimizerExtension
+from strawberry_django.pagination import apply_window_pagination, get_total_count
+from strawberry_django.queryset import get_queryset_config, run_type_get_queryset
+
+# Each internal and the module it comes from (the test imports it from there).
+INTERNALS = {
+    "MULTI": "django.db.models.sql.constants",  # fetch a values_list query's rows in one go
+    "FieldDetails": "graphql.execution.collect_fields",
+    "collect_subfields": "graphql.execution.collect_fields",  # CollectFields per response key
+    "get_argument_values": "graphql.execution.values",  # coerce one field's arguments
+    "Path": "graphql.pyutils",  # the response path of an error
+    "PREFIX": "strawberry.relay.types",  # the cursor prefix
+    "SliceMetadata": "strawberry.relay.utils",  # the Relay slice of a page
+    "StrawberryGraphQLCoreExecutionContext": "strawberry.schema.schema",  # extended here
+    "get_arguments": "strawberry.schema.schema_converter",  # arguments as a resolver gets them
+    "StrawberryDjangoConnectionExtension": "strawberry_django.fields.field",
+    "StrawberryDjangoField": "strawberry_django.fields.field",
+    "DjangoOptimizerExtension": "strawberry_django.optimizer",  # off while the path plans
+    "apply_window_pagination": "strawberry_django.pagination",  # each parent's page of rows
+    "get_total_count": "strawberry_django.pagination",  # totalCount the rows did not carry
+    "get_queryset_config": "strawberry_django.queryset",  # marks a prefetch as paginated
+    "run_type_get_queryset": "strawberry_django.queryset",  # a type's visibility rules
+}
+
+__all__ = [
+    "MULTI", "FieldDetails", "collect_subfields", "get_argument_values", "Path", "PREFIX",
+    "SliceMetadata", "StrawberryGraphQLCoreExecutionContext", "get_arguments",
+    "StrawberryDjangoConnectionExtension", "StrawberryDjangoField", "DjangoOptimizerExtension",
+    "apply_window_pagination", "get_total_count", "get_queryset_config", "run_type_get_queryset",
+]  # fmt: skip

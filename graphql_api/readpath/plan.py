@@ -1,0 +1,289 @@
+"""Planning: what each level of a document fetches, and where each value goes in the answer.
+
+Fields are grouped per response key exactly as GraphQL's CollectFields groups them (graphql-core's
+`collect_subfields`): two aliases of one field are two keys with selections of their own, and
+only the selections under one key are merged. Anything the plan cannot answer exactly as the
+executor would raises `Fallback` with the reason, before a row is read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import GraphQLError, GraphQLObjectType, get_named_type
+from strawberry.relay import from_base64
+from strawberry.types.info import Info
+
+from graphql_api.connections import page_argument_error, page_slice
+from graphql_api.readpath.fallbacks import Fallback
+from graphql_api.readpath.index import Column, Relation, SchemaIndex, TypeEntry
+from graphql_api.readpath.internals import (
+    Path,
+    SliceMetadata,
+    collect_subfields,
+    get_argument_values,
+    get_arguments,
+)
+
+CONNECTION_FIELDS = {"edges", "totalCount", "pageInfo", "__typename"}
+EDGE_FIELDS = {"cursor", "node", "__typename"}
+PAGE_INFO_FIELDS = {"hasNextPage", "hasPreviousPage", "startCursor", "endCursor", "__typename"}
+
+
+@dataclass
+class Columns:
+    """The columns one query fetches, shared by every plan answering from its rows."""
+
+    names: list[str]  # attnames (or lookups through joins); the primary key first
+
+    def index(self, name: str) -> int:
+        if name not in self.names:
+            self.names.append(name)
+        return self.names.index(name)
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One response key of an object: a column's value, a constant, or a relation's answer."""
+
+    key: str
+    column: int | None  # the value's index in the row; None: `constant`, or a relation
+    leaf: Column | None = None
+    constant: str | None = None  # __typename
+
+
+@dataclass
+class JoinedObject:
+    """A to-one relation read in the parent's query (a join), as strawberry-django selects it."""
+
+    key: str
+    plan: ObjectPlan
+    indexes: list[int]  # where the related row's columns are in the parent's row
+    non_null: bool
+
+
+@dataclass
+class FetchedObject:
+    """A to-one relation whose type has visibility rules: read apart, by primary key."""
+
+    key: str
+    plan: ObjectPlan
+    column: int  # the foreign key's index in the parent's row
+    info: Info
+    non_null: bool
+
+
+@dataclass
+class NestedConnection:
+    """A page of each parent's related rows (a reverse foreign key), read in one query."""
+
+    key: str
+    plan: ConnectionPlan
+    foreign_key: str  # attname on the related model
+    info: Info
+    strawberry_field: Any
+    page: SliceMetadata
+
+
+@dataclass
+class ObjectPlan:
+    entry: TypeEntry
+    columns: Columns
+    slots: list[Slot] = field(default_factory=list)
+    relations: list[JoinedObject | FetchedObject | NestedConnection] = field(default_factory=list)
+
+
+@dataclass
+class EdgesPlan:
+    """One response key of `edges`: its own cursor, typename and node keys."""
+
+    key: str
+    fields: list[tuple[str, str]]  # (response key, "cursor" | "node" | "__typename")
+    nodes: dict[str, ObjectPlan]  # response key of each `node` -> its plan
+
+
+@dataclass
+class ConnectionPlan:
+    type_name: str
+    edge_type: str
+    page_info_type: str
+    node: TypeEntry
+    columns: Columns  # the node rows' columns, shared by every node plan below
+    parts: list[tuple[str, str, Any]]  # (key, field name, EdgesPlan | page info keys | None)
+    needs_count: bool = False
+    needs_cursors: bool = False
+
+    def node_plans(self) -> list[ObjectPlan]:
+        return [
+            plan
+            for _key, name, part in self.parts
+            if name == "edges"
+            for plan in part.nodes.values()
+        ]
+
+
+class Planner:
+    """Plans one document against one execution context (variables, fragments, user)."""
+
+    def __init__(self, context, index: SchemaIndex) -> None:
+        self.context, self.index = context, index
+        self.strawberry_schema = context.schema._strawberry_schema
+
+    def subfields(self, object_type: GraphQLObjectType, details) -> dict[str, list]:
+        """The selections under `details`, grouped per response key as CollectFields does."""
+        context = self.context
+        try:
+            collected = collect_subfields(
+                context.schema, context.fragments, context.variable_values, context.operation,
+                object_type, details,
+            )  # fmt: skip
+        except GraphQLError:
+            raise Fallback("a directive's argument the executor reports") from None
+        if collected.new_defer_usages:
+            raise Fallback("@defer")
+        return collected.grouped_field_set
+
+    def info(self, parent_type, name: str, details, path: Path, strawberry_field) -> Info:
+        field_def = parent_type.fields[name]
+        raw = self.context.build_resolve_info(
+            field_def, [d.node for d in details], parent_type, path
+        )
+        return Info(_raw_info=raw, _field=strawberry_field)
+
+    def arguments(self, parent_type, details, info: Info, strawberry_field) -> tuple[list, dict]:
+        """The field's arguments as its resolver receives them; the executor reports bad ones."""
+        if len(details) != 1:
+            raise Fallback("one field selected twice under one response key")
+        node = details[0].node
+        try:
+            raw = get_argument_values(
+                parent_type.fields[node.name.value], node, self.context.variable_values
+            )
+            return get_arguments(
+                field=strawberry_field, source=None, info=info, kwargs=raw,
+                config=self.strawberry_schema.config,
+                scalar_registry=self.strawberry_schema.schema_converter.scalar_registry,
+            )  # fmt: skip
+        except Exception:  # noqa: BLE001 - reported by the executor, on the field, with its path
+            raise Fallback("an argument the executor reports") from None
+
+    def page(self, kwargs: dict) -> SliceMetadata:
+        """The forward page asked for; Fallback for what the connection refuses or reads back."""
+        first, after = kwargs.pop("first", None), kwargs.pop("after", None)
+        last, before = kwargs.pop("last", None), kwargs.pop("before", None)
+        if last is not None or before is not None:
+            raise Fallback("paging backwards (last/before)")
+        if page_argument_error(first=first, last=last, after=after, before=before):
+            raise Fallback("page arguments the connection refuses")
+        if first == 0:
+            raise Fallback("first: 0")
+        return page_slice(first=first, after=after)
+
+    def root_node_id(self, root_type, details, target: str) -> int:
+        raw = self.arguments_raw(root_type, details).get("id")
+        try:
+            type_name, node_id = from_base64(raw)
+        except (ValueError, TypeError):
+            raise Fallback("an id the executor reports") from None
+        if type_name != target or not (node_id.isascii() and node_id.isdigit()):
+            raise Fallback("an id of another type, or not a number")
+        if len(node_id) > 18:
+            raise Fallback("an id beyond the primary key's range")
+        return int(node_id)
+
+    def arguments_raw(self, parent_type, details) -> dict:
+        if len(details) != 1:
+            raise Fallback("one field selected twice under one response key")
+        node = details[0].node
+        try:
+            return get_argument_values(
+                parent_type.fields[node.name.value], node, self.context.variable_values
+            )
+        except GraphQLError:
+            raise Fallback("an argument the executor reports") from None
+
+    def connection(self, connection_type: GraphQLObjectType, details) -> ConnectionPlan:
+        """Plan a connection's selections: each key of edges, node and pageInfo on its own."""
+        edge_type = get_named_type(connection_type.fields["edges"].type)
+        page_info_type = get_named_type(connection_type.fields["pageInfo"].type)
+        node_type = get_named_type(edge_type.fields["node"].type)
+        entry = self.index.types.get(node_type.name)
+        if entry is None:
+            raise Fallback(f"{node_type.name} is not a model type")
+        columns = Columns([entry.model._meta.pk.attname])
+        plan = ConnectionPlan(
+            connection_type.name, edge_type.name, page_info_type.name, entry, columns, []
+        )
+        for key, sub in self.subfields(connection_type, details).items():
+            name = sub[0].node.name.value
+            if name not in CONNECTION_FIELDS:
+                raise Fallback(f"{connection_type.name}.{name}")
+            part = None
+            if name == "totalCount":
+                plan.needs_count = True
+            elif name == "edges":
+                part = EdgesPlan(key, [], {})
+                for edge_key, edge_sub in self.subfields(edge_type, sub).items():
+                    edge_name = edge_sub[0].node.name.value
+                    if edge_name not in EDGE_FIELDS:
+                        raise Fallback(f"{edge_type.name}.{edge_name}")
+                    part.fields.append((edge_key, edge_name))
+                    plan.needs_cursors |= edge_name == "cursor"
+                    if edge_name == "node":
+                        part.nodes[edge_key] = self.object(node_type, edge_sub, columns)
+            elif name == "pageInfo":
+                part = []
+                for page_key, page_sub in self.subfields(page_info_type, sub).items():
+                    page_name = page_sub[0].node.name.value
+                    if page_name not in PAGE_INFO_FIELDS:
+                        raise Fallback(f"{page_info_type.name}.{page_name}")
+                    part.append((page_key, page_name))
+                    plan.needs_cursors |= page_name in ("startCursor", "endCursor")
+            plan.parts.append((key, name, part))
+        return plan
+
+    def object(self, object_type: GraphQLObjectType, details, columns: Columns) -> ObjectPlan:
+        """Plan one object type's selections, reading its columns from `columns`' rows."""
+        entry = self.index.types[object_type.name]
+        plan = ObjectPlan(entry, columns)
+        for key, sub in self.subfields(object_type, details).items():
+            name = sub[0].node.name.value
+            if name == "__typename":
+                plan.slots.append(Slot(key, None, constant=object_type.name))
+            elif (column := entry.columns.get(name)) is not None:
+                plan.slots.append(Slot(key, columns.index(column.attname), column))
+            elif (relation := entry.relations.get(name)) is not None:
+                plan.slots.append(Slot(key, None))  # filled once the relation is read
+                plan.relations.append(self.relation(object_type, plan, key, sub, relation))
+            else:
+                reason = entry.unsupported.get(name, "not indexed")
+                raise Fallback(f"{object_type.name}.{name}: {reason}")
+        return plan
+
+    def relation(self, object_type, plan: ObjectPlan, key: str, details, relation: Relation):
+        name = details[0].node.name.value
+        path = Path(None, key, object_type.name)
+        info = self.info(object_type, name, details, path, relation.strawberry_field)
+        target_type = self.context.schema.type_map[relation.target]
+        target = self.index.types.get(relation.target)
+        if target is None or target.model is not relation.model_field.related_model:
+            raise Fallback(f"{object_type.name}.{name}: {relation.target} is not its model's type")
+        if relation.kind == "to_one":
+            if target.has_queryset_hook:  # visibility rules of its own: read apart
+                child = self.object(target_type, details, Columns([target.model._meta.pk.attname]))
+                column = plan.columns.index(relation.model_field.attname)
+                return FetchedObject(key, child, column, info, relation.non_null)
+            child = self.object(target_type, details, Columns([target.model._meta.pk.attname]))
+            prefix = relation.model_field.name
+            indexes = [plan.columns.index(f"{prefix}__{c}") for c in child.columns.names]
+            return JoinedObject(key, child, indexes, relation.non_null)
+        _args, kwargs = self.arguments(object_type, details, info, relation.strawberry_field)
+        page = self.page(kwargs)
+        if kwargs.keys() - {"info", "root"}:
+            raise Fallback(f"{object_type.name}.{name}: arguments beyond the page")
+        connection = self.connection(get_named_type(object_type.fields[name].type), details)
+        if connection.needs_count and page.start:
+            raise Fallback("totalCount of a nested page after the first")
+        foreign_key = relation.model_field.field.attname
+        return NestedConnection(key, connection, foreign_key, info, relation.strawberry_field, page)

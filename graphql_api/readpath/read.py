@@ -1,0 +1,242 @@
+"""Reading: the rows each plan needs, one query per level, and the answers built from them.
+
+Each level's queryset is the one the executor would use: the root field's own resolver, the same
+`get_queryset` of the field and of the type (the same visibility rules), the same filters and
+ordering, strawberry-django's window pagination for nested pages, and the page rules, cursors
+and managers of graphql_api/connections.py.
+"""
+
+from collections import defaultdict
+
+from django.db import DatabaseError
+from django.db.models import Count, QuerySet, Window
+from graphql import GraphQLObjectType, get_named_type
+
+from graphql_api.connections import cursor, node_rows, page_limit, related_rows
+from graphql_api.readpath.fallbacks import Fallback
+from graphql_api.readpath.index import RootField
+from graphql_api.readpath.internals import (
+    DjangoOptimizerExtension,
+    Path,
+    apply_window_pagination,
+    get_total_count,
+    run_type_get_queryset,
+)
+from graphql_api.readpath.plan import (
+    Columns,
+    ConnectionPlan,
+    FetchedObject,
+    JoinedObject,
+    NestedConnection,
+    ObjectPlan,
+    Planner,
+)
+from graphql_api.readpath.rows import build, fetch_rows
+
+
+def read_document(context, index, root_type: GraphQLObjectType, grouped_field_set) -> dict:
+    """The data of a query, planned whole before any row is read; Fallback if it cannot be.
+
+    A database error (a statement cancelled for running too long, say) is reported on the root
+    field as the executor reports it (strawberry-django reads every level while resolving the
+    root field); the other root fields are still answered.
+    """
+    planner = Planner(context, index)
+    steps = []
+    for key, details in grouped_field_set.items():
+        name = details[0].node.name.value
+        if name == "__typename":
+            steps.append((key, details, lambda name=root_type.name: name))
+            continue
+        root = index.roots.get(name)
+        if root is None:
+            reason = index.unsupported_roots.get(name, "not a field of the index")
+            raise Fallback(f"Query.{name}: {reason}")
+        planned = planner_for(root)(planner, root_type, key, details, root)
+        steps.append((key, details, planned))
+    data = {}
+    for key, details, run in steps:
+        try:
+            data[key] = run()
+        except Fallback:
+            raise
+        except DatabaseError as exc:
+            path = Path(None, key, root_type.name)
+            field_type = root_type.fields[details[0].node.name.value].type
+            context.handle_field_error(exc, field_type, details, path)  # raises when non-null
+            data[key] = None
+        except Exception as exc:  # noqa: BLE001 - the executor reports it, located and masked
+            raise Fallback(f"an error while reading ({type(exc).__name__})") from exc
+    return data
+
+
+def planner_for(root: RootField):
+    return plan_root_list if root.kind == "list" else plan_root_node
+
+
+def plan_root_list(planner: Planner, root_type, key, details, root: RootField):
+    name = details[0].node.name.value
+    path = Path(None, key, root_type.name)
+    info = planner.info(root_type, name, details, path, root.strawberry_field)
+    args, kwargs = planner.arguments(root_type, details, info, root.strawberry_field)
+    page = planner.page(kwargs)
+    plan = planner.connection(get_named_type(root_type.fields[name].type), details)
+    if root.strawberry_field.extensions[0].max_results is not None:
+        raise Fallback(f"Query.{name}: a page limit of its own")
+
+    def run():
+        with DjangoOptimizerExtension.disabled():
+            queryset = root.strawberry_field.get_result(None, info, args, kwargs)
+        if not isinstance(queryset, QuerySet) or queryset.model is not plan.node.model:
+            raise Fallback(f"Query.{name}: the resolver returned no queryset of its model")
+        columns = plan.columns.names
+        counted = plan.needs_count and not queryset.query.distinct
+        if counted:  # the total in the same statement, as strawberry-django counts it
+            queryset = queryset.annotate(_readpath_total=Window(Count(1)))
+            columns = [*columns, "_readpath_total"]
+        rows = fetch_rows(
+            queryset.values_list(*columns)[page.start : page.overfetch], len(plan.columns.names)
+        )
+        has_next = page.expected is not None and len(rows) == page.expected + 1
+        if has_next:
+            rows.pop()
+        total = None
+        if plan.needs_count:
+            total = rows[0][-1] if counted and rows else get_total_count(queryset)
+        positions = range(page.start, page.start + len(rows))
+        return connection_answer(plan, rows, positions, page.start > 0, has_next, total)
+
+    return run
+
+
+def plan_root_node(planner: Planner, root_type, key, details, root: RootField):
+    name = details[0].node.name.value
+    node_id = planner.root_node_id(root_type, details, root.target)
+    path = Path(None, key, root_type.name)
+    info = planner.info(root_type, name, details, path, root.strawberry_field)
+    object_type = planner.context.schema.type_map[root.target]
+    entry = planner.index.types[root.target]
+    plan = planner.object(object_type, details, columns_for(entry))
+
+    def run():
+        queryset = node_rows(entry.model).filter(pk=node_id)
+        with DjangoOptimizerExtension.disabled():
+            queryset = run_type_get_queryset(queryset, entry.origin, info)
+        rows = fetch_rows(queryset.values_list(*plan.columns.names)[:1])
+        return objects(plan, rows)[0] if rows else None
+
+    return run
+
+
+def columns_for(entry) -> Columns:
+    return Columns([entry.model._meta.pk.attname])
+
+
+def objects(plan: ObjectPlan, rows: list[tuple]) -> list[dict]:
+    """The answers of `plan` for `rows`, with every relation read and filled in."""
+    answers = build(plan, rows)
+    for relation in plan.relations:
+        if isinstance(relation, JoinedObject):
+            joined(relation, rows, answers)
+        elif isinstance(relation, FetchedObject):
+            fetched(relation, rows, answers)
+        else:
+            nested_pages(relation, rows, answers)
+    return answers
+
+
+def joined(relation: JoinedObject, rows, answers) -> None:
+    child_rows = [tuple(row[i] for i in relation.indexes) for row in rows]
+    built = iter(objects(relation.plan, [r for r in child_rows if r[0] is not None]))
+    for child_row, answer in zip(child_rows, answers, strict=True):
+        if child_row[0] is None and relation.non_null:
+            raise Fallback("a null in a non-null relation, which the executor reports")
+        answer[relation.key] = None if child_row[0] is None else next(built)
+
+
+def fetched(relation: FetchedObject, rows, answers) -> None:
+    ids = {row[relation.column] for row in rows if row[relation.column] is not None}
+    found = {}
+    if ids:
+        plan = relation.plan
+        queryset = related_rows(plan.entry.model).filter(pk__in=ids)
+        with DjangoOptimizerExtension.disabled():
+            queryset = run_type_get_queryset(queryset, plan.entry.origin, relation.info)
+        child_rows = fetch_rows(queryset.values_list(*plan.columns.names))
+        found = dict(zip((r[0] for r in child_rows), objects(plan, child_rows), strict=True))
+    for row, answer in zip(rows, answers, strict=True):
+        value = found.get(row[relation.column])
+        if value is None and relation.non_null:
+            raise Fallback("a hidden or missing object in a non-null relation")
+        answer[relation.key] = value
+
+
+def nested_pages(relation: NestedConnection, rows, answers) -> None:
+    plan, page, fk = relation.plan, relation.page, relation.foreign_key
+    by_parent = defaultdict(list)
+    parent_ids = [row[0] for row in rows]
+    width = len(plan.columns.names)
+    if parent_ids:
+        with DjangoOptimizerExtension.disabled():
+            queryset = relation.strawberry_field.get_queryset(
+                related_rows(plan.node.model), relation.info, _strawberry_related_field_id=fk
+            )
+        queryset = apply_window_pagination(
+            queryset.filter(**{f"{fk}__in": parent_ids}),
+            related_field_id=fk, offset=page.start, limit=page.end - page.start,
+            max_results=page_limit(),
+        )  # fmt: skip
+        extra = [fk, "_strawberry_row_number", "_strawberry_total_count"]
+        for row in fetch_rows(queryset.values_list(*plan.columns.names, *extra), width + 1):
+            by_parent[row[width]].append(row)
+    for parent_id, answer in zip(parent_ids, answers, strict=True):
+        page_rows = by_parent.get(parent_id, [])
+        if not page_rows and page.start:
+            # Past the end: strawberry-django answers hasPreviousPage differently depending
+            # on whether its optimizer prefetched the list.
+            raise Fallback("a nested page past the end of its list")
+        positions = [row[width + 1] - 1 for row in page_rows]
+        answer[relation.key] = connection_answer(
+            plan, page_rows, positions,
+            bool(page_rows) and page_rows[0][width + 1] > 1,
+            bool(page_rows) and page_rows[-1][width + 1] < page_rows[-1][width + 2],
+            page_rows[0][width + 2] if page_rows else 0,
+        )  # fmt: skip
+
+
+def connection_answer(plan: ConnectionPlan, rows, positions, has_previous, has_next, total):
+    """A connection's answer from its page of rows, key by key in the document's order."""
+    nodes = {id(node_plan): objects(node_plan, rows) for node_plan in plan.node_plans()}
+    cursors = [cursor(p) for p in positions] if plan.needs_cursors else [None] * len(rows)
+    answer = {}
+    for key, name, part in plan.parts:
+        if name == "totalCount":
+            answer[key] = total
+        elif name == "__typename":
+            answer[key] = plan.type_name
+        elif name == "edges":
+            answer[key] = edges(plan, part, nodes, cursors)
+        else:
+            page_info = {
+                "hasNextPage": has_next, "hasPreviousPage": has_previous,
+                "startCursor": cursors[0] if cursors else None,
+                "endCursor": cursors[-1] if cursors else None,
+                "__typename": plan.page_info_type,
+            }  # fmt: skip
+            answer[key] = {page_key: page_info[field] for page_key, field in part}
+    return answer
+
+
+def edges(plan: ConnectionPlan, part, nodes: dict, cursors: list) -> list[dict]:
+    columns = []
+    for key, name in part.fields:
+        if name == "node":
+            columns.append((key, nodes[id(part.nodes[key])]))
+        elif name == "cursor":
+            columns.append((key, cursors))
+        else:
+            columns.append((key, [plan.edge_type] * len(cursors)))
+    if len(columns) == 1:  # the common `edges { node { ... } }`
+        key, values = columns[0]
+        return [{key: value} for value in values]
+    return [{key: values[i] for key, values in columns} for i in range(len(cursors))]

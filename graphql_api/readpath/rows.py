@@ -1,0 +1,120 @@
+"""Rows in, answers out: fetching values_list rows cheaply and building answers from them."""
+
+import binascii
+import functools
+from collections.abc import Callable
+from itertools import chain
+from typing import Any
+
+from graphql import GraphQLEnumType, GraphQLError
+
+from graphql_api.readpath.fallbacks import Fallback
+from graphql_api.readpath.internals import MULTI
+from graphql_api.readpath.plan import ObjectPlan
+
+FETCH_ALL = 1_000_000  # rows per fetch: all of them (a page is at most 1,000 x 1,000)
+BUILDERS: dict[
+    tuple, Callable
+] = {}  # plan signature -> builder: the documents a server sees repeat
+
+
+def fetch_rows(queryset, width: int | None = None) -> list[tuple]:
+    """The rows of a values_list queryset, as its iterator would give them, with less work.
+
+    Fetched in one go rather than 100 at a time, and Django's converters (none for PostgreSQL's
+    columns here; dates and decimals on SQLite) applied only to the first `width` columns: the
+    rest are window numbers that only the read path reads.
+    """
+    compiler = queryset.query.get_compiler(queryset.db)
+    chunks = compiler.execute_sql(MULTI, chunk_size=FETCH_ALL)
+    fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
+    converters = compiler.get_converters(fields[:width])
+    rows = chain.from_iterable(chunks)
+    if converters:
+        rows = compiler.apply_converters(rows, converters)
+    return list(rows)
+
+
+def refused(value: Any = None):
+    raise Fallback(
+        "a value the executor reports as an error (null in a non-null field, or refused)"
+    )
+
+
+@functools.lru_cache(maxsize=512)
+def enum_memo(leaf: GraphQLEnumType) -> tuple[dict, Callable]:
+    """An enum's serialization, memoised: few values, each coerced once, then looked up."""
+    seen: dict = {}
+
+    def convert(value):
+        coerced = leaf.coerce_output_value(value)
+        if coerced is None:
+            refused()
+        seen[value] = coerced
+        return coerced
+
+    return seen, convert
+
+
+def build(plan: ObjectPlan, rows: list[tuple]) -> list[dict]:
+    """The answers of `plan` for `rows`, relations left as None for the reader to fill."""
+    signature = (plan.entry.name, tuple(plan.slots))
+    builder = BUILDERS.get(signature)
+    if builder is None:
+        if len(BUILDERS) >= 512:
+            BUILDERS.clear()
+        builder = BUILDERS[signature] = row_builder(plan)
+    try:
+        return builder(rows)
+    except (TypeError, ValueError, ArithmeticError, GraphQLError):
+        refused()
+
+
+def row_builder(plan: ObjectPlan) -> Callable[[list[tuple]], list[dict]]:
+    """A function building the answers of `plan` from its rows, written for its slots.
+
+    One loop with the columns read once per row, instead of a loop over the slots per row (the
+    nested 100 x 20 query builds 2,100 objects). Only integers and fixed names go into the
+    source: the client's keys and every function are passed in `scope`. A null in a non-null
+    column, or a value its scalar refuses, raises Fallback: the executor reports it.
+    """
+    scope = {"b2a": binascii.b2a_base64, "refused": refused}
+    lines, items, required = [], [], []
+    for n, slot in enumerate(plan.slots):
+        scope[f"k{n}"] = slot.key
+        if slot.column is None:  # a constant (__typename) or a relation filled in afterwards
+            scope[f"c{n}"] = slot.constant
+            items.append(f"k{n}: c{n}")
+            continue
+        leaf = slot.leaf.leaf
+        lines.append(f"v{n} = row[{slot.column}]")
+        scope[f"c{n}"] = leaf.coerce_output_value
+        value, checked = f"v{n}", f"(a{n} if (a{n} := c{n}(v{n})) is not None else refused())"
+        if slot.leaf.global_id_of is not None:  # as strawberry.relay.to_base64 writes it
+            scope[f"p{n}"] = f"{slot.leaf.global_id_of}:"
+            answer = f"b2a((p{n} + str({value})).encode(), newline=False).decode()"
+        elif leaf.name == "String":
+            answer = f"({value} if {value}.__class__ is str else {checked})"
+        elif isinstance(leaf, GraphQLEnumType):
+            scope[f"m{n}"], scope[f"c{n}"] = enum_memo(leaf)
+            answer = f"(m{n}.get({value}) or c{n}({value}))"
+        else:
+            answer = checked  # Int: coerce checks 32 bits
+        if slot.leaf.non_null:
+            required.append(f"{value} is None")
+            items.append(f"k{n}: {answer}")
+        else:
+            items.append(f"k{n}: None if {value} is None else {answer}")
+    body = [
+        "def build(rows):",
+        "    objects = []",
+        "    append = objects.append",
+        "    for row in rows:",
+        *(f"        {line}" for line in lines),
+        *([f"        if {' or '.join(required)}:", "            refused()"] if required else []),
+        f"        append({{{', '.join(items)}}})",
+        "    return objects",
+    ]
+    source = "\n".join(body)
+    exec(compile(source, f"<row builder {plan.entry.name}>", "exec"), scope)  # noqa: S102  # nosec B102 - generated from integers and fixed names only
+    return scope["build"]

@@ -1,0 +1,486 @@
+"""The read path (graphql_api/readpath/) answers exactly as GraphQL's executor does.
+
+Every document is sent twice through the whole HTTP stack, once as the server runs and once with
+the kill switch off (GRAPHQL_FAST_READS: the executor only); the response bodies must be equal
+byte for byte. Sent as each kind of viewer (visibility differs), over data with drafts, private
+courses, nulls, long pages and every scalar kind. The answers must be equal, and the documents
+meant to take the plain path must have taken it (a spy records what it answered).
+"""
+
+import json
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+from graphql import REMOVE, StringValueNode, Visitor, parse, print_ast, visit
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis_graphql import from_schema
+from strawberry.relay import to_base64
+
+from graphql_api.readpath import execution, fallbacks, rows
+from graphql_api.readpath.fallbacks import Fallback
+from graphql_api.readpath.index import index_of
+from graphql_api.readpath.models import ReadFallback
+from graphql_api.schema import schema
+from graphql_api.sdl import SCHEMA_FILE
+from learningplatform.choices import CourseStatus, DifficultyLevel, TaskStatus, TaskType, Visibility
+from tests.factories import CourseFactory, InstructorFactory, StaffFactory, TaskFactory, UserFactory
+from tests.graphql_api.conftest import DOCUMENTS, document, global_id, post
+from tests.graphql_api.test_fuzz import FUZZ, SCALARS
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ["anonymous", "student", "instructor", "staff"]
+
+
+@pytest.fixture
+def world(db):
+    teacher, other = InstructorFactory(), InstructorFactory(bio=None)
+    courses = [
+        CourseFactory(instructor=teacher, duration=timedelta(days=3, hours=4, microseconds=5),
+                      difficulty_level=None, learning_objectives=None, prerequisites="Algebra"),
+        CourseFactory(instructor=teacher, status=CourseStatus.DRAFT),
+        CourseFactory(instructor=other, visibility=Visibility.PRIVATE, duration=None),
+        CourseFactory(instructor=other, difficulty_level=DifficultyLevel.ADVANCED),
+        CourseFactory(instructor=other),  # no tasks at all
+    ]  # fmt: skip
+    for number in range(25):  # more than a nested page of 20
+        TaskFactory(
+            course=courses[0],
+            task_type=[TaskType.QUIZ, TaskType.LEARNING][number % 2],
+            status=TaskStatus.DRAFT if number % 7 == 3 else TaskStatus.PUBLISHED,
+            max_score=None if number % 5 == 0 else Decimal("999.99"),
+            deadline=None if number % 3 else datetime(2030, 1, 2, 3, 4, 5, 6, tzinfo=UTC),
+            time_limit=90 if number % 4 == 0 else None, created_by=None if number % 6 else other,
+        )  # fmt: skip
+    for course in courses[1:4]:
+        TaskFactory(course=course, passing_score=Decimal("0.50"), is_randomized=True)
+    return {
+        "anonymous": None, "student": UserFactory(), "instructor": teacher, "staff": StaffFactory(),
+        "courses": courses,
+    }  # fmt: skip
+
+
+@pytest.fixture
+def spy(monkeypatch):
+    """Which documents the read path answered, and why it left the others to the executor."""
+    seen = {"answered": 0, "left": 0, "reasons": []}
+    original = execution.read_document
+
+    def read_document(*args):
+        try:
+            data = original(*args)
+        except Fallback as fallback:
+            seen["left"] += 1
+            seen["reasons"].append(fallback.reason)
+            raise
+        seen["answered"] += 1
+        return data
+
+    monkeypatch.setattr(execution, "read_document", read_document)
+    return seen
+
+
+def first_difference(a, b, path="") -> str | None:
+    """Where two answers first differ, for the failure message."""
+    if isinstance(a, dict) and isinstance(b, dict) and a.keys() == b.keys():
+        return next((d for k in a if (d := first_difference(a[k], b[k], f"{path}.{k}"))), None)
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        pairs = enumerate(zip(a, b, strict=True))
+        return next(
+            (d for i, (x, y) in pairs if (d := first_difference(x, y, f"{path}[{i}]"))), None
+        )
+    return None if a == b else f"{path}: {a!r} != {b!r}"
+
+
+def raw_post(client, query: str, variables: dict | None = None) -> bytes:
+    response = client.post(
+        "/graphql/", {"query": query, "variables": variables or {}},
+        content_type="application/json",
+    )  # fmt: skip
+    assert response.status_code == 200, response.content
+    return response.content
+
+
+def both_ways(client, query: str, variables: dict | None = None) -> tuple[dict, dict]:
+    """The answer as the server runs, and with the kill switch off; equal byte for byte."""
+    plain = raw_post(client, query, variables)
+    with override_settings(GRAPHQL_FAST_READS=False):
+        executed = raw_post(client, query, variables)
+    plain_json, executed_json = json.loads(plain), json.loads(executed)
+    assert plain == executed, first_difference(plain_json, executed_json) or (plain, executed)
+    return plain_json, executed_json
+
+
+PLAIN = {
+    "nested": """{ courses(first: 100) { edges { node {
+        id title tasks(first: 20) { edges { node { id title taskType status maxScore deadline } } }
+    } } } }""",
+    "every_column": """{ courses { totalCount edges { cursor node {
+        id title description status visibility learningObjectives prerequisites duration
+        difficultyLevel createdAt updatedAt instructor { id username firstName lastName bio }
+        tasks { totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+          edges { cursor node {
+            id title description taskType status difficultyLevel deadline maxScore passingScore
+            maxSubmissions timeLimit isRandomized createdAt updatedAt
+            createdBy { id username courses(first: 2) { totalCount edges { node { id } } } }
+            course { id title instructor { username } } } } } } } } }""",
+    "pages": """query($after: String) {
+      a: courses(first: 2, after: $after) { totalCount pageInfo { hasNextPage hasPreviousPage
+        startCursor endCursor __typename } __typename edges { __typename cursor node { id } } }
+      b: tasks(first: 7, orderBy: {field: TITLE, direction: DESC}) { edges { node { id title } } }
+      c: tasks(after: "YXJyYXljb25uZWN0aW9uOjM=") { pageInfo { hasNextPage } edges { cursor } }
+      __typename }""",
+    "fragments": """query($skip: Boolean!) {
+      courses(first: 3) { ...page }
+      again: courses(first: 3) { edges { node { ... on Course { id } ...more } } } }
+      fragment page on CourseConnection { totalCount edges { node { id title @skip(if: $skip)
+        tasks(first: 1) { edges { node { id } } } } } }
+      fragment more on Course { title tasks(first: 3) {
+        pageInfo { hasPreviousPage hasNextPage } edges { cursor node { id __typename } } } }""",
+    "filtered": """query($instructor: ID!) {
+      courses(filter: {instructor: $instructor}, orderBy: {field: CREATED_AT, direction: DESC}) {
+        totalCount edges { node { id title status visibility } } } }""",
+    "by_id": """query($id: ID!, $task: ID!) { course(id: $id) { id title tasks(first: 5) {
+        totalCount edges { node { id } } } more: tasks(first: 5, after: "YXJyYXljb25uZWN0aW9uOjQ=")
+        { pageInfo { hasPreviousPage hasNextPage startCursor } edges { cursor node { id } } } }
+      task(id: $task) { id title course { id } } }""",
+}
+
+
+def variables_for(name: str, world) -> dict:
+    course = world["courses"][0]
+    return {
+        "pages": {"after": "YXJyYXljb25uZWN0aW9uOjA="},
+        "fragments": {"skip": False},
+        "filtered": {"instructor": global_id(course.instructor)},
+        "by_id": {"id": global_id(course), "task": global_id(course.tasks.first())},
+    }.get(name, {})
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", PLAIN)
+def test_plain_documents_answer_as_the_executor(as_user, world, spy, role, name):
+    client = as_user(world[role])
+    plain, executed = both_ways(client, PLAIN[name], variables_for(name, world))
+    assert "errors" not in executed, executed
+    assert spy["answered"] == 1 and spy["left"] == 0, spy
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_frontend_documents_answer_as_the_executor(as_user, world, spy, role):
+    client = as_user(world[role])
+    course = world["courses"][0]
+    for name, variables in [
+        ("course_catalogue", {}),
+        ("course_catalogue", {"first": 2, "after": "YXJyYXljb25uZWN0aW9uOjA="}),
+        ("course_detail", {"id": global_id(course)}),
+        ("instructor_dashboard", {"instructor": global_id(course.instructor)}),
+    ]:
+        both_ways(client, document(name), variables)
+    # The dashboard has `me` and resolver fields (taskCount): the executor answers it.
+    assert (spy["answered"], spy["reasons"]) == (3, ["Query.me: not a strawberry-django field"])
+
+
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    [
+        ("{ courses(first: 101) { edges { node { id } } } }", {}),  # refused: page too long
+        ('{ courses(after: "bm9wZQ==") { edges { node { id } } } }', {}),  # not a cursor
+        ("{ courses(last: 2) { edges { node { id } } } }", {}),
+        ("{ courses { edges { node { id taskCount } } } }", {}),  # a resolver
+        ("query($id: ID!) { course(id: $id) { id } }", {"id": "VGFzazox"}),  # a Task's id
+        ("query($id: ID!) { course(id: $id) { id } }", {"id": "not base64"}),
+        ("{ me { id } courses { totalCount } }", {}),
+        # past the end of a nested list (course 5 has no tasks): strawberry-django's answer
+        # depends on whether its optimizer prefetched the list
+        (
+            '{ courses { edges { node { tasks(after: "YXJyYXljb25uZWN0aW9uOjA=") { edges { cursor } pageInfo { hasPreviousPage } } } } } }',
+            {},
+        ),
+        ("{ courses { edges { node { tasks(first: 0) { totalCount } } } } }", {}),
+    ],
+)
+def test_what_the_plain_path_leaves_to_the_executor(as_user, world, spy, query, variables):
+    both_ways(as_user(world["staff"]), query, variables)
+    assert spy["answered"] == 0 and spy["left"] == 1, spy
+
+
+def test_a_hidden_or_unknown_course_is_null_either_way(as_user, world, spy):
+    hidden = global_id(world["courses"][1])  # a draft of another instructor
+    query = "query($a: ID!, $b: ID!) { a: course(id: $a) { id } b: course(id: $b) { id } }"
+    plain, executed = both_ways(
+        as_user(world["student"]), query, {"a": hidden, "b": "Q291cnNlOjk5OTk5"}
+    )
+    assert plain == {"data": {"a": None, "b": None}}
+    assert spy["answered"] == 1
+
+
+def test_a_wrong_value_would_be_noticed(as_user, world, monkeypatch):
+    """The comparison is not blind: a read path off by one character fails it."""
+    original = rows.row_builder
+
+    def off_by_one(plan):
+        build = original(plan)
+        return lambda found: [
+            {k: f"{v}!" if isinstance(v, str) else v for k, v in o.items()} for o in build(found)
+        ]
+
+    monkeypatch.setattr(rows, "row_builder", off_by_one)
+    rows.BUILDERS.clear()
+    with pytest.raises(AssertionError):
+        both_ways(as_user(None), PLAIN["nested"])
+    rows.BUILDERS.clear()
+
+
+# The schema without what the plain path leaves to the executor, so that generated documents
+# mostly take it: fields with resolvers, lists of submissions, paging backwards.
+LEFT_TO_THE_EXECUTOR = {
+    "Course": {"taskCount", "submissionCount"},
+    "Task": {"submissions"},
+    "User": {"email", "dateJoined", "lastLogin", "isStaff", "profilePictureUrl"},
+}
+
+
+class PlainOnly(Visitor):
+    def enter_object_type_definition(self, node, *_):
+        self.type_name = node.name.value
+
+    def enter_field_definition(self, node, *_):
+        if node.name.value in LEFT_TO_THE_EXECUTOR.get(self.type_name, ()):
+            return REMOVE
+        return None
+
+    def enter_input_value_definition(self, node, _key, _parent, _path, ancestors):
+        in_field = any(getattr(a, "kind", "") == "field_definition" for a in ancestors)
+        return REMOVE if in_field and node.name.value in {"last", "before"} else None
+
+
+# Ids of objects that may exist, of either type, and now and then something else.
+IDS = (
+    st.tuples(st.sampled_from(["Course", "Task", "User"]), st.integers(1, 40)).map(
+        lambda pair: to_base64(*pair)
+    )
+    | st.text(max_size=8)
+).map(lambda value: StringValueNode(value=value))
+PLAIN_SDL = print_ast(visit(parse(SCHEMA_FILE.read_text()), PlainOnly()))
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_generated_queries_answer_as_the_executor(world, as_user, spy, role):
+    client = as_user(world[role])
+
+    @settings(FUZZ, suppress_health_check=list(HealthCheck))
+    @given(
+        document=from_schema(
+            PLAIN_SDL,
+            custom_scalars={**SCALARS, "ID": IDS},
+            fields=["courses", "course", "tasks", "task"],
+        )
+    )
+    def run(document):
+        both_ways(client, document)
+
+    run()
+    # Random ids and cursors often name nothing plain; still, a good share takes the plain path.
+    assert spy["answered"] * 4 > spy["answered"] + spy["left"], spy
+
+
+# Aliases at every level of a connection, each key with a selection of its own.
+ALIASES = [  # at most 15 aliases a document (schema.MAX_ALIASES)
+    """{ c: courses(first: 3) { n: totalCount t: __typename
+        a: edges { node { x: id y: title } } b: edges { node { x: title y: id i: instructor { x: username } } } }
+      d: courses(first: 1) { edges { node { id } } } }""",
+    """{ courses(first: 3) { d: edges { x: cursor } e: edges { x: node { id } y: cursor z: __typename }
+        p: pageInfo { x: hasNextPage } q: pageInfo { x: endCursor y: startCursor } edges { node { id } } } }""",
+    """{ courses(first: 3) { edges { node { t1: tasks(first: 2) { x: totalCount e: edges { node { x: id } } }
+        t2: tasks(first: 3) { e: edges { c: cursor node { x: title } } } } } } }""",
+]
+
+
+# Errors at every depth, and null variables with defaults where non-null values are needed.
+ERRORS = {
+    "variable_null_in_include": (
+        "query($show: Boolean = true) { courses(first: 2) { edges { node { id title @include(if: $show) } } } }",
+        {"show": None},
+    ),
+    "variable_null_in_argument": (
+        "query($first: Int = 2) { courses(first: $first) { totalCount edges { node { id } } } }",
+        {"first": None},
+    ),
+    "variable_null_in_nested_argument": (
+        "query($first: Int = 2) { courses(first: 2) { edges { node { id tasks(first: $first) { edges { node { id } } } } } } }",
+        {"first": None},
+    ),
+    "variable_null_in_input_field": (
+        "query($instructor: ID = null) { courses(filter: {instructor: $instructor}) { totalCount } }",
+        {"instructor": None},
+    ),
+    "id_of_5000_digits": (
+        "query($id: ID!) { course(id: $id) { id } courses(first: 1) { totalCount } }",
+        {"id": to_base64("Course", "9" * 5000)},
+    ),
+    "page_refused_nested": (
+        "{ courses(first: 2) { edges { node { id tasks(first: 1000) { totalCount } } } } }",
+        {},
+    ),
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_aliases_at_every_level_answer_as_the_executor(as_user, world, spy, role):
+    for query in ALIASES:
+        plain, _ = both_ways(as_user(world[role]), query)
+        assert "errors" not in plain, plain
+    assert spy["answered"] == len(ALIASES), spy
+
+
+@pytest.mark.parametrize("role", ["anonymous", "staff"])
+@pytest.mark.parametrize("name", ERRORS)
+def test_errors_are_located_and_nulled_as_the_executor_does(as_user, world, role, name):
+    query, variables = ERRORS[name]
+    both_ways(as_user(world[role]), query, variables)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_paging_forwards_and_backwards_answers_as_the_executor(as_user, world, role):
+    client = as_user(world[role])
+    page = "pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { id } }"
+    after, seen = None, 0
+    while True:
+        body, _ = both_ways(
+            client,
+            f"query($after: String) {{ tasks(first: 4, after: $after) {{ totalCount {page} }} }}",
+            {"after": after},
+        )
+        seen += len(body["data"]["tasks"]["edges"])
+        if not body["data"]["tasks"]["pageInfo"]["hasNextPage"]:
+            break
+        after = body["data"]["tasks"]["pageInfo"]["endCursor"]
+    assert seen == body["data"]["tasks"]["totalCount"]
+    before = None
+    while True:  # backwards: the executor answers, and the comparison still holds
+        body, _ = both_ways(
+            client,
+            f"query($before: String) {{ tasks(last: 4, before: $before) {{ {page} }} }}",
+            {"before": before},
+        )
+        if not body["data"]["tasks"]["pageInfo"]["hasPreviousPage"]:
+            break
+        before = body["data"]["tasks"]["pageInfo"]["startCursor"]
+    nested = (
+        "courses(first: 2) { edges { node { tasks(first: 3, after: $after) { " + page + " } } } }"
+    )
+    for cursor in (None, to_base64("arrayconnection", 2), to_base64("arrayconnection", 40)):
+        both_ways(client, f"query($after: String) {{ {nested} }}", {"after": cursor})
+
+
+def test_the_kill_switch_sends_every_document_to_the_executor(as_user, world, spy, settings):
+    settings.GRAPHQL_FAST_READS = False
+    both_ways(as_user(world["staff"]), PLAIN["nested"])
+    assert spy["answered"] == spy["left"] == 0  # the read path was not even tried
+    settings.GRAPHQL_FAST_READS = True
+    both_ways(as_user(world["staff"]), PLAIN["nested"])
+    assert spy["answered"] == 1
+
+
+# Which path answers each frontend document: adding a field or a type the read path cannot
+# answer changes this table, and the test says which field and why.
+FRONTEND_PATHS = {
+    "course_catalogue": "read path",
+    "course_detail": "read path",
+    "instructor_dashboard": "Query.me: not a strawberry-django field",
+}
+
+
+def test_which_path_answers_each_frontend_document(as_user, world, spy):
+    assert {p.stem for p in DOCUMENTS.glob("*.graphql") if "query" in p.read_text()} >= set(
+        FRONTEND_PATHS
+    )
+    client = as_user(world["instructor"])
+    course = world["courses"][0]
+    variables = {"id": global_id(course), "instructor": global_id(course.instructor), "first": 3}
+    for name, expected in FRONTEND_PATHS.items():
+        text = document(name)
+        used = {k: v for k, v in variables.items() if f"${k}" in text}
+        spy["reasons"].clear()
+        answered = spy["answered"]
+        both_ways(client, text, used)
+        assert ("read path" if spy["answered"] > answered else spy["reasons"][0]) == expected, name
+
+
+def test_the_index_lists_what_the_executor_answers_and_why():
+    index = index_of(schema._schema)
+    unsupported = {
+        f"{name}.{field}": why
+        for name, entry in index.types.items()
+        for field, why in entry.unsupported.items()
+    }
+    assert unsupported == {
+        "Course.taskCount": "has a resolver",
+        "Course.submissionCount": "has a resolver",
+        "User.profilePictureUrl": "has a resolver",
+        "User.email": "has a resolver",
+        "User.dateJoined": "has a resolver",
+        "User.lastLogin": "has a resolver",
+        "User.isStaff": "has a resolver",
+    } | {
+        k: v
+        for k, v in unsupported.items()
+        if k.startswith(("Submission.", "LearningTask.", "QuizTask."))
+    }
+    assert set(index.roots) >= {"courses", "course", "tasks", "task"}
+
+
+COUNT_ONLY = [
+    "{ courses { edges { node { id tasks { totalCount } } } } }",
+    "{ courses { edges { node { id tasks { pageInfo { hasNextPage } } } } } }",
+    "{ tasks { edges { node { id course { tasks(first: 1) { totalCount } } } } } }",
+]
+
+
+def test_nested_counts_cost_the_same_statements_for_3_and_12_courses_on_both_paths(
+    as_user, staff, settings
+):
+    client = as_user(staff)
+
+    def measure() -> dict:
+        counts = {}
+        for fast in (True, False):
+            settings.GRAPHQL_FAST_READS = fast
+            for query in COUNT_ONLY:
+                with CaptureQueriesContext(connection) as captured:
+                    body = post(client, query)
+                assert "errors" not in body, body
+                counts[(fast, query)] = len(captured.captured_queries)
+        return counts
+
+    for course in CourseFactory.create_batch(3):
+        TaskFactory.create_batch(2, course=course)
+    few = measure()
+    for course in CourseFactory.create_batch(9):
+        TaskFactory.create_batch(2, course=course)
+    assert measure() == few
+    # session and user, the list, one statement per nested level
+    assert few[(False, COUNT_ONLY[0])] == few[(True, COUNT_ONLY[0])] == 4, few
+
+
+def test_every_fallback_is_recorded_and_listed(as_user, world, settings):
+    settings.GRAPHQL_RECORD_FALLBACKS = True
+    client = as_user(world["staff"])
+    for _ in range(3):
+        post(client, "query Dashboard { me { id } courses(first: 1) { totalCount } }")
+    post(client, "query Counted { courses(first: 1) { edges { node { taskCount } } } }")
+    output = StringIO()
+    call_command("read_fallbacks", stdout=output)
+    lines = output.getvalue().splitlines()
+    assert any("Dashboard: Query.me: not a strawberry-django field" in line for line in lines)
+    assert any("Counted: Course.taskCount: has a resolver" in line for line in lines)
+    assert ReadFallback.objects.get(operation_name="Counted").uses == 1
+    assert fallbacks.counts["Query.me: not a strawberry-django field"] >= 3

@@ -1,0 +1,43 @@
+"""The library internals the read path relies on: still where they were, and reached from one
+module only (graphql_api/readpath/internals.py), with the versions pinned to what is tested."""
+
+import importlib
+import re
+import tomllib
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+
+from graphql_api.readpath import internals
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("name", sorted(internals.INTERNALS))
+def test_each_internal_is_where_the_read_path_imports_it_from(name):
+    module = importlib.import_module(internals.INTERNALS[name])
+    assert getattr(module, name) is getattr(internals, name)
+
+
+def test_no_other_module_imports_them():
+    offenders = []
+    for path in (ROOT / "graphql_api").rglob("*.py"):
+        if path.name == "internals.py":
+            continue
+        text = path.read_text()
+        for name, module in internals.INTERNALS.items():
+            pattern = rf"^from {re.escape(module)} import (\([^)]*\)|.*)$"
+            for imported in re.findall(pattern, text, re.MULTILINE):
+                if re.search(rf"\b{name}\b", imported):
+                    offenders.append(f"{path.relative_to(ROOT)}: {module}.{name}")
+    assert offenders == []
+
+
+def test_the_libraries_are_pinned_to_the_tested_minor_versions():
+    pins = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    for package in ("strawberry-graphql", "strawberry-graphql-django", "graphql-core"):
+        (pin,) = [p for p in pins if re.match(rf"{package}[><=]", p)]
+        low = re.search(r">=([\d.]+)", pin).group(1)
+        installed = version(package)
+        assert installed.split(".")[:2] == low.split(".")[:2], (package, installed, pin)
