@@ -6,6 +6,7 @@ to an embedded SQLite file so the project runs with no set-up. See README.md, "C
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -73,6 +74,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_filters",
+    "axes",
     "learningplatform",
     # Before strawberry_django: its export_schema command is replaced by ours (no arguments,
     # writes schema.graphql, reports breaking changes).
@@ -95,6 +97,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a locked-out login (admin or GraphQL) into its answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -142,6 +146,24 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "learningplatform.User"
 
+# Login throttling (django-axes, learningplatform/throttling.py): failed logins are counted per
+# account and per client address; LOGIN_FAILURE_LIMIT of either locks it out for
+# LOGIN_COOLOFF_MINUTES after its latest failure, the correct password included.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # failures are what is counted; no row per successful login
+AXES_CLIENT_IP_CALLABLE = "learningplatform.throttling.client_address"
+AXES_LOCKOUT_CALLABLE = "learningplatform.throttling.lockout_response"
+# How many proxies in front of the app append to X-Forwarded-For; 0: the header is ignored and
+# the client address is the connection's (a client could write any X-Forwarded-For itself).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -182,6 +204,9 @@ GRAPHQL_INTROSPECTION = env_bool("GRAPHQL_INTROSPECTION", DEBUG)
 # The most rows one page of a list may ask for (first/last). Raise it only for trusted clients:
 # each row costs the server time and memory.
 GRAPHQL_MAX_PAGE_SIZE = env_int("GRAPHQL_MAX_PAGE_SIZE", 100, minimum=1)
+# The most objects one request may ask for, estimated before it runs (graphql_api/limits.py):
+# the frontend's largest document, the course catalogue, costs 440.
+GRAPHQL_MAX_COST = env_int("GRAPHQL_MAX_COST", 1000, minimum=1)
 # A GraphQL document within the 2,000-token limit is far below this; bigger bodies are refused.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 

@@ -35,6 +35,8 @@ class ErrorCode(Enum):
     DEADLINE_PASSED = "DEADLINE_PASSED"
     NOT_OPEN = "NOT_OPEN"
     TIMEOUT = "TIMEOUT"
+    THROTTLED = "THROTTLED"
+    TOO_COSTLY = "TOO_COSTLY"
 
 
 # Django's and the services' ValidationError codes, mapped onto the codes clients rely on.

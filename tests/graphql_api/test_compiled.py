@@ -24,7 +24,8 @@ from tests.factories import CourseFactory, InstructorFactory, StaffFactory, Task
 from tests.graphql_api.conftest import document, global_id, post
 from tests.graphql_api.test_fuzz import FUZZ, SCALARS
 
-pytestmark = pytest.mark.django_db
+# The documents compare both read paths on large pages; test_cost.py tests the cost limit.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_cost_limit")]
 
 ROLES = ["anonymous", "student", "instructor", "staff"]
 
