@@ -94,7 +94,7 @@ def create_database(reuse: bool) -> None:
     subprocess.run(
         [*manage, "seed", "--no-progress", "--courses", "1000", "--tasks-per-course", "20",
          "--instructors", "50", "--students", "50", "--submissions-per-task", "1"],
-        cwd=ROOT, env=env, check=True, capture_output=True,
+        cwd=ROOT, env=env | {"DEBUG": "1"}, check=True, capture_output=True,
     )  # fmt: skip
     with psycopg.connect(DB_URL, autocommit=True) as db:
         db.execute("UPDATE learningplatform_course SET status = 'PUBLISHED', visibility = 'PUBLIC'")

@@ -123,7 +123,7 @@ def main() -> int:
     subprocess.run(
         [*manage, "seed", "--no-progress", "--courses", "30", "--students", "60"],
         cwd=ROOT,
-        env=env,
+        env=env | {"DEBUG": "1"},  # demo data with its published password, on its own database
         check=True,
         capture_output=True,
     )
