@@ -88,6 +88,8 @@ if LEGACY_SHIM:
     INSTALLED_APPS.append("legacy_shim")
 
 MIDDLEWARE = [
+    # First, so the request's deadline covers every statement, its session's included.
+    "learningplatform.deadline.RequestDeadlineMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves collected static files (admin, GraphiQL) from the app server itself.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -130,8 +132,10 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-# Requests must not hold the database longer than the server waits for them. The WSGI and ASGI
-# entry points set 10 s; management commands (migrate, consolidate, seed) run without a limit.
+# Requests must not hold the database longer than the server waits for them: a request's
+# statements together get this long from its start (learningplatform/deadline.py), and each is
+# also cancelled by PostgreSQL past it. The WSGI and ASGI entry points set 10 s; management
+# commands (migrate, consolidate, seed) run without a limit.
 STATEMENT_TIMEOUT_MS = int(os.environ.get("DB_STATEMENT_TIMEOUT_MS", "0"))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and STATEMENT_TIMEOUT_MS:
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = (

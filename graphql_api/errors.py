@@ -9,12 +9,13 @@ raise `UserError`, whose message and code reach the client; any other exception 
 from enum import Enum
 
 import strawberry
-from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 from strawberry.relay.types import GlobalIDValueError
 from strawberry.utils.str_converters import to_camel_case
+
+from learningplatform.deadline import timeout_message
 
 
 @strawberry.enum(description="Stable, machine-readable error codes.")
@@ -141,14 +142,8 @@ class ClientErrors(MaskErrors):
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         if not timed_out(error.original_error):
             return super().anonymise_error(error)
-        limit = settings.STATEMENT_TIMEOUT_MS / 1000
-        reason = (
-            f"The request ran longer than the server allows ({limit:g} s) and was stopped"
-            if limit
-            else "The database cancelled the request"
-        )
         return GraphQLError(
-            message=f"{reason}; nothing was written. Ask for less: smaller pages, fewer lists.",
+            message=timeout_message(),
             nodes=error.nodes,
             source=error.source,
             positions=error.positions,
