@@ -63,6 +63,9 @@ from strawberry_django.optimizer import DjangoOptimizerExtension
 from strawberry_django.pagination import apply_window_pagination
 from strawberry_django.queryset import run_type_get_queryset
 
+from graphql_api.connections import is_cursor
+from graphql_api.ids import is_node_id
+
 
 class Fallback(Exception):  # noqa: N818 - a signal, not an error
     """Not a plain read, or data the executor would report: let the executor answer."""
@@ -226,7 +229,7 @@ class Reader:
             type_name, node_id = from_base64(raw_id)
         except (ValueError, TypeError):
             raise Fallback from None
-        if type_name != object_type.name or not (node_id.isascii() and node_id.isdigit()):
+        if type_name != object_type.name or not is_node_id(node_id):
             raise Fallback
         plan = self.plan_object(object_type, details)
 
@@ -267,13 +270,8 @@ class Reader:
             raise Fallback
         if first is not None and not 0 < first <= self.max_page:
             raise Fallback  # refused by the connection (or first: 0, which counts per parent)
-        if after is not None:
-            try:
-                prefix, position = from_base64(after)
-                if prefix != PREFIX or int(position) < 0:
-                    raise Fallback
-            except (ValueError, TypeError):
-                raise Fallback from None
+        if after is not None and not is_cursor(after):
+            raise Fallback
         return SliceMetadata.from_arguments(
             None, first=first, after=after, max_results=self.max_page, prefix=PREFIX
         )

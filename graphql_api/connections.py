@@ -24,16 +24,26 @@ class Connection(DjangoListConnection[relay.NodeType]):
             if size is not None and not 0 <= size <= limit:
                 _refuse(argument, f"'{argument}' must be between 0 and {limit}; got {size}.")
         for argument in ("after", "before"):
-            if (cursor := kwargs.get(argument)) and not _is_cursor(cursor):
+            if (cursor := kwargs.get(argument)) and not is_cursor(cursor):
                 _refuse(argument, f"'{argument}' is not a cursor: use a pageInfo or edge cursor.")
         return super().resolve_connection(nodes, info=info, **kwargs)
 
 
-def _is_cursor(value: str) -> bool:
+# Positions beyond this do not fit the database's 64-bit OFFSET once a page is added.
+MAX_POSITION = 2**62
+
+
+def is_cursor(value: str) -> bool:
     """Whether `value` is a cursor this API hands out (Relay's base64 'arrayconnection:N')."""
     try:
         prefix, position = relay.from_base64(value)
-        return prefix == PREFIX and int(position) >= 0
+        return (
+            prefix == PREFIX
+            and position.isascii()
+            and position.isdigit()
+            and len(position) <= 19
+            and int(position) < MAX_POSITION
+        )
     except (ValueError, TypeError):
         return False
 

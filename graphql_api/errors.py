@@ -6,6 +6,7 @@ raise `UserError`, whose message and code reach the client; any other exception 
 "Unexpected error." (see `should_mask_error`), so no internal detail leaks.
 """
 
+import re
 from enum import Enum
 
 import strawberry
@@ -15,6 +16,7 @@ from strawberry.extensions import MaskErrors
 from strawberry.relay.types import GlobalIDValueError
 from strawberry.utils.str_converters import to_camel_case
 
+from graphql_api.ids import INVALID_ID
 from learningplatform.deadline import timeout_message
 
 
@@ -133,11 +135,37 @@ def timed_out(error: BaseException | None) -> bool:
     return False
 
 
-class ClientErrors(MaskErrors):
-    """Mask unexpected errors as "Unexpected error.", but say so when the request ran too long."""
+# graphql-core's " Did you mean 'x', 'y' or 'z'?" after a misspelt name: the names it suggests
+# are the schema's, which introspection being off should keep to itself.
+SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")
 
-    def __init__(self) -> None:
+
+class ClientErrors(MaskErrors):
+    """Mask unexpected errors as "Unexpected error.", but say so when the request ran too long.
+
+    Every invalid id gets the same message (INVALID_ID), and without introspection no message
+    suggests a name from the schema.
+    """
+
+    def __init__(self, *, suggestions: bool) -> None:
         super().__init__(should_mask_error=should_mask_error)
+        self.suggestions = suggestions
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        processed = []
+        for error in super()._process_errors(errors):
+            message = error.message
+            if isinstance(error.original_error, GlobalIDValueError):
+                message = INVALID_ID
+            elif not self.suggestions:
+                message = SUGGESTION.sub("", message)
+            if message != error.message:
+                error = GraphQLError(
+                    message, error.nodes, error.source, error.positions, error.path,
+                    extensions=error.extensions,
+                )  # fmt: skip
+            processed.append(error)
+        return processed
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         if not timed_out(error.original_error):

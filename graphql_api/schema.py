@@ -24,6 +24,7 @@ from graphql_api import compiled, fast_fields
 from graphql_api.course.schema import CourseMutation, CourseQuery
 from graphql_api.enums import SCALARS
 from graphql_api.errors import ClientErrors
+from graphql_api.inputs import InputCheck
 from graphql_api.limits import CostLimit, OneLoginRule
 from graphql_api.optimizer import QueryOptimizer
 from graphql_api.submission.mutations import SubmissionMutation
@@ -61,13 +62,14 @@ def build_schema(
     # Factories, not instances: Strawberry builds each extension afresh for every request.
     extensions = [
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        InputCheck,
         lambda: AddValidationRules([DEPTH_RULE, ALIASES_RULE, OneLoginRule]),
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
         CostLimit,
         QueryOptimizer,
         AtomicMutations,
-        ClientErrors,
+        lambda: ClientErrors(suggestions=introspection),
     ]
     if not introspection:
         extensions.append(DisableIntrospection)

@@ -11,7 +11,7 @@ from strawberry.types import Info
 
 from graphql_api.connections import Connection
 from graphql_api.enums import CourseStatus, DifficultyLevel, Duration, Visibility
-from graphql_api.ids import pk_id_attr
+from graphql_api.ids import pk_id_attr, resolve_node
 from graphql_api.permissions import current_user
 from learningplatform import models
 from learningplatform.selectors import courses_visible_to
@@ -35,6 +35,7 @@ def _visible_submissions(info: Info) -> Count:
 @strawberry_django.type(models.Course, name="Course")
 class Course(relay.Node):
     resolve_id_attr = classmethod(pk_id_attr)
+    resolve_node = classmethod(resolve_node)
 
     title: str
     description: str

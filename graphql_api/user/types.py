@@ -9,7 +9,7 @@ from strawberry import relay
 from strawberry.types import Info
 
 from graphql_api.connections import Connection
-from graphql_api.ids import pk_id_attr
+from graphql_api.ids import pk_id_attr, resolve_node
 from graphql_api.permissions import current_user
 from learningplatform import models
 from learningplatform.selectors import can_see_private_fields_of
@@ -23,6 +23,7 @@ PRIVATE = "Visible to the user themselves and to staff; null for everyone else."
 @strawberry_django.type(models.User, name="User", description="A person: student or instructor.")
 class User(relay.Node):
     resolve_id_attr = classmethod(pk_id_attr)
+    resolve_node = classmethod(resolve_node)
 
     username: str
     first_name: str
