@@ -7,6 +7,7 @@ the request). A document made only of
 
 - the root lists (`courses`, `tasks`) and objects by id (`course`, `task`),
 - columns and ids of the node types (the fields graphql_api/fast_fields.py answers directly),
+  and the columns a type shows only to some viewers (`private_columns`), nulled for the others,
 - to-one relations (`instructor`, `course`, `createdBy`) and nested connections (`tasks`,
   `courses`) with `first`/`after`, `totalCount`, `edges { cursor node }`, `pageInfo`,
 - `__typename`, fragments, aliases, `@include`/`@skip`,
@@ -107,6 +108,11 @@ def install(schema) -> None:
         }
         graphql_type.django_origin = definition.origin if django else None
         graphql_type.django_model = django.model if django else None
+        # Columns shown only to some viewers (the User type's names, say): answered here too,
+        # nulled per row unless may_see_private_columns(viewer, primary key) says otherwise.
+        if private := getattr(definition.origin, "private_columns", None):
+            graphql_type.private_columns = private
+            graphql_type.may_see_private_columns = definition.origin.may_see_private_columns
     schema._schema.compiled_reads = True
 
 
@@ -120,6 +126,7 @@ class ObjectPlan:
     columns: list[str] = field(default_factory=list)  # attnames; the primary key first
     slots: list[tuple] = field(default_factory=list)  # (key, column index or None, convert)
     required: set[str] = field(default_factory=set)  # keys that must not be null
+    private: set[str] = field(default_factory=set)  # keys null unless the viewer may see them
     relations: list[tuple] = field(default_factory=list)  # (key, plan, column index, ...)
     builder: Any = None  # rows -> answers, made by row_builder once the slots are known
 
@@ -349,6 +356,12 @@ class Reader:
                 if isinstance(field_def.type, GraphQLNonNull):
                     plan.required.add(key)
                 continue
+            private = getattr(object_type, "private_columns", {})
+            if name in private and not sub[0].node.arguments:
+                leaf = get_named_type(field_def.type)
+                plan.slots.append((key, plan.column(private[name]), converter(leaf, None)))
+                plan.private.add(key)
+                continue
             strawberry_field = object_type.strawberry_fields.get(name)
             if not isinstance(strawberry_field, StrawberryDjangoField):
                 raise Fallback
@@ -404,6 +417,12 @@ class Reader:
             objects = plan.builder(rows)
         except (TypeError, ValueError, GraphQLError):
             raise Fallback from None
+        if plan.private:
+            viewer = self.context.context_value.request.user
+            may_see = plan.graphql_type.may_see_private_columns
+            for row, obj in zip(rows, objects, strict=True):
+                if not may_see(viewer, row[0]):
+                    obj.update(dict.fromkeys(plan.private))
         for relation in plan.relations:
             if relation[0] == "joined":
                 self.joined_objects(relation, rows, objects)

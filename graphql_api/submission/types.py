@@ -27,7 +27,12 @@ class Submission(relay.Node):
     resolve_id_attr = classmethod(pk_id_attr)
     resolve_node = classmethod(resolve_node)
 
-    task: Annotated["Task", strawberry.lazy("graphql_api.task.types")]
+    task: Annotated["Task", strawberry.lazy("graphql_api.task.types")] | None = (
+        strawberry_django.field(
+            description="The task attempted; null once it is hidden from you (a task taken back "
+            "to draft after you submitted, say), as any task you may not see."
+        )
+    )
     user: Annotated["User", strawberry.lazy("graphql_api.user.types")]
     attempt: int = strawberry_django.field(description="1 for the first attempt, then 2, 3 ...")
     content: str
