@@ -182,3 +182,24 @@ def _count_fields(selection_set, name: str, fragments: dict, seen: set) -> int:
                 seen = seen | {selection.name.value}
                 count += _count_fields(fragment.selection_set, name, fragments, seen)
     return count
+
+
+class OperationChoice(SchemaExtension):
+    """A document of several operations must say which to run (the GraphQL spec's rule)."""
+
+    def on_validate(self):
+        context = self.execution_context
+        document = context.graphql_document
+        # Strawberry's operation_name falls back to the first operation's: ask what was sent.
+        if document is not None and context._provided_operation_name is None:
+            names = [
+                d.name.value if d.name else "(anonymous)"
+                for d in document.definitions
+                if isinstance(d, OperationDefinitionNode)
+            ]
+            if len(names) > 1:
+                raise GraphQLError(
+                    f"The document has {len(names)} operations ({', '.join(names)}): "
+                    "send operationName to say which one to run."
+                )
+        yield

@@ -25,7 +25,7 @@ from graphql_api.course.schema import CourseMutation, CourseQuery
 from graphql_api.enums import SCALARS
 from graphql_api.errors import ClientErrors
 from graphql_api.inputs import InputCheck
-from graphql_api.limits import CostLimit, OneLoginRule
+from graphql_api.limits import CostLimit, OneLoginRule, OperationChoice
 from graphql_api.optimizer import QueryOptimizer
 from graphql_api.submission.mutations import SubmissionMutation
 from graphql_api.task.schema import TaskMutation, TaskQuery
@@ -63,6 +63,7 @@ def build_schema(
     extensions = [
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         InputCheck,
+        OperationChoice,
         lambda: AddValidationRules([DEPTH_RULE, ALIASES_RULE, OneLoginRule]),
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),

@@ -226,3 +226,75 @@ def test_without_introspection_no_message_suggests_a_name(tmp_path):
 def test_with_introspection_suggestions_stay(client):
     body = post(client, "{ courses(first: 10, fist: 3) { totalCount } }")
     assert "Did you mean 'first'" in errors_of(body)[0]
+
+
+UPDATE_COURSE = """mutation($input: UpdateCourseInput!) {
+  updateCourse(input: $input) { course { id } errors { field message code } } }"""
+UPDATE_TASK = """mutation($input: UpdateTaskInput!) {
+  updateTask(input: $input) { task { id } errors { field message code } } }"""
+
+
+class TestSmallerOnes:
+    def test_a_null_description_is_a_field_error_not_a_conflict(self, author, course):
+        variables = {"input": {"id": global_id(course), "description": None}}
+        payload = gql(author, UPDATE_COURSE, variables)["updateCourse"]
+        assert payload["errors"] == [
+            {
+                "field": "description",
+                "message": 'Description cannot be null. Send "" to leave it empty.',
+                "code": "REQUIRED",
+            }
+        ]
+        course.refresh_from_db()
+        assert course.description != ""
+
+    @pytest.mark.parametrize(("field", "value"), [("status", None), ("isRandomized", None)])
+    def test_a_null_for_any_non_null_task_field(self, author, task, field, value):
+        payload = gql(author, UPDATE_TASK, {"input": {"id": global_id(task), field: value}})
+        (error,) = payload["updateTask"]["errors"]
+        assert (error["field"], error["code"]) == (field, "REQUIRED")
+        assert error["message"].endswith("cannot be null.")
+
+    @pytest.mark.parametrize("duration", ["", "  "])
+    def test_an_empty_duration_is_refused_not_stored_as_zero(self, author, course, duration):
+        body = post(author, CREATE_COURSE, {"input": {"title": "T", "duration": duration}})
+        assert f"{duration!r} is not an ISO 8601 duration" in only_error(body)
+        body = post(
+            author, UPDATE_COURSE, {"input": {"id": global_id(course), "duration": duration}}
+        )
+        assert "is not an ISO 8601 duration" in only_error(body)
+        assert not Course.objects.filter(title="T").exists()
+        course.refresh_from_db()
+        assert course.duration.days > 0
+
+    @pytest.mark.parametrize("title", [" ", "   ", "\t\n"])
+    def test_a_title_of_spaces_is_refused(self, author, course, task, title):
+        attempts = [
+            (CREATE_COURSE, {"title": title}, "createCourse", "A course needs a title"),
+            (UPDATE_COURSE, {"id": global_id(course), "title": title}, "updateCourse",
+             "A course needs a title"),
+            (CREATE_TASK, {"courseId": global_id(course), "title": title}, "createTask",
+             "A task needs a title"),
+            (UPDATE_TASK, {"id": global_id(task), "title": title}, "updateTask",
+             "A task needs a title"),
+        ]  # fmt: skip
+        for query, values, name, message in attempts:
+            (error,) = gql(author, query, {"input": values})[name]["errors"]
+            assert error == {
+                "field": "title",
+                "message": f"{message}: spaces alone are not one.",
+                "code": "REQUIRED",
+            }
+        assert not Course.objects.filter(title=title).exists()
+        assert not Task.objects.filter(title=title).exists()
+
+    def test_two_operations_without_an_operation_name_are_refused(self, client):
+        document = "query A { courses { totalCount } } query B { me { id } }"
+        body = post(client, document)
+        assert only_error(body) == (
+            "The document has 2 operations (A, B): send operationName to say which one to run."
+        )
+        response = client.post(
+            "/graphql/", {"query": document, "operationName": "B"}, content_type="application/json"
+        )
+        assert response.json() == {"data": {"me": None}}
