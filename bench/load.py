@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 from bench.common import free_port, wait_for_port  # noqa: E402
 
 ADMIN_URL = os.environ.get("DATABASE_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-DATABASE = "lp_load"
+DATABASE = os.environ.get("LOAD_DATABASE", "lp_load")  # its own database, dropped after the run
 
 CATALOGUE = (ROOT / "tests/graphql_api/documents/course_catalogue.graphql").read_text()
 DETAIL = (ROOT / "tests/graphql_api/documents/course_detail.graphql").read_text()
