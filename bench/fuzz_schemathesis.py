@@ -90,7 +90,7 @@ def main() -> int:
     subprocess.run([*manage, "migrate"], cwd=ROOT, env=env, check=True, capture_output=True)
     subprocess.run(
         [*manage, "seed", "--no-progress", "--courses", "10", "--students", "10"],
-        cwd=ROOT, env=env, check=True, capture_output=True,
+        cwd=ROOT, env=env | {"DEBUG": "1"},  # demo data with its published password check=True, capture_output=True,
     )  # fmt: skip
     port = free_port()
     server_log = workdir / "server.log"

@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 from bench.common import free_port, wait_for_port  # noqa: E402
 
 ADMIN_URL = os.environ.get("DATABASE_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-DATABASE = "lp_load"
+DATABASE = os.environ.get("LOAD_DATABASE", "lp_load")  # its own database, dropped after the run
 
 CATALOGUE = (ROOT / "tests/graphql_api/documents/course_catalogue.graphql").read_text()
 DETAIL = (ROOT / "tests/graphql_api/documents/course_detail.graphql").read_text()
@@ -123,7 +123,7 @@ def main() -> int:
     subprocess.run(
         [*manage, "seed", "--no-progress", "--courses", "30", "--students", "60"],
         cwd=ROOT,
-        env=env,
+        env=env | {"DEBUG": "1"},  # demo data with its published password, on its own database
         check=True,
         capture_output=True,
     )

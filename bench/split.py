@@ -29,7 +29,7 @@ os.environ.update(
     DJANGO_SETTINGS_MODULE="config.settings",
     DATABASE_URL=ADMIN_URL.rsplit("/", 1)[0] + "/lp_bench_api",
     SECRET_KEY="bench-split-" + "x" * 50, ALLOWED_HOSTS="*", SECURE_SSL_REDIRECT="0",
-    GRAPHQL_MAX_PAGE_SIZE="1000",
+    GRAPHQL_MAX_PAGE_SIZE="1000", GRAPHQL_MAX_COST="100000",
 )  # fmt: skip
 os.environ.pop("DEBUG", None)
 

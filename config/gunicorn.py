@@ -6,8 +6,8 @@ import os
 wsgi_app = "config.wsgi:application"
 bind = os.environ.get("BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2))
-# A request that runs longer than this is cut off and its worker replaced; the database's own
-# statement timeout (DB_STATEMENT_TIMEOUT_MS, 10 s) stops its query first.
+# A request that runs longer than this is cut off and its worker replaced; the request's database
+# deadline (DB_STATEMENT_TIMEOUT_MS, 10 s from its start) stops its queries first.
 timeout = int(os.environ.get("REQUEST_TIMEOUT", "12"))
 graceful_timeout = 10
 max_requests = 5000

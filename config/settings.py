@@ -7,6 +7,7 @@ to an embedded SQLite file so the project runs with no set-up. See README.md, "C
 
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -81,6 +82,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_filters",
+    "axes",
     "learningplatform",
     # Before strawberry_django: its export_schema command is replaced by ours (no arguments,
     # writes schema.graphql, reports breaking changes).
@@ -94,6 +96,8 @@ if LEGACY_SHIM:
     INSTALLED_APPS.append("legacy_shim")
 
 MIDDLEWARE = [
+    # First, so the request's deadline covers every statement, its session's included.
+    "learningplatform.deadline.RequestDeadlineMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves collected static files (admin, GraphiQL) from the app server itself.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -103,6 +107,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a locked-out login (admin or GraphQL) into its answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -134,8 +140,10 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-# Requests must not hold the database longer than the server waits for them. The WSGI and ASGI
-# entry points set 10 s; management commands (migrate, consolidate, seed) run without a limit.
+# Requests must not hold the database longer than the server waits for them: a request's
+# statements together get this long from its start (learningplatform/deadline.py), and each is
+# also cancelled by PostgreSQL past it. The WSGI and ASGI entry points set 10 s; management
+# commands (migrate, consolidate, seed) run without a limit.
 STATEMENT_TIMEOUT_MS = int(os.environ.get("DB_STATEMENT_TIMEOUT_MS", "0"))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and STATEMENT_TIMEOUT_MS:
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
@@ -149,6 +157,24 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "learningplatform.User"
+
+# Login throttling (django-axes, learningplatform/throttling.py): failed logins are counted per
+# account and per client address; LOGIN_FAILURE_LIMIT of either locks it out for
+# LOGIN_COOLOFF_MINUTES after its latest failure, the correct password included.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # failures are what is counted; no row per successful login
+AXES_CLIENT_IP_CALLABLE = "learningplatform.throttling.client_address"
+AXES_LOCKOUT_CALLABLE = "learningplatform.throttling.lockout_response"
+# How many proxies in front of the app append to X-Forwarded-For; 0: the header is ignored and
+# the client address is the connection's (a client could write any X-Forwarded-For itself).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -180,6 +206,7 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+CSRF_FAILURE_VIEW = "graphql_api.views.csrf_failure"  # JSON, like every other error
 if env_bool("TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
@@ -196,6 +223,9 @@ GRAPHQL_FAST_READS = env_bool("GRAPHQL_FAST_READS", True)
 # On: `migrate` stops on legacy values the consolidated models cannot hold as they are (listing
 # each) instead of mapping and recording them; `consolidate --strict` does the same on demand.
 CONSOLIDATION_STRICT = env_bool("CONSOLIDATION_STRICT", False)
+# The most objects one request may ask for, estimated before it runs (graphql_api/limits.py):
+# the frontend's largest document, the course catalogue, costs 440.
+GRAPHQL_MAX_COST = env_int("GRAPHQL_MAX_COST", 1000, minimum=1)
 # A GraphQL document within the 2,000-token limit is far below this; bigger bodies are refused.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 
@@ -211,5 +241,7 @@ LOGGING = {
     "loggers": {
         "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
         "django.server": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        # django-axes announces itself at every start; its lockouts are warnings.
+        "axes": {"handlers": [], "level": "WARNING", "propagate": True},
     },
 }

@@ -1,4 +1,4 @@
-"""URL routes: the admin and the GraphQL endpoint; `/` leads to the endpoint."""
+"""URL routes: the admin and the GraphQL endpoint, `/` leading to it; every error page is JSON."""
 
 from django.contrib import admin
 from django.urls import path
@@ -12,3 +12,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("graphql/", GraphQLView.as_view(schema=schema), name="graphql"),
 ]
+
+handler400 = "graphql_api.views.bad_request"
+handler403 = "graphql_api.views.permission_denied"
+handler404 = "graphql_api.views.not_found"
+handler500 = "graphql_api.views.server_error"

@@ -69,14 +69,20 @@ def cursor(position: int) -> str:
     return relay.to_base64(PREFIX, position)
 
 
+# Positions beyond this do not fit the database's 64-bit OFFSET once a page is added.
+MAX_POSITION = 2**62
+
+
 def cursor_position(value: str) -> int | None:
     """The position a cursor this API hands out names, or None if it is not one."""
     try:
         prefix, position = relay.from_base64(value)
-        number = int(position)
     except (ValueError, TypeError):
         return None
-    return number if prefix == PREFIX and number >= 0 else None
+    if prefix != PREFIX or not (position.isascii() and position.isdigit()) or len(position) > 19:
+        return None
+    number = int(position)
+    return number if number < MAX_POSITION else None
 
 
 def node_rows(model: type[models.Model]) -> models.QuerySet:

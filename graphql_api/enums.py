@@ -1,6 +1,8 @@
 """The GraphQL enums and scalars: each enum is the model's TextChoices, exposed as is."""
 
-from datetime import timedelta
+import dataclasses
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from enum import Enum
 from typing import NewType
 
@@ -8,6 +10,7 @@ import strawberry
 from django.utils.dateparse import parse_duration
 from django.utils.duration import duration_iso_string
 from graphql import GraphQLError
+from strawberry.schema.types.base_scalars import DateTimeDefinition, DecimalDefinition
 
 from learningplatform import choices
 
@@ -20,12 +23,43 @@ TaskType = strawberry.enum(
 )
 
 
+# The longest duration stored: SQLite keeps microseconds in 64 bits (about 292,000 years), and
+# no course runs for more than a lifetime.
+MAX_DURATION = timedelta(days=36_500)
+
+
 def _parse_duration(value: str) -> timedelta:
-    parsed = parse_duration(value) if isinstance(value, str) else None
+    # A GraphQLError, so GraphQL reports it as it is, for variables and literals alike (any other
+    # exception raised while parsing a literal would be masked as unexpected).
+    try:
+        parsed = parse_duration(value) if isinstance(value, str) and value.strip() else None
+    except (OverflowError, ValueError):
+        parsed = MAX_DURATION * 2
     if parsed is None:
-        # A GraphQLError, so GraphQL reports it as it is, for variables and literals alike (any
-        # other exception raised while parsing a literal would be masked as unexpected).
         raise GraphQLError(f"{value!r} is not an ISO 8601 duration such as 'P3DT4H' or 'PT90M'.")
+    if abs(parsed) > MAX_DURATION:
+        raise GraphQLError(
+            f"{value!r} is longer than the longest duration stored, {MAX_DURATION.days:,} days."
+        )
+    return parsed
+
+
+def _parse_datetime(value: object) -> datetime:
+    parsed = DateTimeDefinition.parse_value(value)
+    try:
+        if parsed.tzinfo is not None:
+            parsed.astimezone(UTC)
+    except OverflowError:
+        raise GraphQLError(
+            f"{value!r} is outside the dates stored: years 1 to 9999, in UTC."
+        ) from None
+    return parsed
+
+
+def _parse_decimal(value: object) -> Decimal:
+    parsed = DecimalDefinition.parse_value(value)
+    if not parsed.is_finite():
+        raise GraphQLError(f"{value!r} is not a number; send digits such as '42.5'.")
     return parsed
 
 
@@ -38,7 +72,11 @@ SCALARS = {
         description="An ISO 8601 duration, for example 'P42D' (six weeks) or 'PT1H30M'.",
         serialize=duration_iso_string,
         parse_value=_parse_duration,
-    )
+    ),
+    # Strawberry's own, refusing what would fail in the database instead of reaching it: dates
+    # that leave years 1 to 9999 once in UTC, and NaN or infinite decimals.
+    datetime: dataclasses.replace(DateTimeDefinition, parse_value=_parse_datetime),
+    Decimal: dataclasses.replace(DecimalDefinition, parse_value=_parse_decimal),
 }
 
 

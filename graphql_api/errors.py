@@ -6,15 +6,19 @@ raise `UserError`, whose message and code reach the client; any other exception 
 "Unexpected error." (see `should_mask_error`), so no internal detail leaks.
 """
 
+import logging
+import re
 from enum import Enum
 
 import strawberry
-from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 from strawberry.relay.types import GlobalIDValueError
 from strawberry.utils.str_converters import to_camel_case
+
+from graphql_api.ids import INVALID_ID
+from learningplatform.deadline import timeout_message
 
 
 @strawberry.enum(description="Stable, machine-readable error codes.")
@@ -35,6 +39,8 @@ class ErrorCode(Enum):
     DEADLINE_PASSED = "DEADLINE_PASSED"
     NOT_OPEN = "NOT_OPEN"
     TIMEOUT = "TIMEOUT"
+    THROTTLED = "THROTTLED"
+    TOO_COSTLY = "TOO_COSTLY"
 
 
 # Django's and the services' ValidationError codes, mapped onto the codes clients rely on.
@@ -117,6 +123,21 @@ def should_mask_error(error: GraphQLError) -> bool:
     return not isinstance(original, GraphQLError)
 
 
+logger = logging.getLogger("graphql_api.errors")
+
+
+def log_errors(errors: list[GraphQLError]) -> None:
+    """Log each error once: the client's own mistakes at INFO, one line, no traceback; anything
+    unexpected at ERROR with its traceback. Text a client sent (a lone surrogate, say) is
+    escaped, so no log handler chokes on it."""
+    for error in errors:
+        text = str(error).encode("utf-8", "backslashreplace").decode("utf-8")
+        if should_mask_error(error) and not timed_out(error.original_error):
+            logger.error("%s", text, exc_info=error.original_error)
+        else:
+            logger.info("%s", text.replace("\n", " "))
+
+
 # PostgreSQL's SQLSTATE for a statement cancelled by statement_timeout (or by an operator).
 QUERY_CANCELED = "57014"
 
@@ -130,23 +151,43 @@ def timed_out(error: BaseException | None) -> bool:
     return False
 
 
-class ClientErrors(MaskErrors):
-    """Mask unexpected errors as "Unexpected error.", but say so when the request ran too long."""
+# graphql-core's " Did you mean 'x', 'y' or 'z'?" after a misspelt name: the names it suggests
+# are the schema's, which introspection being off should keep to itself.
+SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")
 
-    def __init__(self) -> None:
+
+class ClientErrors(MaskErrors):
+    """Mask unexpected errors as "Unexpected error.", but say so when the request ran too long.
+
+    Every invalid id gets the same message (INVALID_ID), and without introspection no message
+    suggests a name from the schema.
+    """
+
+    def __init__(self, *, suggestions: bool) -> None:
         super().__init__(should_mask_error=should_mask_error)
+        self.suggestions = suggestions
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        processed = []
+        for error in super()._process_errors(errors):
+            message = error.message
+            if isinstance(error.original_error, GlobalIDValueError):
+                message = INVALID_ID
+            elif not self.suggestions:
+                message = SUGGESTION.sub("", message)
+            if message != error.message:
+                error = GraphQLError(
+                    message, error.nodes, error.source, error.positions, error.path,
+                    extensions=error.extensions,
+                )  # fmt: skip
+            processed.append(error)
+        return processed
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         if not timed_out(error.original_error):
             return super().anonymise_error(error)
-        limit = settings.STATEMENT_TIMEOUT_MS / 1000
-        reason = (
-            f"The request ran longer than the server allows ({limit:g} s) and was stopped"
-            if limit
-            else "The database cancelled the request"
-        )
         return GraphQLError(
-            message=f"{reason}; nothing was written. Ask for less: smaller pages, fewer lists.",
+            message=timeout_message(),
             nodes=error.nodes,
             source=error.source,
             positions=error.positions,

@@ -12,6 +12,7 @@ from strawberry import relay
 from strawberry.types import Info
 
 from graphql_api.errors import ErrorCode, FieldError, error
+from graphql_api.ids import is_node_id
 from learningplatform.models import User
 
 
@@ -40,7 +41,9 @@ def object_for(
     if global_id.type_name != type_name:
         return None, not_found
     obj = (
-        visible(user).filter(pk=global_id.node_id).first() if global_id.node_id.isdigit() else None
+        visible(user).filter(pk=global_id.node_id).first()
+        if is_node_id(global_id.node_id)
+        else None
     )
     if obj is None or not allowed(user, obj):
         return None, not_found

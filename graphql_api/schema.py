@@ -22,7 +22,9 @@ from strawberry.tools import merge_types
 from graphql_api.connections import PageLimitConfig
 from graphql_api.course.schema import CourseMutation, CourseQuery
 from graphql_api.enums import SCALARS
-from graphql_api.errors import ClientErrors
+from graphql_api.errors import ClientErrors, log_errors
+from graphql_api.inputs import InputCheck
+from graphql_api.limits import CostLimit, OneLoginRule, OperationChoice
 from graphql_api.readpath.execution import ReadPathExecutionContext
 from graphql_api.readpath.index import build_index
 from graphql_api.readpath.optimizer import QueryOptimizer
@@ -40,6 +42,13 @@ MAX_TOKENS = 2000
 # rules: validation was never answered from the cache (7 ms of the nested 100 x 20 query).
 DEPTH_RULE = depth_rule(MAX_DEPTH, None, None)
 ALIASES_RULE = aliases_rule(MAX_ALIASES)
+
+
+class Schema(strawberry.Schema):
+    """Strawberry's schema, logging client errors as such (see `log_errors`)."""
+
+    def process_errors(self, errors, execution_context=None) -> None:
+        log_errors(errors)
 
 
 @strawberry.type
@@ -61,17 +70,20 @@ def build_schema(
     # Factories, not instances: Strawberry builds each extension afresh for every request.
     extensions = [
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: AddValidationRules([DEPTH_RULE, ALIASES_RULE]),
+        InputCheck,
+        OperationChoice,
+        lambda: AddValidationRules([DEPTH_RULE, ALIASES_RULE, OneLoginRule]),
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
+        CostLimit,
         QueryOptimizer,
         AtomicMutations,
-        ClientErrors,
+        lambda: ClientErrors(suggestions=introspection),
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
     extensions += extra_extensions
-    built = strawberry.Schema(
+    built = Schema(
         query=merge_types("Query", (NodeQuery, CourseQuery, TaskQuery, UserQuery, *extra_queries)),
         mutation=merge_types(
             "Mutation",

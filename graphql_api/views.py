@@ -6,7 +6,9 @@
   the `csrftoken` cookie that any GET and the login mutation set), as Django forms do; requests
   without a session have nothing to forge and need none.
 - GET may run queries, never mutations (Strawberry refuses them).
-- Every error response is JSON: `{"errors": [{"message": ...}]}`.
+- Every error response is JSON: `{"errors": [{"message": ...}]}`, and a body that is not a JSON
+  object (invalid UTF-8, `null`, `5`, nesting too deep to parse) is a 400 that says so; the rest
+  of the site answers its errors in JSON too (`json_error_handlers`, installed by config/urls.py).
 - GraphiQL is served when settings.GRAPHIQL is on, with its assets from this project.
 - Answers are encoded by orjson (the 2,100 objects of bench/'s nested 100 x 20 query: about
   0.5 ms instead of 7 ms with the json module); anything orjson refuses (integers beyond 64 bits,
@@ -16,7 +18,9 @@
 import json
 
 import orjson
+from cross_web import HTTPException
 from django.conf import settings
+from django.core.exceptions import DisallowedHost, RequestDataTooBig
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware, get_token
@@ -47,11 +51,42 @@ def _problem(status: int, message: str) -> JsonResponse:
     return JsonResponse({"errors": [{"message": message}]}, status=status)
 
 
-def _csrf_failure(request: HttpRequest, reason: str = "") -> JsonResponse:
+def csrf_failure(request: HttpRequest, reason: str = "") -> JsonResponse:
+    """Why a session's POST failed the CSRF check, in JSON (also settings.CSRF_FAILURE_VIEW)."""
+    if reason.startswith(("Referer checking failed", "Origin checking failed")):
+        return _problem(
+            403,
+            "CSRF check failed: over HTTPS a POST that carries a session must send an Origin or "
+            "Referer header naming this site (or an origin in CSRF_TRUSTED_ORIGINS).",
+        )
     return _problem(403, "CSRF check failed: send the csrftoken cookie's value as X-CSRFToken.")
 
 
 _django_default = DjangoJSONEncoder().default
+
+NOT_AN_OBJECT = 'The request body must be a JSON object such as {"query": "{ me { id } }"}.'
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    """Django's 400 page, in JSON: oversized bodies, disallowed hosts, other suspicious input."""
+    if isinstance(exception, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024
+        return _problem(400, f"The request body is larger than the {limit} KiB this server takes.")
+    if isinstance(exception, DisallowedHost):
+        return _problem(400, "This server does not answer to that host name.")
+    return _problem(400, "Bad request.")
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return _problem(403, "Permission denied.")
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return _problem(404, "Nothing here: the API is at /graphql/.")
+
+
+def server_error(request: HttpRequest) -> JsonResponse:
+    return _problem(500, "Unexpected error.")
 
 
 @method_decorator(csrf_exempt, name="dispatch")
@@ -71,7 +106,7 @@ class GraphQLView(StrawberryGraphQLView):
                 return _problem(415, "Send the GraphQL request as application/json.")
             if request.user.is_authenticated:
                 csrf = CsrfViewMiddleware(lambda request: HttpResponse())
-                csrf._reject = _csrf_failure
+                csrf._reject = csrf_failure
                 if (rejection := csrf.process_view(request, None, (), {})) is not None:
                     return rejection
         response = super().dispatch(request, *args, **kwargs)
@@ -81,6 +116,29 @@ class GraphQLView(StrawberryGraphQLView):
             # Strawberry answers malformed requests in plain text; clients expect JSON errors.
             return _problem(response.status_code, response.content.decode(errors="replace"))
         return response
+
+    def decode_json(self, data: str | bytes) -> object:
+        try:
+            text = data.decode("utf-8") if isinstance(data, bytes) else data
+            return json.loads(text)
+        except UnicodeDecodeError:
+            raise HTTPException(400, "The request body is not UTF-8 encoded JSON.") from None
+        except RecursionError:
+            raise HTTPException(
+                400, "The request body nests arrays or objects too deeply."
+            ) from None
+        except ValueError as error:  # a JSONDecodeError, or a number of more than 4,300 digits
+            reason = (
+                error.msg if isinstance(error, json.JSONDecodeError) else "a number is too long"
+            )
+            raise HTTPException(400, f"The request body is not valid JSON: {reason}.") from None
+
+    def parse_http_body(self, request):
+        # Strawberry decodes the body as UTF-8 and reads it as an object before checking either.
+        raw = request.request.body if request.method == "POST" else None
+        if raw is not None and not isinstance(self.parse_json(raw), dict | list):
+            raise HTTPException(400, NOT_AN_OBJECT)
+        return super().parse_http_body(request)
 
     def encode_json(self, data: object) -> bytes | str:
         try:

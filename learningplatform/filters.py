@@ -21,12 +21,17 @@ class EnumFilter(django_filters.ChoiceFilter):
         super().__init__(choices=choices_class.choices, **kwargs)
 
 
+# Words to look for, not documents: a longer pattern only makes the scan slower.
+SEARCH_MAX_LENGTH = 200
+SEARCH_HELP = f"Words in the title or description (at most {SEARCH_MAX_LENGTH} characters)."
+
+
 class SearchFilter(django_filters.CharFilter):
-    """Case-insensitive text search over several fields."""
+    """Case-insensitive text search over several fields, of at most SEARCH_MAX_LENGTH characters."""
 
     def __init__(self, fields: list[str], **kwargs) -> None:
         self.search_fields = fields
-        super().__init__(method=self.search, **kwargs)
+        super().__init__(method=self.search, max_length=SEARCH_MAX_LENGTH, **kwargs)
 
     def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         condition = Q()
@@ -40,7 +45,10 @@ class CourseFilter(django_filters.FilterSet):
     visibility = EnumFilter(Visibility)
     difficulty_level = EnumFilter(DifficultyLevel)
     instructor = django_filters.ModelChoiceFilter(queryset=User.objects.all())
-    search = SearchFilter(["title", "description"], help_text="Words in the title or description.")
+    search = SearchFilter(
+        ["title", "description"],
+        help_text="Words in the title or description (at most 200 characters).",
+    )
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
@@ -54,7 +62,10 @@ class TaskFilter(django_filters.FilterSet):
     status = EnumFilter(TaskStatus)
     difficulty_level = EnumFilter(DifficultyLevel)
     course = django_filters.ModelChoiceFilter(queryset=_visible_courses)
-    search = SearchFilter(["title", "description"], help_text="Words in the title or description.")
+    search = SearchFilter(
+        ["title", "description"],
+        help_text="Words in the title or description (at most 200 characters).",
+    )
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     deadline_after = django_filters.IsoDateTimeFilter(field_name="deadline", lookup_expr="gte")

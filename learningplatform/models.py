@@ -93,6 +93,7 @@ class Course(models.Model):
         return self.title
 
     def clean(self) -> None:
+        _refuse_blank_title(self, "A course needs a title: spaces alone are not one.")
         if self.duration is not None and self.duration < timedelta(0):
             raise ValidationError(
                 {"duration": ValidationError("A duration cannot be negative.", code="min_value")}
@@ -200,6 +201,7 @@ class Task(models.Model):
         return self.title
 
     def clean(self) -> None:
+        _refuse_blank_title(self, "A task needs a title: spaces alone are not one.")
         # The constraints hold these too; here the message names the field and both values.
         if (
             self.passing_score is not None
@@ -336,3 +338,9 @@ class ConsolidationConflict(models.Model):
 
     def __str__(self) -> str:
         return f"{self.legacy_table}#{self.legacy_id}.{self.field}: {self.legacy_value!r}"
+
+
+def _refuse_blank_title(instance: models.Model, message: str) -> None:
+    # An empty title is refused by the field itself (and a constraint); one of spaces looks empty.
+    if instance.title and not instance.title.strip():
+        raise ValidationError({"title": ValidationError(message, code="blank")})

@@ -3,6 +3,8 @@
 - Anonymous users and students see published public courses, and their published tasks.
 - An instructor also sees their own courses and every task in them.
 - A student sees their own submissions; an instructor sees the submissions to their courses.
+- A user sees themselves; others see a user only as the instructor of a course they can see, or
+  (an instructor) as a student who submitted to their course, and then only the username.
 - Staff see everything.
 """
 
@@ -25,15 +27,38 @@ def courses_visible_to(user: AnyUser, queryset: QuerySet[Course] | None = None) 
     return queryset.filter(visible)
 
 
+def task_visibility(user: AnyUser, prefix: str = "") -> Q:
+    """The condition on a task (reached through `prefix`, say "tasks__") for `user` to see it."""
+    if user.is_staff:
+        return Q()
+    visible = Q(
+        **{
+            f"{prefix}course__status": CourseStatus.PUBLISHED,
+            f"{prefix}course__visibility": Visibility.PUBLIC,
+            f"{prefix}status": TaskStatus.PUBLISHED,
+        }
+    )
+    if user.is_authenticated:
+        visible |= Q(**{f"{prefix}course__instructor": user})
+    return visible
+
+
 def tasks_visible_to(user: AnyUser, queryset: QuerySet[Task] | None = None) -> QuerySet[Task]:
     queryset = Task.objects.all() if queryset is None else queryset
     if user.is_staff:
         return queryset
-    visible = Q(course__status=CourseStatus.PUBLISHED, course__visibility=Visibility.PUBLIC) & Q(
-        status=TaskStatus.PUBLISHED
-    )
+    return queryset.filter(task_visibility(user))
+
+
+def users_visible_to(user: AnyUser, queryset: QuerySet[User] | None = None) -> QuerySet[User]:
+    queryset = User.objects.all() if queryset is None else queryset
+    if user.is_staff:
+        return queryset
+    visible = Q(pk__in=courses_visible_to(user).values("instructor_id"))
     if user.is_authenticated:
-        visible |= Q(course__instructor=user)
+        visible |= Q(pk=user.pk) | Q(
+            pk__in=Submission.objects.filter(task__course__instructor=user).values("user_id")
+        )
     return queryset.filter(visible)
 
 

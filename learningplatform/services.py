@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from learningplatform.choices import CourseStatus, TaskStatus, TaskType
 from learningplatform.models import Course, Submission, Task, User
@@ -24,6 +25,7 @@ M = TypeVar("M", bound=Model)
 
 
 def course_create(*, instructor: User, **fields: Any) -> Course:
+    _refuse_nulls(Course, fields)
     return _save_validated(Course(instructor=instructor, **fields))
 
 
@@ -36,6 +38,7 @@ def course_delete(*, course: Course) -> None:
 
 
 def task_create(*, course: Course, created_by: User | None, **fields: Any) -> Task:
+    _refuse_nulls(Task, fields)
     return _save_validated(Task(course=course, created_by=created_by, **fields))
 
 
@@ -154,9 +157,26 @@ def _check_task_takes_submissions(task: Task, now: datetime) -> None:
 
 
 def _assign(instance: M, fields: dict[str, Any]) -> M:
+    _refuse_nulls(type(instance), fields)
     for name, value in fields.items():
         setattr(instance, name, value)
     return instance
+
+
+def _refuse_nulls(model: type[Model], fields: dict[str, Any]) -> None:
+    """A null for a column that holds no nulls: a field error (validation lets it through when
+    the field may be blank, and the database would refuse it)."""
+    errors = {}
+    for name, value in fields.items():
+        field = model._meta.get_field(name)
+        if value is None and not field.null:
+            empty = (
+                ' Send "" to leave it empty.' if field.get_internal_type() == "TextField" else ""
+            )
+            message = f"{capfirst(field.verbose_name)} cannot be null.{empty}"
+            errors[name] = ValidationError(message, code="null")
+    if errors:
+        raise ValidationError(errors)
 
 
 def _save_validated(instance: M) -> M:

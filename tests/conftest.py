@@ -32,6 +32,12 @@ def task(course):
 
 
 @pytest.fixture
+def development(settings):
+    """DEBUG on, as on a developer's machine (the demo data set needs it)."""
+    settings.DEBUG = True
+
+
+@pytest.fixture
 def as_user(db):
     """A client logged in as the given user (None: anonymous)."""
 

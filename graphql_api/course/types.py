@@ -11,14 +11,18 @@ from strawberry.types import Info
 
 from graphql_api.connections import Connection
 from graphql_api.enums import CourseStatus, DifficultyLevel, Duration, Visibility
-from graphql_api.ids import pk_id_attr
+from graphql_api.ids import pk_id_attr, resolve_node
 from graphql_api.permissions import current_user
 from learningplatform import models
-from learningplatform.selectors import courses_visible_to
+from learningplatform.selectors import courses_visible_to, task_visibility, tasks_visible_to
 
 if TYPE_CHECKING:
     from graphql_api.task.types import Task
     from graphql_api.user.types import User
+
+
+def _visible_tasks(info: Info) -> Count:
+    return Count("tasks", filter=task_visibility(current_user(info), "tasks__"), distinct=True)
 
 
 def _visible_submissions(info: Info) -> Count:
@@ -35,6 +39,7 @@ def _visible_submissions(info: Info) -> Count:
 @strawberry_django.type(models.Course, name="Course")
 class Course(relay.Node):
     resolve_id_attr = classmethod(pk_id_attr)
+    resolve_node = classmethod(resolve_node)
 
     title: str
     description: str
@@ -54,13 +59,13 @@ class Course(relay.Node):
     # Lists get both counts as annotations from the optimizer, in the same statement; a course
     # a mutation returns has none, and costs one statement per count instead.
     @strawberry_django.field(
-        annotate={"annotated_task_count": Count("tasks", distinct=True)},
-        description="How many tasks the course has, drafts included.",
+        annotate={"annotated_task_count": _visible_tasks},
+        description="How many of the course's tasks you can see (its `tasks` connection's total).",
     )
-    def task_count(self) -> int:
+    def task_count(self, info: Info) -> int:
         if hasattr(self, "annotated_task_count"):
             return self.annotated_task_count
-        return self.tasks.count()
+        return tasks_visible_to(current_user(info), self.tasks.all()).count()
 
     @strawberry_django.field(
         annotate={"annotated_submission_count": _visible_submissions},

@@ -43,6 +43,9 @@ class Column:
     leaf: GraphQLScalarType | GraphQLEnumType
     non_null: bool
     global_id_of: str | None = None  # the type name, for `id` fields (global ids)
+    # Shown only to some viewers (a user's names): null unless the type's
+    # may_see_private_columns(viewer, primary key) allows it.
+    private: bool = False
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,11 @@ def _index_field(entry: TypeEntry, name: str, graphql_field, strawberry_field) -
         return
     if not isinstance(strawberry_field, StrawberryDjangoField):
         entry.unsupported[name] = "not a strawberry-django field"
+        return
+    private = getattr(entry.origin, "private_columns", {})
+    if name in private and hasattr(entry.origin, "may_see_private_columns"):
+        leaf = get_named_type(graphql_field.type)
+        entry.columns[name] = Column(private[name], leaf, non_null, private=True)
         return
     try:
         model_field = model._meta.get_field(strawberry_field.django_name)

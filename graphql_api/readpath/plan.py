@@ -8,6 +8,8 @@ executor would raises `Fallback` with the reason, before a row is read.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,6 +94,8 @@ class ObjectPlan:
     columns: Columns
     slots: list[Slot] = field(default_factory=list)
     relations: list[JoinedObject | FetchedObject | NestedConnection] = field(default_factory=list)
+    private_keys: list[str] = field(default_factory=list)  # nulled where `may_see` says no
+    may_see: Callable[[Any], bool] | None = None  # this request's viewer, by primary key
 
 
 @dataclass
@@ -253,6 +257,12 @@ class Planner:
                 plan.slots.append(Slot(key, None, constant=object_type.name))
             elif (column := entry.columns.get(name)) is not None:
                 plan.slots.append(Slot(key, columns.index(column.attname), column))
+                if column.private:
+                    plan.private_keys.append(key)
+                    plan.may_see = functools.partial(
+                        entry.origin.may_see_private_columns,
+                        self.context.context_value.request.user,
+                    )
             elif (relation := entry.relations.get(name)) is not None:
                 plan.slots.append(Slot(key, None))  # filled once the relation is read
                 plan.relations.append(self.relation(object_type, plan, key, sub, relation))

@@ -135,6 +135,11 @@ def columns_for(entry) -> Columns:
 def objects(plan: ObjectPlan, rows: list[tuple]) -> list[dict]:
     """The answers of `plan` for `rows`, with every relation read and filled in."""
     answers = build(plan, rows)
+    if plan.private_keys:  # the primary key is each row's first column
+        for row, answer in zip(rows, answers, strict=True):
+            if not plan.may_see(row[0]):
+                for key in plan.private_keys:
+                    answer[key] = None
     for relation in plan.relations:
         if isinstance(relation, JoinedObject):
             joined(relation, rows, answers)

@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from strawberry import relay
 from strawberry.types import Info
 
-from graphql_api.ids import pk_id_attr
+from graphql_api.ids import pk_id_attr, resolve_node
 from graphql_api.permissions import current_user
 from learningplatform import models
 from learningplatform.selectors import submissions_visible_to
@@ -25,8 +25,14 @@ if TYPE_CHECKING:
 )
 class Submission(relay.Node):
     resolve_id_attr = classmethod(pk_id_attr)
+    resolve_node = classmethod(resolve_node)
 
-    task: Annotated["Task", strawberry.lazy("graphql_api.task.types")]
+    task: Annotated["Task", strawberry.lazy("graphql_api.task.types")] | None = (
+        strawberry_django.field(
+            description="The task attempted; null once it is hidden from you (a task taken back "
+            "to draft after you submitted, say), as any task you may not see."
+        )
+    )
     user: Annotated["User", strawberry.lazy("graphql_api.user.types")]
     attempt: int = strawberry_django.field(description="1 for the first attempt, then 2, 3 ...")
     content: str

@@ -12,7 +12,7 @@ from strawberry.types import Info
 
 from graphql_api.connections import Connection
 from graphql_api.enums import DifficultyLevel, TaskStatus, TaskType
-from graphql_api.ids import pk_id_attr
+from graphql_api.ids import pk_id_attr, resolve_node
 from graphql_api.permissions import current_user
 from learningplatform import models
 from learningplatform.selectors import tasks_visible_to
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 @strawberry_django.type(models.Task, name="Task")
 class Task(relay.Node):
     resolve_id_attr = classmethod(pk_id_attr)
+    resolve_node = classmethod(resolve_node)
 
     title: str
     description: str

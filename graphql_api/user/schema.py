@@ -7,6 +7,7 @@ from strawberry.types import Info
 from graphql_api.errors import ErrorCode, FieldError, error
 from graphql_api.permissions import current_user
 from graphql_api.user.types import User
+from learningplatform.throttling import lockout_message
 
 
 @strawberry.type
@@ -32,11 +33,14 @@ class UserQuery:
 class UserMutation:
     @strawberry.mutation(
         description="Start a session (a cookie). Later POSTs must send the CSRF token from "
-        "the csrftoken cookie in the X-CSRFToken header."
+        "the csrftoken cookie in the X-CSRFToken header. Failed logins are throttled per "
+        "account and per client address; a request may log in once."
     )
     def login(self, info: Info, username: str, password: str) -> LoginPayload:
         request = info.context.request
         user = auth.authenticate(request, username=username, password=password)
+        if getattr(request, "axes_locked_out", False):
+            return LoginPayload(errors=error(ErrorCode.THROTTLED, lockout_message()))
         if user is None:
             return LoginPayload(
                 errors=error(ErrorCode.INVALID_CREDENTIALS, "Wrong username or password.")

@@ -44,3 +44,9 @@ def errors_of(body: dict) -> list[str]:
 @pytest.fixture
 def other_instructor(db):
     return InstructorFactory()
+
+
+@pytest.fixture
+def no_cost_limit(settings):
+    """No cost limit, for tests of other things that send large documents."""
+    settings.GRAPHQL_MAX_COST = 10**9

@@ -19,8 +19,8 @@ pytestmark = pytest.mark.django_db
 
 # Statements per request; sessions add their own (see test_counts_include_the_session_lookup).
 EXPECTED_STATEMENTS = {
-    "course_catalogue": 2,  # courses with instructor and count; tasks of the page's courses
-    "course_detail": 2,  # the course with its instructor; its tasks
+    "course_catalogue": 3,  # courses with their count; their instructors; tasks of the page's courses
+    "course_detail": 3,  # the course; its instructor (users have visibility rules); its tasks
     "instructor_dashboard": 2,  # the instructor id check; courses with both counts
 }
 

@@ -23,8 +23,8 @@ CREATE = 'mutation { createCourse(input: {title: "Forged"}) { course { id } erro
 
 def nested(depth: int) -> str:
     """A query whose deepest field is `depth` levels below the root field."""
-    cycle = ["courses", "edges", "node", "instructor"]
-    leaf = {"courses": "totalCount", "edges": "cursor", "node": "id", "instructor": "id"}
+    cycle = ["courses(first: 1)", "edges", "node", "instructor"]
+    leaf = {"courses(first: 1)": "totalCount", "edges": "cursor", "node": "id", "instructor": "id"}
     names = [cycle[level % 4] for level in range(depth)]
     query = leaf[names[-1]]
     for name in reversed(names):
@@ -62,6 +62,25 @@ class TestCsrf:
             HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value,
         )  # fmt: skip
         assert response.json()["data"]["createCourse"]["errors"] == []
+
+    def test_over_https_a_post_without_origin_or_referer_is_told_so(self, instructor):
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(instructor)
+        client.get("/graphql/", {"query": "{ me { id } }"}, secure=True)
+        response = client.post(
+            "/graphql/", {"query": CREATE}, content_type="application/json", secure=True,
+            HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value,
+        )  # fmt: skip
+        assert response.status_code == 403
+        message = errors_of(response.json())[0]
+        assert "Origin or Referer" in message and "X-CSRFToken" not in message
+        assert not Course.objects.exists()
+
+    def test_the_admin_answers_a_csrf_failure_in_json(self, client):
+        client = Client(enforce_csrf_checks=True)
+        response = client.post("/admin/login/", {"username": "a", "password": "b"})
+        assert response.status_code == 403
+        assert "CSRF" in errors_of(response.json())[0]
 
     def test_requests_without_a_session_need_no_token(self):
         client = Client(enforce_csrf_checks=True)
@@ -105,13 +124,56 @@ class TestTransport:
         assert response.status_code == 400
         assert response.json() == {"errors": [{"message": "Batching is not enabled"}]}
 
-    def test_oversized_bodies_are_refused(self, client):
+    def test_oversized_bodies_are_refused_in_json(self, client):
         padding = "#" + "x" * 300_000 + "\n"
         response = client.post(
             "/graphql/", {"query": padding + "{ me { id } }"}, content_type="application/json"
         )
         assert response.status_code == 400
-        assert b"Traceback" not in response.content
+        assert errors_of(response.json()) == [
+            "The request body is larger than the 256 KiB this server takes."
+        ]
+
+    def test_a_disallowed_host_is_refused_in_json(self, client):
+        response = client.get("/graphql/", {"query": "{ me { id } }"}, HTTP_HOST="evil.example")
+        assert response.status_code == 400
+        assert errors_of(response.json()) == ["This server does not answer to that host name."]
+
+    def test_other_error_pages_are_json(self, client):
+        response = client.get("/no-such-page/")
+        assert response.status_code == 404
+        assert response["Content-Type"] == "application/json"
+
+
+NOT_AN_OBJECT = 'The request body must be a JSON object such as {"query": "{ me { id } }"}.'
+
+
+class TestMalformedBodies:
+    @pytest.mark.parametrize(
+        ("body", "message"),
+        [
+            (b"null", NOT_AN_OBJECT),
+            (b'"x"', NOT_AN_OBJECT),
+            (b"5", NOT_AN_OBJECT),
+            (b"true", NOT_AN_OBJECT),
+            (b"[" * 100_000, "The request body nests arrays or objects too deeply."),
+            (b'{"query": "{ me { id } }", "variables": {"a": ' + b"[" * 100_000 + b"}}",
+             "The request body nests arrays or objects too deeply."),
+            (b'{"query": "\xff\xfe"}',
+             "The request body is not UTF-8 encoded JSON."),
+            (b"\xff\xfe{}", "The request body is not UTF-8 encoded JSON."),
+            (b'{"query": "{ me { id } }", "variables": {"n": 1' + b"0" * 5000 + b"}}",
+             "The request body is not valid JSON: a number is too long."),
+            (b'{"query": ', "The request body is not valid JSON: Expecting value."),
+        ],
+        ids=["null", "string", "number", "boolean", "nested", "nested-variables",
+             "invalid-utf8-in-string", "invalid-utf8", "5000-digit-number", "truncated"],
+    )  # fmt: skip
+    def test_is_a_json_400_that_says_what_is_wrong(self, client, body, message):
+        response = client.generic("POST", "/graphql/", body, content_type="application/json")
+        assert response.status_code == 400
+        assert response["Content-Type"] == "application/json"
+        assert errors_of(response.json()) == [message]
 
 
 class TestLimits:

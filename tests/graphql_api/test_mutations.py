@@ -307,7 +307,7 @@ def test_a_document_whose_response_has_errors_writes_nothing(as_user, instructor
     body = post(as_user(instructor), document, {"bad": ""})
     assert (
         body["data"] is None
-        and body["errors"][0]["message"] == 'Value cannot represent a GlobalID: "".'
+        and body["errors"][0]["message"] == "Not a valid id: use an `id` this API returned."
     )
     assert not Course.objects.exists()
 

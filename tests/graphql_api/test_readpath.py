@@ -34,7 +34,8 @@ from tests.factories import CourseFactory, InstructorFactory, StaffFactory, Task
 from tests.graphql_api.conftest import DOCUMENTS, document, global_id, post
 from tests.graphql_api.test_fuzz import FUZZ, SCALARS
 
-pytestmark = pytest.mark.django_db
+# Documents of every shape, large pages included; test_cost.py tests the cost limit.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_cost_limit")]
 
 ROLES = ["anonymous", "student", "instructor", "staff"]
 

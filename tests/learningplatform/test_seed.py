@@ -10,7 +10,7 @@ from learningplatform.models import Course, Submission, Task, User
 from learningplatform.seeding import SeedSize, plan_data_set, seed_data_set
 from tests.factories import CourseFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("development")]
 
 SMALL = ["--instructors", "3", "--students", "8", "--courses", "5", "--tasks-per-course", "4"]
 
@@ -127,3 +127,11 @@ def test_bad_sizes_are_refused_with_a_clear_message(args, message):
     with pytest.raises(CommandError, match=message):
         seed(*args)
     assert not Course.objects.exists()
+
+
+@pytest.mark.parametrize("mode", [[], ["--via-graphql"]])
+def test_refuses_to_run_outside_development(settings, mode):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="runs only in development: set DEBUG=1"):
+        seed(*SMALL, *mode)
+    assert not User.objects.exists()

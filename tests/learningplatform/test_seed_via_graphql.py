@@ -25,6 +25,7 @@ def without_server_stamps(data: dict) -> dict:
     }
 
 
+@pytest.mark.usefixtures("development")
 def test_same_data_as_the_factory_seed_and_safe_to_rerun():
     seed(*SMALL, "--seed", "11")
     by_factory = without_server_stamps(snapshot())
@@ -43,7 +44,7 @@ def test_against_a_running_server(tmp_path):
     with gunicorn(env) as url:
         result = subprocess.run(
             [*manage, "seed", *SMALL, "--no-progress", "--url", url],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+            cwd=ROOT, env=env | {"DEBUG": "1"}, capture_output=True, text=True, timeout=300,
         )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "Seeded: 12 users, 5 courses, 20 tasks" in result.stdout

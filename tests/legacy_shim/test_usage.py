@@ -1,4 +1,4 @@
-"""Uses of legacy names are counted per name and client, cheaply, and reported."""
+"""Uses of legacy names are counted per name and client, cheaply and boundedly, and reported."""
 
 from datetime import timedelta
 from io import StringIO
@@ -10,6 +10,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from legacy_shim import usage
 from legacy_shim.models import LegacyNameUse
 from tests.factories import TaskFactory
 from tests.legacy_shim.test_python_names import fresh_import
@@ -29,6 +30,8 @@ def send(query: str, **headers) -> dict:
 
 
 def uses() -> dict[tuple[str, str], int]:
+    """The counts as the table holds them once this process has written its own."""
+    usage.flush_usage()
     return {(u.name, u.client): u.uses for u in LegacyNameUse.objects.all()}
 
 
@@ -52,19 +55,49 @@ def test_new_names_and_invalid_documents_record_nothing():
     assert uses() == {}
 
 
-def test_a_counted_request_costs_one_statement_more():
-    send(LEGACY, HTTP_X_CLIENT_NAME="mobile")  # the first use of each name also inserts
-    with CaptureQueriesContext(connection) as legacy:
-        send(LEGACY, HTTP_X_CLIENT_NAME="mobile")
-    with CaptureQueriesContext(connection) as new:
-        send("{ tasks { edges { node { id deadline } } } }", HTTP_X_CLIENT_NAME="mobile")
-    counted = [q["sql"] for q in legacy.captured_queries if "legacy_shim_legacynameuse" in q["sql"]]
-    assert len(counted) == 1 and counted[0].startswith("UPDATE")
-    assert not any("legacynameuse" in q["sql"] for q in new.captured_queries)
+def test_counting_costs_no_statement_until_the_flush_writes_each_count_once():
+    with CaptureQueriesContext(connection) as requests:
+        for _ in range(5):
+            send(LEGACY, HTTP_X_CLIENT_NAME="mobile")
+    assert not any("legacynameuse" in q["sql"] for q in requests.captured_queries)
+    with CaptureQueriesContext(connection) as flush:
+        usage.flush_usage()
+    written = [q["sql"] for q in flush.captured_queries if "legacy_shim_legacynameuse" in q["sql"]]
+    assert len(written) <= 1 + 2 * 3  # the client list, then per name an UPDATE (+ an INSERT)
+    assert uses()[("Query.learningTasks", "mobile")] == 5
+
+
+def test_the_counts_are_written_after_a_response_once_due(monkeypatch):
+    monkeypatch.setattr(usage, "FLUSH_SECONDS", 0)
+    send(LEGACY, HTTP_X_CLIENT_NAME="mobile")
+    assert LegacyNameUse.objects.filter(client="mobile").count() == 3  # without a flush call
+
+
+def test_anonymous_requests_without_headers_are_counted():
+    send(LEGACY)
+    assert uses()[("Query.learningTasks", "unknown")] == 1
+
+
+def test_client_names_are_cut_to_a_bounded_length():
+    send(LEGACY, HTTP_X_CLIENT_NAME="x" * 10_000 + "\x07")
+    (client,) = {client for _name, client in uses()}
+    assert client == "x" * usage.CLIENT_NAME_LENGTH
+
+
+def test_beyond_the_client_limit_new_clients_count_as_other(monkeypatch):
+    monkeypatch.setattr(usage, "MAX_CLIENTS", 3)
+    for n in range(6):
+        send(LEGACY, HTTP_X_CLIENT_NAME=f"forged-{n}")
+    send(LEGACY, HTTP_X_CLIENT_NAME="forged-0")  # a known client keeps its own row
+    counted = uses()
+    assert {client for _name, client in counted} == {"forged-0", "forged-1", "forged-2", "other"}
+    assert counted[("Query.learningTasks", "forged-0")] == 2
+    assert counted[("Query.learningTasks", "other")] == 3
 
 
 def test_python_imports_are_counted():
     fresh_import("tasks.models")
+    usage.flush_usage()
     (use,) = LegacyNameUse.objects.filter(name="import tasks.models")
     assert use.uses == 1 and use.client.startswith("python ")
 

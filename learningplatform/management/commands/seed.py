@@ -1,5 +1,6 @@
 """`manage.py seed`: write the demo data set, deterministic for a seed, safe to run again."""
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
@@ -24,7 +25,8 @@ def non_negative(value: str) -> int:
 class Command(BaseCommand):
     help = (
         "Create a realistic demo data set (users, courses, tasks, submissions). The same --seed "
-        "and sizes always give the same data; running again adds only what is missing."
+        "and sizes always give the same data; running again adds only what is missing. "
+        "Development only (DEBUG=1): every account gets the published demo password."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -63,6 +65,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
+        if not settings.DEBUG:
+            raise CommandError(
+                "seed creates accounts (staff included) whose password is published in the README, "
+                "so it runs only in development: set DEBUG=1, on a database no one else uses."
+            )
         size = SeedSize(
             instructors=options["instructors"],
             students=options["students"],

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from legacy_shim.models import LegacyNameUse
+from legacy_shim.usage import flush_usage
 
 
 def moment(value: str) -> datetime:
@@ -25,6 +26,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, since: datetime | None, **options) -> None:
+        flush_usage()  # this process's own counts (servers write theirs every minute)
         uses = LegacyNameUse.objects.order_by("name", "-last_used")
         if since:
             uses = uses.filter(last_used__gte=since)

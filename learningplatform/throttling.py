@@ -1,0 +1,48 @@
+"""Login throttling (django-axes): who a client is, and what it is told once locked out.
+
+Failed logins are counted per account and per client address; either reaching
+settings.AXES_FAILURE_LIMIT locks that account or address out for settings.AXES_COOLOFF_TIME,
+counted from its latest failure. This covers the `login` mutation and the admin's login form.
+"""
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import reverse
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client's address: REMOTE_ADDR, or the one the outermost trusted proxy saw.
+
+    X-Forwarded-For is read only behind TRUSTED_PROXY_COUNT proxies, each of which appends the
+    address it received the request from; anything further left was written by the client and
+    could be forged.
+    """
+    proxies = settings.TRUSTED_PROXY_COUNT
+    forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",")]
+    if proxies and len(forwarded) >= proxies and forwarded[-proxies]:
+        return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def lockout_message() -> str:
+    minutes = round(settings.AXES_COOLOFF_TIME.total_seconds() / 60)
+    return (
+        "Too many failed logins for this account or from this address; "
+        f"try again in {minutes} minutes."
+    )
+
+
+def lockout_response(
+    request: HttpRequest, original_response: HttpResponse | None, credentials: dict | None
+) -> HttpResponse:
+    """The answer to a locked-out login: the GraphQL payload's THROTTLED error, or a JSON 429."""
+    retry_after = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
+    if original_response is not None and request.path == reverse("graphql"):
+        response = original_response  # the login payload already says so, as a field error
+    else:
+        response = JsonResponse(
+            {"errors": [{"message": lockout_message(), "extensions": {"code": "THROTTLED"}}]},
+            status=429,
+        )
+    response["Retry-After"] = retry_after
+    return response
