@@ -1,4 +1,6 @@
-"""The one place the API decides who may act on what; it relies on learningplatform.selectors.
+"""Where mutations find the object they act on, through learningplatform.selectors' rules.
+
+The rules themselves (who may see or change what) live in learningplatform/selectors.py only.
 
 Objects a user may not act on are reported exactly like unknown ids (NOT_FOUND), so the API
 never reveals whether a hidden object exists.

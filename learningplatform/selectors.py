@@ -17,14 +17,27 @@ from learningplatform.models import Course, Submission, Task, User
 AnyUser = User | AnonymousUser
 
 
+# Each rule is written once, as a condition; `prefix` reaches the object from another one (a
+# course's tasks are "tasks__"), so counts and annotations reuse the rule instead of restating it.
+
+
+def course_visibility(user: AnyUser, prefix: str = "") -> Q:
+    """The condition on a course (reached through `prefix`) for `user` to see it."""
+    if user.is_staff:
+        return Q()
+    visible = Q(
+        **{f"{prefix}status": CourseStatus.PUBLISHED, f"{prefix}visibility": Visibility.PUBLIC}
+    )
+    if user.is_authenticated:
+        visible |= Q(**{f"{prefix}instructor": user})
+    return visible
+
+
 def courses_visible_to(user: AnyUser, queryset: QuerySet[Course] | None = None) -> QuerySet[Course]:
     queryset = Course.objects.all() if queryset is None else queryset
     if user.is_staff:
         return queryset
-    visible = Q(status=CourseStatus.PUBLISHED, visibility=Visibility.PUBLIC)
-    if user.is_authenticated:
-        visible |= Q(instructor=user)
-    return queryset.filter(visible)
+    return queryset.filter(course_visibility(user))
 
 
 def task_visibility(user: AnyUser, prefix: str = "") -> Q:
@@ -62,6 +75,17 @@ def users_visible_to(user: AnyUser, queryset: QuerySet[User] | None = None) -> Q
     return queryset.filter(visible)
 
 
+def submission_visibility(user: AnyUser, prefix: str = "", course_prefix: str | None = None) -> Q:
+    """The condition on a submission (reached through `prefix`; its course through
+    `course_prefix`, by default through the submission's task) for `user` to see it."""
+    if user.is_staff:
+        return Q()
+    if not user.is_authenticated:
+        return Q(pk__in=[])  # nothing
+    course_prefix = f"{prefix}task__course__" if course_prefix is None else course_prefix
+    return Q(**{f"{prefix}user": user}) | Q(**{f"{course_prefix}instructor": user})
+
+
 def submissions_visible_to(
     user: AnyUser, queryset: QuerySet[Submission] | None = None
 ) -> QuerySet[Submission]:
@@ -70,7 +94,7 @@ def submissions_visible_to(
         return queryset
     if not user.is_authenticated:
         return queryset.none()
-    return queryset.filter(Q(user=user) | Q(task__course__instructor=user))
+    return queryset.filter(submission_visibility(user))
 
 
 def can_create_courses(user: AnyUser) -> bool:

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 import strawberry_django
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from strawberry import relay
 from strawberry.types import Info
 
@@ -14,7 +14,12 @@ from graphql_api.enums import CourseStatus, DifficultyLevel, Duration, Visibilit
 from graphql_api.ids import pk_id_attr, resolve_node
 from graphql_api.permissions import current_user
 from learningplatform import models
-from learningplatform.selectors import courses_visible_to, task_visibility, tasks_visible_to
+from learningplatform.selectors import (
+    courses_visible_to,
+    submission_visibility,
+    task_visibility,
+    tasks_visible_to,
+)
 
 if TYPE_CHECKING:
     from graphql_api.task.types import Task
@@ -26,13 +31,9 @@ def _visible_tasks(info: Info) -> Count:
 
 
 def _visible_submissions(info: Info) -> Count:
-    user = current_user(info)
-    if user.is_staff:
-        condition = Q()
-    elif user.is_authenticated:
-        condition = Q(instructor=user) | Q(tasks__submissions__user=user)
-    else:
-        condition = Q(pk__in=[])
+    condition = submission_visibility(
+        current_user(info), prefix="tasks__submissions__", course_prefix=""
+    )
     return Count("tasks__submissions", filter=condition, distinct=True)
 
 

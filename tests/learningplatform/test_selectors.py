@@ -113,3 +113,33 @@ def test_private_fields_are_for_the_user_and_staff(people, role):
     assert selectors.can_see_private_fields_of(people[role], student) == (
         role in ("student", "staff")
     )
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_rules_read_the_same_from_another_object(people, role):
+    """Counts and annotations reuse a rule through a prefix; they see what the querysets see."""
+    from django.db.models import Count
+
+    owner_course = CourseFactory(instructor=people["owner"])
+    other_course = CourseFactory(status=CourseStatus.DRAFT)
+    for course in (owner_course, other_course):
+        for status in TaskStatus.values:
+            task = TaskFactory(course=course, status=status)
+            SubmissionFactory(task=task, user=people["student"])
+            SubmissionFactory(task=task)
+    user = people[role]
+    counted = Course.objects.annotate(
+        tasks_seen=Count("tasks", filter=selectors.task_visibility(user, "tasks__"), distinct=True),
+        submissions_seen=Count(
+            "tasks__submissions",
+            filter=selectors.submission_visibility(user, "tasks__submissions__", course_prefix=""),
+            distinct=True,
+        ),
+    )
+    for course in counted:
+        assert course.tasks_seen == selectors.tasks_visible_to(user).filter(course=course).count()
+        assert course.submissions_seen == (
+            selectors.submissions_visible_to(user).filter(task__course=course).count()
+        )
+    seen = set(selectors.courses_visible_to(user))
+    assert seen == set(Course.objects.filter(selectors.course_visibility(user)))
