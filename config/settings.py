@@ -210,6 +210,8 @@ CSRF_FAILURE_VIEW = "graphql_api.views.csrf_failure"  # JSON, like every other e
 if env_bool("TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# The schema the server serves, assembled by the composition root from the installed apps.
+GRAPHQL_SCHEMA = "config.schema.schema"
 # GraphQL: GraphiQL and introspection for development; both off in production unless asked.
 GRAPHIQL = env_bool("GRAPHIQL", DEBUG)
 GRAPHQL_INTROSPECTION = env_bool("GRAPHQL_INTROSPECTION", DEBUG)

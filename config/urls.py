@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import path
 from django.views.generic import RedirectView
 
-from graphql_api.schema import schema
+from config.schema import schema
 from graphql_api.views import GraphQLView
 
 urlpatterns = [

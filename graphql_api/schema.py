@@ -1,12 +1,12 @@
-"""The schema: every domain's root fields, merged, with the request limits and error masking.
+"""The API's schema: every domain's root fields, merged, with the request limits and masking.
 
-Other packages add root fields through `build_schema(extra_queries=..., extra_mutations=...)`;
-the legacy names of CONTRACT.md section 3 plug in here and nowhere else.
+`build_schema` makes it; the schema this server serves is assembled in `config.schema` (the
+composition root), which adds the parts of other installed packages (the legacy names, while
+legacy_shim is installed) through `extra_queries`, `extra_mutations` and `extra_extensions`.
 """
 
 import strawberry
 import strawberry_django
-from django.conf import settings
 from strawberry import relay
 from strawberry.extensions import (
     AddValidationRules,
@@ -99,16 +99,3 @@ def build_schema(
     )
     build_index(built)
     return built
-
-
-def legacy_parts() -> dict:
-    """The deprecated legacy names and their usage counter, while legacy_shim is installed."""
-    if not settings.LEGACY_SHIM:
-        return {}
-    from legacy_shim.graphql import LegacyQuery
-    from legacy_shim.usage import LegacyUsageExtension
-
-    return {"extra_queries": (LegacyQuery,), "extra_extensions": (LegacyUsageExtension,)}
-
-
-schema = build_schema(introspection=settings.GRAPHQL_INTROSPECTION, **legacy_parts())

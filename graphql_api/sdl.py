@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.utils.module_loading import import_string
 from graphql import (
     DocumentNode,
     NamedTypeNode,
@@ -22,9 +23,8 @@ SCHEMA_FILE = Path(settings.BASE_DIR) / "schema.graphql"
 
 
 def schema_sdl() -> str:
-    from graphql_api.schema import schema
-
-    return schema.as_str() + "\n"
+    """The served schema (settings.GRAPHQL_SCHEMA) as SDL text."""
+    return import_string(settings.GRAPHQL_SCHEMA).as_str() + "\n"
 
 
 @dataclass
