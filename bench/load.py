@@ -19,7 +19,6 @@ Exit status 1 if there was any error. Results: bench/results/load.json.
 
 import argparse
 import contextlib
-import http.client
 import json
 import os
 import random
@@ -35,6 +34,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from bench.common import free_port, wait_for_port  # noqa: E402
+from graphql_api.client import GraphQLClient  # noqa: E402
 
 ADMIN_URL = os.environ.get("DATABASE_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 DATABASE = os.environ.get("LOAD_DATABASE", "lp_load")  # its own database, dropped after the run
@@ -49,43 +49,12 @@ OPEN_TASKS = (
 )
 
 
-class Client:
-    """One user on one keep-alive connection, with the session cookie and CSRF token."""
-
-    def __init__(self, port: int, username: str | None) -> None:
-        self.port, self.cookies = port, {}
-        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        if username:
-            self.post(LOGIN, {"u": username, "p": "learn-and-teach"}, retry=True)  # safe to repeat
-
-    def post(self, query: str, variables: dict | None = None, *, retry: bool) -> tuple[int, dict]:
-        body = json.dumps({"query": query, "variables": variables or {}})
-        headers = {"Content-Type": "application/json", "X-Client-Name": "bench/load.py"}
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-            headers["X-CSRFToken"] = self.cookies.get("csrftoken", "")
-        for attempt in (1, 2):
-            try:
-                self.connection.request("POST", "/graphql/", body, headers)
-                response = self.connection.getresponse()
-                payload = response.read()
-                for header, value in response.getheaders():
-                    if header.lower() == "set-cookie":
-                        name, _, rest = value.partition("=")
-                        self.cookies[name] = rest.split(";")[0]
-                try:
-                    return response.status, json.loads(payload)
-                except json.JSONDecodeError:
-                    snippet = payload[:120].decode(errors="replace").strip()
-                    return response.status, {
-                        "errors": [{"message": f"HTTP {response.status}, not JSON: {snippet}"}]
-                    }
-            except (ConnectionError, http.client.HTTPException, TimeoutError):
-                self.connection.close()
-                self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-                if not retry or attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+def client_for(port: int, username: str | None) -> GraphQLClient:
+    """One user on one keep-alive connection, logged in unless anonymous."""
+    client = GraphQLClient(f"http://127.0.0.1:{port}/graphql/", client_name="bench/load.py")
+    if username:
+        client.post(LOGIN, {"u": username, "p": "learn-and-teach"}, retry=True)  # safe to repeat
+    return client
 
 
 def data_of(status: int, body: dict) -> dict:
@@ -202,7 +171,7 @@ def run_load(port: int, options, master_pid: int) -> dict:
 
     def run_client(number: int) -> None:
         rng = random.Random(number)
-        client = Client(port, users[number % len(users)])
+        client = client_for(port, users[number % len(users)])
         catalogue = data_of(*client.post(CATALOGUE, {"first": 20}, retry=True))
         open_tasks = data_of(*client.post(OPEN_TASKS, retry=True))
         course_ids = [e["node"]["id"] for e in catalogue["courses"]["edges"]]

@@ -1,4 +1,4 @@
-"""`seed --via-graphql`: the demo data set written through the public mutations.
+"""`seed_via_graphql`: the demo data set written through the public mutations.
 
 Every course, task, submission and grade goes through /graphql/ exactly as a client sends it:
 JSON POSTs, a session from the `login` mutation, the CSRF token from its cookie. In process (a
@@ -10,17 +10,13 @@ The plan is the factory-based seed's (`learningplatform.seeding.plan_data_set`),
 same data, except what the server stamps itself: ids and the times of creation and submission.
 """
 
-import json
-import urllib.request
 from collections import defaultdict
 from collections.abc import Callable
-from http.cookiejar import CookieJar
 from typing import Any
 
-from django.conf import settings
-from django.test import Client
 from django.utils.duration import duration_iso_string
 
+from graphql_api.client import GraphQLClient, GraphQLClientError
 from learningplatform.seeding import (
     SEED_PASSWORD,
     DataSet,
@@ -48,47 +44,16 @@ class SeedError(Exception):
 
 
 class Session:
-    """One user's conversation with the API: cookies kept, CSRF token sent back."""
+    """One user's conversation with the API, through the shared client."""
 
     def __init__(self, url: str | None) -> None:
-        self.url = url
-        if url:
-            self.cookies = CookieJar()
-            self.opener = urllib.request.build_opener(
-                urllib.request.HTTPCookieProcessor(self.cookies)
-            )
-        else:
-            host = next((h.lstrip(".") for h in settings.ALLOWED_HOSTS if h != "*"), "localhost")
-            # Over HTTPS (as production settings require) Django's CSRF check wants a Referer.
-            self.client = Client(
-                enforce_csrf_checks=True, HTTP_HOST=host, HTTP_REFERER=f"https://{host}/graphql/"
-            )
-
-    def csrf_token(self) -> str:
-        if self.url:
-            return next((c.value for c in self.cookies if c.name == "csrftoken"), "")
-        cookie = self.client.cookies.get("csrftoken")
-        return cookie.value if cookie else ""
+        self.client = GraphQLClient(url, client_name="seed_via_graphql")
 
     def execute(self, query: str, variables: dict | None = None) -> dict:
-        body = {"query": query, "variables": variables or {}}
-        headers = {"X-CSRFToken": self.csrf_token(), "X-Client-Name": "seed --via-graphql"}
-        if self.url:
-            request = urllib.request.Request(  # noqa: S310 - the operator's own --url
-                self.url, data=json.dumps(body).encode(), method="POST",
-                headers=headers | {"Content-Type": "application/json"},
-            )  # fmt: skip
-            with self.opener.open(request, timeout=30) as response:
-                answer = json.loads(response.read())
-        else:
-            http_headers = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()}
-            response = self.client.post(
-                "/graphql/", body, content_type="application/json", secure=True, **http_headers
-            )
-            answer = response.json()
-        if answer.get("errors"):
-            raise SeedError(f"{answer['errors'][0]['message']} (in {query.split('(')[0]})")
-        return answer["data"]
+        try:
+            return self.client.execute(query, variables)
+        except GraphQLClientError as error:
+            raise SeedError(f"{error} (in {query.split('(')[0]})") from error
 
 
 def _payload(data: dict, field: str, what: str) -> dict:

@@ -5,22 +5,21 @@ The slow work is real: the test holds a table lock in its own connection, so the
 statements wait on it exactly as they would behind a long migration or a stuck transaction.
 """
 
-import http.cookiejar
-import json
+import http.client
 import time
-import urllib.error
-import urllib.request
 
 import psycopg
 import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection
 
+from graphql_api.client import GraphQLClient
 from learningplatform.models import Course
 from tests.factories import StaffFactory
-from tests.server import gunicorn, server_env
+from tests.helpers import gunicorn, server_env
 
 pytestmark = [
+    pytest.mark.slow,  # starts servers or processes
     pytest.mark.skipif(connection.vendor != "postgresql", reason="statement timeouts: PostgreSQL"),
     pytest.mark.django_db(transaction=True),
 ]
@@ -36,24 +35,15 @@ def database_url() -> str:
     return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
-class Client:
-    """A browser-like client: keeps cookies and sends the CSRF token back."""
+class Client(GraphQLClient):
+    """The shared browser-like client, timing each answer."""
 
-    def __init__(self, url: str) -> None:
-        self.url, self.cookies = url, http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
-
-    def post(self, query: str, timeout: float = 30) -> tuple[dict, float]:
-        """The JSON answer and the seconds it took."""
-        token = next((c.value for c in self.cookies if c.name == "csrftoken"), "")
-        request = urllib.request.Request(  # noqa: S310 - a loopback test server
-            self.url, data=json.dumps({"query": query}).encode(), method="POST",
-            headers={"Content-Type": "application/json", "X-CSRFToken": token},
-        )  # fmt: skip
+    def post(self, query: str) -> tuple[dict, float]:
+        """The JSON answer (HTTP 200 expected) and the seconds it took."""
         started = time.monotonic()
-        with self.opener.open(request, timeout=timeout) as response:
-            assert response.status == 200
-            return json.loads(response.read()), time.monotonic() - started
+        status, answer = super().post(query)
+        assert status == 200, answer
+        return answer, time.monotonic() - started
 
 
 class TableLock:
@@ -107,7 +97,7 @@ def test_gunicorn_cuts_off_a_request_slow_anywhere_else(tmp_path):
     with gunicorn(env) as url:
         client = Client(url)
         started = time.monotonic()
-        with TableLock(), pytest.raises((urllib.error.URLError, ConnectionError)):
+        with TableLock(), pytest.raises((ConnectionError, http.client.HTTPException)):
             client.post(COURSES)
         cut_after = time.monotonic() - started
         answer, _ = Client(url).post(COURSES)  # a new worker took the killed one's place

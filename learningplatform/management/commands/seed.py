@@ -52,17 +52,10 @@ class Command(BaseCommand):
             help=f"delete every seeded account ({SEED_USERNAME_PREFIX}*) and its data first",
         )
         parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-        parser.add_argument(
-            "--via-graphql",
-            action="store_true",
-            help="create courses, tasks, submissions and grades through the public GraphQL "
-            "mutations (in process), as a client would",
-        )
-        parser.add_argument(
-            "--url",
-            help="with --via-graphql: a running server's GraphQL endpoint "
-            "(http://127.0.0.1:8000/graphql/), sharing this command's database",
-        )
+
+    def write(self, *, size: SeedSize, progress, options: dict) -> SeedReport:
+        """Write the planned data set's missing rows (seed_via_graphql writes them otherwise)."""
+        return seed_data_set(size=size, seed=options["seed"], progress=progress)
 
     def handle(self, *args, **options) -> None:
         if not settings.DEBUG:
@@ -92,18 +85,7 @@ class Command(BaseCommand):
                 bar.set_description(label)
                 bar.update(count)
 
-            if options["via_graphql"] or options["url"]:
-                from graphql_api.seeding import SeedError, seed_via_graphql
-
-                try:
-                    created = seed_via_graphql(
-                        size=size, seed=options["seed"], url=options["url"], progress=progress
-                    )
-                except (SeedError, OSError) as error:
-                    raise CommandError(f"Seeding through GraphQL stopped: {error}") from error
-                report = SeedReport(created=created)
-            else:
-                report = seed_data_set(size=size, seed=options["seed"], progress=progress)
+            report = self.write(size=size, progress=progress, options=options)
         self.stdout.write(self.style.SUCCESS(f"Seeded: {report} (rows already present skipped)."))
         self.stdout.write(
             f"Demo accounts: {SEED_USERNAME_PREFIX}admin (staff), "
