@@ -45,8 +45,8 @@ def main() -> int:
     from strawberry.django.context import StrawberryDjangoContext
 
     from bench.api_queries import BY_NAME, HEADLINE
+    from config.schema import schema
     from graphql_api.readpath import read as readpath_read
-    from graphql_api.schema import schema
     from graphql_api.views import GraphQLView
 
     encode = GraphQLView(schema=schema).encode_json

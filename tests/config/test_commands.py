@@ -7,7 +7,9 @@ import pytest
 from django.core.management import get_commands, load_command_class
 from django.core.management.base import BaseCommand
 
-from tests.config.test_settings import PRODUCTION, manage
+from tests.helpers import PRODUCTION, manage
+
+pytestmark = pytest.mark.slow  # starts servers or processes
 
 PROJECT_APPS = {"learningplatform", "graphql_api", "legacy_shim"}
 PROJECT_COMMANDS = sorted(name for name, app in get_commands().items() if app in PROJECT_APPS)

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from tests.config.test_settings import ROOT
+from tests.helpers import ROOT
 
 
 @pytest.mark.django_db
@@ -16,6 +16,7 @@ def test_the_root_url_leads_to_the_graphql_endpoint(client):
 
 
 @pytest.mark.parametrize("debug", ["1", "0"])
+@pytest.mark.slow  # a process of its own
 def test_each_log_event_is_one_line(debug):
     code = (
         "import django, logging; django.setup(); "

@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from tests.config.test_settings import ROOT
+from tests.helpers import ROOT
 
 PATTERNS = {
     "private key": re.compile(r"-----BEGIN (?:RSA |EC |OPENSSH |DSA |PGP )?PRIVATE KEY"),

@@ -2,6 +2,7 @@
 the checkout serves GraphiQL's files and passes Django's deploy check."""
 
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.config.test_settings import PRODUCTION, ROOT
+from tests.helpers import PRODUCTION, ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -19,8 +20,18 @@ def installed(tmp_path_factory) -> Path:
     """A virtual environment with only the wheel installed; dependencies are read from the
     project's environment (a path line, so its editable install of this checkout is not)."""
     work = tmp_path_factory.mktemp("wheel")
+    # Built from a copy of the project's files, so the build leaves nothing in the checkout.
+    source = work / "source"
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=ROOT, capture_output=True, check=True,
+    ).stdout.decode().split("\0")  # fmt: skip
+    for name in filter(None, listed):
+        if (ROOT / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, source / name)
     built = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(work), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(work), str(source)],
         capture_output=True, text=True, cwd=work,
     )  # fmt: skip
     assert built.returncode == 0, built.stderr

@@ -1,33 +1,12 @@
 """Settings come from the environment; the production configuration is deploy-clean."""
 
 import os
-import secrets
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def manage(*args: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
-    """Run manage.py in a fresh process with exactly the given settings environment."""
-    clean = {
-        k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL"}
-    }
-    clean |= {"DJANGO_SETTINGS_MODULE": "config.settings", "DATA_DIR": str(tmp_path)} | env
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-
-
-PRODUCTION = {
-    "SECRET_KEY": secrets.token_urlsafe(64),
-    "ALLOWED_HOSTS": "api.example.com",
-    "DATABASE_URL": "postgres://app:secret@db.internal:5432/learningplatform",
-}
+from tests.helpers import PRODUCTION, ROOT, manage
 
 
 def test_production_configuration_passes_the_deploy_check(tmp_path):
@@ -99,6 +78,9 @@ def test_models_and_migrations_agree(tmp_path):
 SLOW_QUERY = """
 import time
 from django.db import connection, OperationalError
+from tests.helpers import PRODUCTION, ROOT, manage
+
+pytestmark = pytest.mark.slow  # starts servers or processes
 started = time.monotonic()
 try:
     with connection.cursor() as cursor:

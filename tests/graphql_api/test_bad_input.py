@@ -14,8 +14,7 @@ from hypothesis import strategies as st
 
 from learningplatform.models import Course, Task
 from tests.factories import CourseFactory, TaskFactory
-from tests.graphql_api.conftest import errors_of, global_id, gql, post
-from tests.graphql_api.test_fuzz import FUZZ, LEAKS
+from tests.helpers import FUZZ, LEAKS, errors_of, global_id, gql, post
 
 pytestmark = pytest.mark.django_db
 
@@ -195,12 +194,13 @@ PRODUCTION_SUGGESTIONS = [
 ]
 
 
+@pytest.mark.slow  # a process of its own
 def test_without_introspection_no_message_suggests_a_name(tmp_path):
-    from tests.config.test_settings import PRODUCTION, ROOT
+    from tests.helpers import PRODUCTION, ROOT
 
     code = (
         "import django, json, sys; django.setup()\n"
-        "from graphql_api.schema import schema\n"
+        "from config.schema import schema\n"
         "for query in json.loads(sys.argv[1]):\n"
         "    print(json.dumps([e.message for e in schema.execute_sync(query).errors]))\n"
         "variables = {'f': {'status': 'DRAF', 'statu': 1}}\n"

@@ -5,9 +5,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from graphql import parse
 
+from config.schema import schema
 from graphql_api.limits import document_cost
-from graphql_api.schema import schema
-from tests.graphql_api.conftest import document, errors_of, gql, post
+from tests.helpers import document, errors_of, gql, post
 
 pytestmark = pytest.mark.django_db
 

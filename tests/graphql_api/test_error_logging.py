@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from tests.graphql_api.conftest import post
+from tests.helpers import post
 
 pytestmark = pytest.mark.django_db
 

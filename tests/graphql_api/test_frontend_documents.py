@@ -11,9 +11,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from graphql import parse, validate
 
-from graphql_api.schema import schema
+from config.schema import schema
 from tests.factories import CourseFactory, SubmissionFactory, TaskFactory, UserFactory
-from tests.graphql_api.conftest import DOCUMENTS, document, global_id, gql
+from tests.helpers import DOCUMENTS, document, global_id, gql
 
 pytestmark = pytest.mark.django_db
 

@@ -8,20 +8,14 @@ Derandomized, so a failure reproduces. FUZZ_EXAMPLES sets the cases per test (de
 README.md, "Tests", shows the long run.
 """
 
-import os
-from datetime import UTC, datetime, timedelta
-
 import pytest
 from django.db import connection
 from django.db.models import Max, Sum
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from graphql import StringValueNode
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import given
 from hypothesis_graphql import Mode, from_schema
 
-from graphql_api.sdl import SCHEMA_FILE
 from learningplatform.models import Course, Submission, Task
 from tests.factories import (
     InstructorFactory,
@@ -30,40 +24,9 @@ from tests.factories import (
     TaskFactory,
     UserFactory,
 )
+from tests.helpers import FUZZ, LEAKS, SCALARS, SDL
 
 pytestmark = pytest.mark.django_db
-
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "100"))
-SDL = SCHEMA_FILE.read_text()
-
-
-def text(strategy):
-    return strategy.map(lambda value: StringValueNode(value=str(value)))
-
-
-# Mostly well-formed scalar values, and some arbitrary text, whose errors must be clear too.
-NOISE = st.text(max_size=12)
-SCALARS = {
-    "Decimal": text(st.decimals(min_value=-2000, max_value=2000, places=2, allow_nan=False) | NOISE),
-    "Duration": text(st.timedeltas(min_value=timedelta(days=-10), max_value=timedelta(days=4000)).map(
-        lambda d: f"P{d.days}DT{d.seconds}S" if d.days >= 0 else f"-P{-d.days}D"
-    ) | NOISE),
-    "DateTime": text(st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1)).map(
-        lambda d: d.replace(tzinfo=UTC).isoformat()
-    ) | NOISE),
-}  # fmt: skip
-FUZZ = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[
-        HealthCheck.function_scoped_fixture,
-        HealthCheck.too_slow,
-        HealthCheck.data_too_large,
-    ],
-)
-
-LEAKS = ("Traceback", "Exception", "Error:", "django.", "psycopg", "sqlite3", 'File "')
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from tests.factories import CourseFactory
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = [
+    pytest.mark.slow,  # starts servers or processes
     pytest.mark.skipif(
         shutil.which("chromium") is None,
         reason="needs Debian's chromium (bash .ci/test installs it when run as root)",

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from graphql_api.schema import MAX_ALIASES, MAX_DEPTH
 from learningplatform.models import Course
 from tests.factories import CourseFactory
-from tests.graphql_api.conftest import errors_of, gql, post
+from tests.helpers import errors_of, gql, post
 
 pytestmark = pytest.mark.django_db
 
@@ -233,12 +233,13 @@ class TestErrorsAndIntrospection:
         assert errors_of(response.json()) == ["Unexpected error."]
         assert "hunter2" not in text and "RuntimeError" not in text and "Traceback" not in text
 
+    @pytest.mark.slow  # a process of its own
     def test_production_has_no_introspection_and_no_suggestions(self, tmp_path):
-        from tests.config.test_settings import PRODUCTION, ROOT
+        from tests.helpers import PRODUCTION, ROOT
 
         code = (
             "import django, json; django.setup()\n"
-            "from graphql_api.schema import schema\n"
+            "from config.schema import schema\n"
             "for query in ['{ __schema { types { name } } }', '{ courses { totlCount } }']:\n"
             "    print(json.dumps([e.message for e in schema.execute_sync(query).errors]))\n"
         )
@@ -270,7 +271,7 @@ class TestEncoding:
         assert "Ünïcode".encode() in response.content  # UTF-8, not \\u escapes
 
     def test_what_orjson_refuses_is_encoded_by_djangos_encoder(self):
-        from graphql_api.schema import schema
+        from config.schema import schema
         from graphql_api.views import GraphQLView
 
         data = {"data": {"big": 2**70, "lone": "\ud800"}}

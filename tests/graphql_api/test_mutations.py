@@ -9,42 +9,25 @@ from django.utils import timezone
 from learningplatform.choices import CourseStatus, TaskStatus, TaskType
 from learningplatform.models import Course, Submission, Task
 from tests.factories import SubmissionFactory, TaskFactory
-from tests.graphql_api.conftest import errors_of, global_id, gql, post
+from tests.helpers import (
+    CREATE_COURSE,
+    CREATE_TASK,
+    DELETE_COURSE,
+    DELETE_TASK,
+    ERRORS,
+    GRADE,
+    SUBMIT,
+    UPDATE_COURSE,
+    UPDATE_TASK,
+    errors_of,
+    global_id,
+    gql,
+    post,
+)
 
 pytestmark = pytest.mark.django_db
 
-ERRORS = "errors { field message code }"
 
-CREATE_COURSE = f"""
-mutation($input: CreateCourseInput!) {{
-  createCourse(input: $input) {{ course {{ id title status duration instructor {{ username }} }} {ERRORS} }}
-}}
-"""
-UPDATE_COURSE = f"""
-mutation($input: UpdateCourseInput!) {{
-  updateCourse(input: $input) {{ course {{ title status difficultyLevel }} {ERRORS} }}
-}}
-"""
-DELETE_COURSE = f"mutation($id: ID!) {{ deleteCourse(id: $id) {{ deletedId {ERRORS} }} }}"
-CREATE_TASK = f"""
-mutation($input: CreateTaskInput!) {{
-  createTask(input: $input) {{ task {{ id title maxScore passingScore }} {ERRORS} }}
-}}
-"""
-UPDATE_TASK = f"""
-mutation($input: UpdateTaskInput!) {{ updateTask(input: $input) {{ task {{ title }} {ERRORS} }} }}
-"""
-DELETE_TASK = f"mutation($id: ID!) {{ deleteTask(id: $id) {{ deletedId {ERRORS} }} }}"
-SUBMIT = f"""
-mutation($input: SubmitTaskInput!) {{
-  submitTask(input: $input) {{ submission {{ attempt content user {{ username }} }} {ERRORS} }}
-}}
-"""
-GRADE = f"""
-mutation($input: GradeSubmissionInput!) {{
-  gradeSubmission(input: $input) {{ submission {{ score isGraded gradedBy {{ username }} }} {ERRORS} }}
-}}
-"""
 LOGIN = f"""
 mutation($username: String!, $password: String!) {{
   login(username: $username, password: $password) {{ user {{ username }} {ERRORS} }}

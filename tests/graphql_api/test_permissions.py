@@ -15,8 +15,7 @@ from tests.factories import (
     TaskFactory,
     UserFactory,
 )
-from tests.graphql_api.conftest import global_id, gql
-from tests.graphql_api.test_mutations import (
+from tests.helpers import (
     CREATE_COURSE,
     CREATE_TASK,
     DELETE_COURSE,
@@ -25,6 +24,8 @@ from tests.graphql_api.test_mutations import (
     SUBMIT,
     UPDATE_COURSE,
     UPDATE_TASK,
+    global_id,
+    gql,
 )
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from strawberry.relay import to_base64
 
 from learningplatform.choices import CourseStatus, DifficultyLevel, TaskStatus, TaskType, Visibility
 from tests.factories import CourseFactory, SubmissionFactory, TaskFactory
-from tests.graphql_api.conftest import errors_of, global_id, gql, post
+from tests.helpers import errors_of, global_id, gql, post
 
 pytestmark = pytest.mark.django_db
 

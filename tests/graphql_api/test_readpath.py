@@ -23,16 +23,15 @@ from hypothesis import strategies as st
 from hypothesis_graphql import from_schema
 from strawberry.relay import to_base64
 
+from config.schema import schema
 from graphql_api.readpath import execution, fallbacks, rows
 from graphql_api.readpath.fallbacks import Fallback
 from graphql_api.readpath.index import index_of
 from graphql_api.readpath.models import ReadFallback
-from graphql_api.schema import schema
 from graphql_api.sdl import SCHEMA_FILE
 from learningplatform.choices import CourseStatus, DifficultyLevel, TaskStatus, TaskType, Visibility
 from tests.factories import CourseFactory, InstructorFactory, StaffFactory, TaskFactory, UserFactory
-from tests.graphql_api.conftest import DOCUMENTS, document, global_id, post
-from tests.graphql_api.test_fuzz import FUZZ, SCALARS
+from tests.helpers import DOCUMENTS, FUZZ, SCALARS, document, global_id, post
 
 # Documents of every shape, large pages included; test_cost.py tests the cost limit.
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_cost_limit")]

@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 
 from tests.factories import StaffFactory, UserFactory
-from tests.graphql_api.conftest import gql, post
+from tests.helpers import gql, post
 
 pytestmark = pytest.mark.django_db
 

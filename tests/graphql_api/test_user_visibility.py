@@ -11,7 +11,7 @@ from tests.factories import (
     TaskFactory,
     UserFactory,
 )
-from tests.graphql_api.conftest import global_id, gql
+from tests.helpers import global_id, gql
 
 pytestmark = pytest.mark.django_db
 

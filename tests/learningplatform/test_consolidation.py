@@ -14,7 +14,7 @@ from django.db.migrations.executor import MigrationExecutor
 from learningplatform import consolidation
 from learningplatform.consolidation import rehearsal
 from learningplatform.models import ConsolidationConflict, Course, LegacyIdMap, Submission, Task
-from tests.learningplatform.consolidation_helpers import database_checksum
+from tests.helpers import database_checksum
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

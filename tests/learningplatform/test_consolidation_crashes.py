@@ -23,8 +23,9 @@ import psycopg
 import pytest
 from django.db import connection
 
-from tests.config.test_settings import PRODUCTION, ROOT
-from tests.server import gunicorn, server_env
+from tests.helpers import PRODUCTION, ROOT, gunicorn, server_env
+
+pytestmark = pytest.mark.slow  # starts servers or processes
 
 ON_POSTGRES = connection.vendor == "postgresql"
 LEGACY_SIZE = ["--courses", "30", "--tasks-per-course", "4", "--students", "8"]
@@ -137,7 +138,7 @@ def test_killed_consolidation_finishes_on_the_next_run(rehearsal_db, expected_co
 
 def checksum_of(database: Database) -> str:
     code = (
-        "from tests.learningplatform.consolidation_helpers import database_checksum\n"
+        "from tests.helpers import database_checksum\n"
         "import json; print(json.dumps(database_checksum(), sort_keys=True))"
     )
     result = database.manage("shell", "--no-imports", "-c", code)

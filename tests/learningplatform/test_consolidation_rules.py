@@ -11,7 +11,7 @@ from django.core.management import call_command
 from learningplatform import consolidation
 from learningplatform.consolidation import rehearsal, rules
 from learningplatform.models import ConsolidationConflict, Course, LegacyIdMap, Submission, Task
-from tests.learningplatform.consolidation_helpers import database_checksum
+from tests.helpers import database_checksum
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

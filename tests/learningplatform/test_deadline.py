@@ -6,7 +6,7 @@ from django.db import connection
 from learningplatform import deadline
 from learningplatform.models import Course
 from tests.factories import CourseFactory, TaskFactory
-from tests.graphql_api.conftest import document, post
+from tests.helpers import document, post
 
 pytestmark = pytest.mark.django_db
 

@@ -1,49 +1,16 @@
 """The `seed` command: sizes, determinism, re-runs and --reset."""
 
 from collections import Counter
-from io import StringIO
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 
 from learningplatform.models import Course, Submission, Task, User
 from learningplatform.seeding import SeedSize, plan_data_set, seed_data_set
 from tests.factories import CourseFactory
+from tests.helpers import SMALL, seed, snapshot
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("development")]
-
-SMALL = ["--instructors", "3", "--students", "8", "--courses", "5", "--tasks-per-course", "4"]
-
-
-def seed(*args: str) -> str:
-    out = StringIO()
-    call_command("seed", "--no-progress", *args, stdout=out)
-    return out.getvalue()
-
-
-def snapshot() -> dict[str, list[tuple]]:
-    """Every seeded value, with foreign keys as natural keys, so two databases can be compared."""
-    return {
-        "users": sorted(
-            User.objects.values_list("username", "email", "first_name", "bio", "is_staff")
-        ),
-        "courses": sorted(
-            (c.instructor.username, c.title, c.description, c.status, c.visibility,
-             c.duration, c.difficulty_level, c.created_at, c.updated_at, c.prerequisites)
-            for c in Course.objects.select_related("instructor")
-        ),
-        "tasks": sorted(
-            (t.course.title, t.title, t.task_type, t.status, t.deadline, t.max_score,
-             t.passing_score, t.max_submissions, t.time_limit, t.is_randomized, t.created_at,
-             t.updated_at, t.created_by.username)
-            for t in Task.objects.select_related("course", "created_by")
-        ),
-        "submissions": sorted(
-            (s.task.title, s.task.course.title, s.user.username, s.attempt, s.content,
-             s.submitted_at, s.score, s.is_graded, s.graded_by and s.graded_by.username)
-            for s in Submission.objects.select_related("task__course", "user", "graded_by")
-        ),
-    }  # fmt: skip
 
 
 def test_writes_the_requested_sizes():
@@ -129,9 +96,9 @@ def test_bad_sizes_are_refused_with_a_clear_message(args, message):
     assert not Course.objects.exists()
 
 
-@pytest.mark.parametrize("mode", [[], ["--via-graphql"]])
-def test_refuses_to_run_outside_development(settings, mode):
+@pytest.mark.parametrize("command", ["seed", "seed_via_graphql"])
+def test_refuses_to_run_outside_development(settings, command):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="runs only in development: set DEBUG=1"):
-        seed(*SMALL, *mode)
+        seed(*SMALL, command=command)
     assert not User.objects.exists()

@@ -1,4 +1,4 @@
-"""seed --via-graphql writes the same data set through the public mutations."""
+"""seed_via_graphql writes the same data set through the public mutations."""
 
 import subprocess
 import sys
@@ -6,9 +6,7 @@ import sys
 import pytest
 
 from learningplatform.models import Course, Submission, Task
-from tests.config.test_settings import ROOT
-from tests.learningplatform.test_seed import SMALL, seed, snapshot
-from tests.server import gunicorn, server_env
+from tests.helpers import ROOT, SMALL, gunicorn, seed, server_env, snapshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,21 +27,22 @@ def without_server_stamps(data: dict) -> dict:
 def test_same_data_as_the_factory_seed_and_safe_to_rerun():
     seed(*SMALL, "--seed", "11")
     by_factory = without_server_stamps(snapshot())
-    seed(*SMALL, "--seed", "11", "--reset", "--via-graphql")
+    seed(*SMALL, "--seed", "11", "--reset", command="seed_via_graphql")
     assert without_server_stamps(snapshot()) == by_factory
     counts = (Course.objects.count(), Task.objects.count(), Submission.objects.count())
-    output = seed(*SMALL, "--seed", "11", "--via-graphql")
+    output = seed(*SMALL, "--seed", "11", command="seed_via_graphql")
     assert "0 courses, 0 tasks, 0 submissions" in output
     assert (Course.objects.count(), Task.objects.count(), Submission.objects.count()) == counts
 
 
+@pytest.mark.slow  # a process of its own
 def test_against_a_running_server(tmp_path):
     env = server_env(f"sqlite:///{tmp_path / 'db.sqlite3'}", tmp_path)
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate"], cwd=ROOT, env=env, check=True, capture_output=True)
     with gunicorn(env) as url:
         result = subprocess.run(
-            [*manage, "seed", *SMALL, "--no-progress", "--url", url],
+            [*manage, "seed_via_graphql", *SMALL, "--no-progress", "--url", url],
             cwd=ROOT, env=env | {"DEBUG": "1"}, capture_output=True, text=True, timeout=300,
         )  # fmt: skip
     assert result.returncode == 0, result.stderr

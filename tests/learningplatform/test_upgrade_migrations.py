@@ -13,7 +13,7 @@ from django.db.migrations.executor import MigrationExecutor
 from learningplatform.choices import TaskStatus
 from learningplatform.consolidation import rules
 from learningplatform.models import ConsolidationConflict, Course, Submission, Task
-from tests.learningplatform.consolidation_helpers import database_checksum
+from tests.helpers import database_checksum
 
 LEGACY = [("learningplatform", "0001_initial")]
 OLD_TIME = datetime(2019, 3, 14, 15, 9, 26, 535897, tzinfo=UTC)

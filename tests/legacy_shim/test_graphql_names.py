@@ -6,12 +6,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from strawberry.relay import to_base64
 
-from graphql_api.schema import schema
+from config.schema import schema
 from learningplatform import consolidation
 from learningplatform.consolidation import rehearsal
 from learningplatform.models import LegacyIdMap, Task
 from tests.factories import StaffFactory, TaskFactory
-from tests.graphql_api.conftest import errors_of, global_id, gql, post
+from tests.helpers import errors_of, global_id, gql, post
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

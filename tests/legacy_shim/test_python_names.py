@@ -3,8 +3,6 @@
 import ast
 import importlib
 import subprocess
-import sys
-import warnings
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,19 +11,10 @@ from django.utils import timezone
 
 from learningplatform.models import Task
 from tests.factories import CourseFactory, QuizTaskFactory, TaskFactory
+from tests.helpers import fresh_import
 
 ROOT = Path(__file__).resolve().parents[2]
 LEGACY_MODULE_ROOTS = {"courses", "tasks", "assessment", "legacy_shim"}
-
-
-def fresh_import(name: str):
-    """Import `name` as old code does the first time, capturing the warnings it raises."""
-    for module in [name, name.split(".")[0]]:
-        sys.modules.pop(module, None)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        module = importlib.import_module(name)
-    return module, [str(w.message) for w in caught if w.category is DeprecationWarning]
 
 
 @pytest.mark.django_db  # the import is counted in the database
@@ -117,6 +106,7 @@ def legacy_imports(path: Path, root: Path = ROOT) -> list[str]:
     return found
 
 
+@pytest.mark.slow  # a process of its own
 def test_nothing_outside_the_shim_imports_a_legacy_name():
     # The shim itself, its tests, and the schema's assembly point, which plugs its names in.
     allowed = [

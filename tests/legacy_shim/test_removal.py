@@ -5,10 +5,13 @@ import os
 import subprocess
 import sys
 
+import pytest
 from graphql import build_schema, lexicographic_sort_schema, print_schema
 
 from graphql_api.sdl import SCHEMA_FILE, without_deprecated
-from tests.config.test_settings import PRODUCTION, ROOT
+from tests.helpers import PRODUCTION, ROOT
+
+pytestmark = pytest.mark.slow  # starts servers or processes
 
 WITHOUT_SHIM = {
     "LEGACY_SHIM": "0",

@@ -13,7 +13,7 @@ from django.utils import timezone
 from legacy_shim import usage
 from legacy_shim.models import LegacyNameUse
 from tests.factories import TaskFactory
-from tests.legacy_shim.test_python_names import fresh_import
+from tests.helpers import fresh_import
 
 pytestmark = pytest.mark.django_db
 

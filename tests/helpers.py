@@ -1,0 +1,295 @@
+"""Test helpers, in one place: processes and servers, GraphQL over HTTP, database checksums,
+seeding, legacy imports, fuzzing strategies, and the GraphQL documents several tests send."""
+
+import contextlib
+import hashlib
+import importlib
+import os
+import secrets
+import subprocess
+import sys
+import warnings
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from io import StringIO
+from pathlib import Path
+
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from graphql import StringValueNode
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from strawberry.relay import to_base64
+
+from bench.common import free_port, wait_for_port
+from graphql_api.sdl import SCHEMA_FILE
+from learningplatform.models import Course, Submission, Task, User
+
+# --- Processes: manage.py in a fresh process, with production settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def manage(*args: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
+    """Run manage.py in a fresh process with exactly the given settings environment."""
+    clean = {
+        k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL"}
+    }
+    clean |= {"DJANGO_SETTINGS_MODULE": "config.settings", "DATA_DIR": str(tmp_path)} | env
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+PRODUCTION = {
+    "SECRET_KEY": secrets.token_urlsafe(64),
+    "ALLOWED_HOSTS": "api.example.com",
+    "DATABASE_URL": "postgres://app:secret@db.internal:5432/learningplatform",
+}
+
+
+# --- The production server (gunicorn with config/gunicorn.py) on a loopback port
+
+# Production settings, but plain HTTP on loopback: no HTTPS redirect, no secure-only cookies.
+LOOPBACK = {
+    "ALLOWED_HOSTS": "127.0.0.1",
+    "SECURE_SSL_REDIRECT": "0",
+    "SESSION_COOKIE_SECURE": "0",
+    "CSRF_COOKIE_SECURE": "0",
+    "DJANGO_SETTINGS_MODULE": "config.settings",
+}
+
+
+def server_env(database_url: str, data_dir, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "DATABASE_URL"}}
+    return (
+        env
+        | PRODUCTION
+        | LOOPBACK
+        | {"DATABASE_URL": database_url, "DATA_DIR": str(data_dir)}
+        | extra
+    )
+
+
+@contextlib.contextmanager
+def gunicorn(env: dict[str, str], workers: int = 1) -> Iterator[str]:
+    """Serve the app until the block ends; yields the /graphql/ URL."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py",
+         "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_for_port(port, server)
+        yield f"http://127.0.0.1:{port}/graphql/"
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+
+
+# --- GraphQL over HTTP, as a client sends it
+
+DOCUMENTS = ROOT / "tests" / "graphql_api" / "documents"
+
+
+def document(name: str) -> str:
+    """A GraphQL document the frontend sends, kept as a .graphql file."""
+    return (DOCUMENTS / f"{name}.graphql").read_text()
+
+
+def global_id(obj) -> str:
+    return to_base64(type(obj).__name__, obj.pk)
+
+
+def post(client: Client, query: str, variables: dict | None = None, **extra) -> dict:
+    """The whole JSON response of a GraphQL POST; fails on anything but HTTP 200."""
+    response = client.post(
+        "/graphql/", {"query": query, "variables": variables or {}},
+        content_type="application/json", **extra,
+    )  # fmt: skip
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def gql(client: Client, query: str, variables: dict | None = None) -> dict:
+    """The data of a GraphQL response; fails loudly, showing the errors, if there are any."""
+    body = post(client, query, variables)
+    assert "errors" not in body, body["errors"]
+    return body["data"]
+
+
+def errors_of(body: dict) -> list[str]:
+    return [error["message"] for error in body.get("errors", [])]
+
+
+# --- GraphQL documents several tests send
+
+ERRORS = "errors { field message code }"
+
+CREATE_COURSE = f"""
+mutation($input: CreateCourseInput!) {{
+  createCourse(input: $input) {{ course {{ id title status duration instructor {{ username }} }} {ERRORS} }}
+}}
+"""
+
+
+UPDATE_COURSE = f"""
+mutation($input: UpdateCourseInput!) {{
+  updateCourse(input: $input) {{ course {{ title status difficultyLevel }} {ERRORS} }}
+}}
+"""
+
+
+DELETE_COURSE = f"mutation($id: ID!) {{ deleteCourse(id: $id) {{ deletedId {ERRORS} }} }}"
+
+
+CREATE_TASK = f"""
+mutation($input: CreateTaskInput!) {{
+  createTask(input: $input) {{ task {{ id title maxScore passingScore }} {ERRORS} }}
+}}
+"""
+
+
+UPDATE_TASK = f"""
+mutation($input: UpdateTaskInput!) {{ updateTask(input: $input) {{ task {{ title }} {ERRORS} }} }}
+"""
+
+
+DELETE_TASK = f"mutation($id: ID!) {{ deleteTask(id: $id) {{ deletedId {ERRORS} }} }}"
+
+
+SUBMIT = f"""
+mutation($input: SubmitTaskInput!) {{
+  submitTask(input: $input) {{ submission {{ attempt content user {{ username }} }} {ERRORS} }}
+}}
+"""
+
+
+GRADE = f"""
+mutation($input: GradeSubmissionInput!) {{
+  gradeSubmission(input: $input) {{ submission {{ score isGraded gradedBy {{ username }} }} {ERRORS} }}
+}}
+"""
+
+
+# --- Database contents
+
+# Tables whose content says nothing about the data (Django's bookkeeping, planner statistics).
+IGNORED_TABLES = {
+    "django_migrations",
+    "django_session",
+    "sqlite_sequence",
+    "sqlite_stat1",
+    "sqlite_stat4",
+}
+
+
+def database_checksum(using=connection) -> dict[str, str]:
+    """A digest of every row of every table, per table: equal digests mean equal contents.
+
+    Values are taken by column name, so a table SQLite rebuilt with its columns in another
+    order (as some reverse migrations do) still has the same digest.
+    """
+    digests = {}
+    with using.cursor() as cursor:
+        for table in sorted(set(using.introspection.table_names()) - IGNORED_TABLES):
+            cursor.execute(f"SELECT * FROM {table}")  # noqa: S608 - names from introspection
+            names = [column[0] for column in cursor.description]
+            rows = sorted(repr(sorted(zip(names, row, strict=True))) for row in cursor.fetchall())
+            digests[table] = hashlib.sha256("\n".join(rows).encode()).hexdigest()
+    return digests
+
+
+# --- Seeding
+
+SMALL = ["--instructors", "3", "--students", "8", "--courses", "5", "--tasks-per-course", "4"]
+
+
+def seed(*args: str, command: str = "seed") -> str:
+    """Run `seed` (or `seed_via_graphql`) without its progress bar; return what it printed."""
+    out = StringIO()
+    call_command(command, "--no-progress", *args, stdout=out)
+    return out.getvalue()
+
+
+def snapshot() -> dict[str, list[tuple]]:
+    """Every seeded value, with foreign keys as natural keys, so two databases can be compared."""
+    return {
+        "users": sorted(
+            User.objects.values_list("username", "email", "first_name", "bio", "is_staff")
+        ),
+        "courses": sorted(
+            (c.instructor.username, c.title, c.description, c.status, c.visibility,
+             c.duration, c.difficulty_level, c.created_at, c.updated_at, c.prerequisites)
+            for c in Course.objects.select_related("instructor")
+        ),
+        "tasks": sorted(
+            (t.course.title, t.title, t.task_type, t.status, t.deadline, t.max_score,
+             t.passing_score, t.max_submissions, t.time_limit, t.is_randomized, t.created_at,
+             t.updated_at, t.created_by.username)
+            for t in Task.objects.select_related("course", "created_by")
+        ),
+        "submissions": sorted(
+            (s.task.title, s.task.course.title, s.user.username, s.attempt, s.content,
+             s.submitted_at, s.score, s.is_graded, s.graded_by and s.graded_by.username)
+            for s in Submission.objects.select_related("task__course", "user", "graded_by")
+        ),
+    }  # fmt: skip
+
+
+# --- Legacy imports
+
+
+def fresh_import(name: str):
+    """Import `name` as old code does the first time, capturing the warnings it raises."""
+    for module in [name, name.split(".")[0]]:
+        sys.modules.pop(module, None)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        module = importlib.import_module(name)
+    return module, [str(w.message) for w in caught if w.category is DeprecationWarning]
+
+
+# --- Fuzzing strategies (hypothesis-graphql)
+
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "100"))
+
+
+SDL = SCHEMA_FILE.read_text()
+
+
+def text(strategy):
+    return strategy.map(lambda value: StringValueNode(value=str(value)))
+
+
+# Mostly well-formed scalar values, and some arbitrary text, whose errors must be clear too.
+NOISE = st.text(max_size=12)
+
+
+SCALARS = {
+    "Decimal": text(st.decimals(min_value=-2000, max_value=2000, places=2, allow_nan=False) | NOISE),
+    "Duration": text(st.timedeltas(min_value=timedelta(days=-10), max_value=timedelta(days=4000)).map(
+        lambda d: f"P{d.days}DT{d.seconds}S" if d.days >= 0 else f"-P{-d.days}D"
+    ) | NOISE),
+    "DateTime": text(st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1)).map(
+        lambda d: d.replace(tzinfo=UTC).isoformat()
+    ) | NOISE),
+}  # fmt: skip
+
+
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
+)
+
+
+LEAKS = ("Traceback", "Exception", "Error:", "django.", "psycopg", "sqlite3", 'File "')
