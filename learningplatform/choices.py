@@ -1,7 +1,7 @@
 """The choice sets of the consolidated models, each defined once.
 
 The GraphQL enums, the FilterSets, the admin and the database check constraints all derive from
-these classes; the stored values are the ones the legacy tables hold (CONTRACT.md section 1).
+these classes; the stored values are the ones the legacy tables hold (docs/operations.md).
 """
 
 from django.db import models

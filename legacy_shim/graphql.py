@@ -1,4 +1,4 @@
-"""The legacy GraphQL names of CONTRACT.md section 3: LearningTask, QuizTask and their root fields.
+"""The legacy GraphQL names (docs/legacy-shim.md): LearningTask, QuizTask and their root fields.
 
 They read the consolidated Task through the same visibility rules and optimizer as the new
 names. Ids: a task that came from tasks_learningtask (learning task or quiz) keeps the id old

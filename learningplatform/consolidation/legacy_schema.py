@@ -1,4 +1,6 @@
-"""The legacy tables of CONTRACT.md section 1, as the old apps' models defined them.
+"""The legacy tables (docs/operations.md, "What an old database holds"), as the old apps'
+models defined them. Named after their tables (`CoursesCourseTable`): the legacy shim's
+`LegacyCourse` is another thing, the old name of today's course.
 
 The models live in a registry of their own, so Django never treats them as installed apps; they
 exist to create the tables exactly as the old code did (`seed_legacy`) and to write rehearsal
@@ -11,7 +13,7 @@ from django.db import models
 legacy_apps = Apps()
 
 
-class LegacyUser(models.Model):
+class UserTable(models.Model):
     class Meta:
         apps = legacy_apps
         app_label = "learningplatform"
@@ -19,10 +21,10 @@ class LegacyUser(models.Model):
         managed = False
 
 
-class LegacyCourse(models.Model):
+class CoursesCourseTable(models.Model):
     title = models.CharField(max_length=255)
     description = models.TextField()
-    instructor = models.ForeignKey(LegacyUser, on_delete=models.CASCADE, related_name="+")
+    instructor = models.ForeignKey(UserTable, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
     status = models.CharField(max_length=20, default="DRAFT")
@@ -38,16 +40,16 @@ class LegacyCourse(models.Model):
         db_table = "courses_course"
 
 
-class LegacyLearningTask(models.Model):
+class LearningTaskTable(models.Model):
     title = models.CharField(max_length=255)
     description = models.TextField()
-    course = models.ForeignKey(LegacyCourse, on_delete=models.CASCADE, related_name="+")
+    course = models.ForeignKey(CoursesCourseTable, on_delete=models.CASCADE, related_name="+")
     status = models.CharField(max_length=20, default="DRAFT")
     difficulty_level = models.CharField(max_length=20, default="BEGINNER")
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
     created_by = models.ForeignKey(
-        LegacyUser, on_delete=models.SET_NULL, null=True, related_name="+"
+        UserTable, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     max_submissions = models.PositiveIntegerField(null=True)
     deadline = models.DateTimeField(null=True)
@@ -58,9 +60,9 @@ class LegacyLearningTask(models.Model):
         db_table = "tasks_learningtask"
 
 
-class LegacyQuizTask(LegacyLearningTask):
+class QuizTaskTable(LearningTaskTable):
     learningtask_ptr = models.OneToOneField(
-        LegacyLearningTask, on_delete=models.CASCADE, parent_link=True, primary_key=True
+        LearningTaskTable, on_delete=models.CASCADE, parent_link=True, primary_key=True
     )
     max_score = models.DecimalField(max_digits=5, decimal_places=2, null=True)
     passing_score = models.DecimalField(max_digits=5, decimal_places=2, null=True)
@@ -73,15 +75,13 @@ class LegacyQuizTask(LegacyLearningTask):
         db_table = "tasks_quiztask"
 
 
-class LegacyAssessmentSubmission(models.Model):
-    user = models.ForeignKey(LegacyUser, on_delete=models.CASCADE, related_name="+")
-    task = models.ForeignKey(LegacyLearningTask, on_delete=models.CASCADE, related_name="+")
+class AssessmentSubmissionTable(models.Model):
+    user = models.ForeignKey(UserTable, on_delete=models.CASCADE, related_name="+")
+    task = models.ForeignKey(LearningTaskTable, on_delete=models.CASCADE, related_name="+")
     submitted_at = models.DateTimeField()
     content = models.TextField()
     grade = models.DecimalField(max_digits=5, decimal_places=2, null=True)
-    graded_by = models.ForeignKey(
-        LegacyUser, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
+    graded_by = models.ForeignKey(UserTable, on_delete=models.SET_NULL, null=True, related_name="+")
 
     class Meta:
         apps = legacy_apps
@@ -91,7 +91,7 @@ class LegacyAssessmentSubmission(models.Model):
 
 
 # In creation order; drop in reverse.
-LEGACY_MODELS = (LegacyCourse, LegacyLearningTask, LegacyQuizTask, LegacyAssessmentSubmission)
+LEGACY_MODELS = (CoursesCourseTable, LearningTaskTable, QuizTaskTable, AssessmentSubmissionTable)
 LEGACY_TABLES = tuple(model._meta.db_table for model in LEGACY_MODELS)
 
 

@@ -15,9 +15,9 @@ from django.db.migrations.executor import MigrationExecutor
 
 from learningplatform.consolidation.legacy_schema import (
     LEGACY_TABLES,
-    LegacyAssessmentSubmission,
-    LegacyCourse,
-    LegacyLearningTask,
+    AssessmentSubmissionTable,
+    CoursesCourseTable,
+    LearningTaskTable,
     create_legacy_tables,
 )
 from learningplatform.models import Course, Submission, Task, User
@@ -190,7 +190,7 @@ def seed_legacy_data(
     for number in range(size.courses):
         created = stamp()
         legacy_courses.append(
-            LegacyCourse(
+            CoursesCourseTable(
                 title=f"{rng.choice(SUBJECTS)} ({number})", description=" ".join(rng.sample(SENTENCES, 2)),
                 instructor_id=rng.choice(instructors).pk, created_at=created,
                 updated_at=created + timedelta(days=rng.randint(0, 90)),
@@ -204,25 +204,25 @@ def seed_legacy_data(
         )  # fmt: skip
     twin = old_courses[0]
     hard_courses = {
-        "merged_course": LegacyCourse(
+        "merged_course": CoursesCourseTable(
             title=twin.title, description="The courses app's description", instructor_id=twin.instructor_id,
             created_at=twin.created_at, updated_at=twin.created_at + timedelta(days=400), status="ARCHIVED",
             visibility="PRIVATE", learning_objectives="Filled from courses_course", prerequisites="Differs",
             duration=timedelta(days=30), difficulty_level="ADVANCED",
         ),
-        "long_text_course": LegacyCourse(
+        "long_text_course": CoursesCourseTable(
             title=LONG_TITLE, description=LONG_TEXT, instructor_id=instructors[1].pk, created_at=stamp(),
             updated_at=NOW, learning_objectives=LONG_TEXT, difficulty_level="INTERMEDIATE",
         ),
-        "day_duration_course": LegacyCourse(
+        "day_duration_course": CoursesCourseTable(
             title="Ten-year programme", description="", instructor_id=instructors[2].pk, created_at=stamp(),
             updated_at=NOW, duration=timedelta(days=3650), difficulty_level="ADVANCED",
         ),
-        "microsecond_duration_course": LegacyCourse(
+        "microsecond_duration_course": CoursesCourseTable(
             title="Blink", description="", instructor_id=instructors[2].pk, created_at=stamp(),
             updated_at=NOW, duration=timedelta(microseconds=1),
         ),
-        "ancient_course": LegacyCourse(
+        "ancient_course": CoursesCourseTable(
             title="Since 2003", description="", instructor_id=instructors[3].pk,
             created_at=datetime(2003, 2, 1, 8, 30, 0, 1, tzinfo=UTC),
             updated_at=datetime(2004, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
@@ -230,24 +230,26 @@ def seed_legacy_data(
     }  # fmt: skip
     second_twin = old_courses[1]
     hard_courses |= {
-        "mapped_merge_course": LegacyCourse(
+        "mapped_merge_course": CoursesCourseTable(
             title=second_twin.title, description=second_twin.description,
             instructor_id=second_twin.instructor_id, created_at=second_twin.created_at,
             updated_at=second_twin.updated_at, status=second_twin.status,
             visibility=second_twin.visibility, prerequisites=second_twin.prerequisites,
             difficulty_level="Hard", duration=timedelta(days=-3),
         ),
-        "odd_course": LegacyCourse(
+        "odd_course": CoursesCourseTable(
             title="", description="", instructor_id=instructors[4].pk, created_at=stamp(),
             updated_at=NOW, status="live", visibility="Hidden", difficulty_level="easy",
         ),
-        "lowercase_course": LegacyCourse(
+        "lowercase_course": CoursesCourseTable(
             title="Lower case", description="", instructor_id=instructors[4].pk, created_at=stamp(),
             updated_at=NOW, status="published", visibility=" public", difficulty_level="",
             duration=timedelta(hours=-1),
         ),
     }  # fmt: skip
-    created_courses = LegacyCourse.objects.bulk_create([*legacy_courses, *hard_courses.values()])
+    created_courses = CoursesCourseTable.objects.bulk_create(
+        [*legacy_courses, *hard_courses.values()]
+    )
     for name, course in zip(hard_courses, created_courses[len(legacy_courses) :], strict=True):
         setattr(cases, name, course.pk)
     cases.merged_into = twin.pk
@@ -259,7 +261,7 @@ def seed_legacy_data(
         for number in range(size.tasks_per_course):
             created = max(course.created_at, stamp())
             tasks.append(
-                LegacyLearningTask(
+                LearningTaskTable(
                     title=f"{rng.choice(TOPICS).capitalize()} {number}", description=rng.choice(SENTENCES),
                     course_id=course.pk, status=rng.choice(["DRAFT", "PUBLISHED", "ARCHIVED"]),
                     difficulty_level=rng.choice(["BEGINNER", "INTERMEDIATE", "ADVANCED"]),
@@ -268,44 +270,44 @@ def seed_legacy_data(
                     deadline=rng.choice([None, created + timedelta(days=rng.randint(7, 60))]),
                 )
             )  # fmt: skip
-    empty = LegacyLearningTask(
+    empty = LearningTaskTable(
         title="Empty quiz", description="", course_id=created_courses[0].pk, created_at=stamp(),
         updated_at=NOW, created_by_id=None, max_submissions=None, deadline=None,
     )  # fmt: skip
-    orphan = LegacyLearningTask(
+    orphan = LearningTaskTable(
         title="Creator left", description="", course_id=created_courses[1].pk, created_at=stamp(),
         updated_at=NOW, created_by_id=None, status="PUBLISHED",
     )  # fmt: skip
-    maximal = LegacyLearningTask(
+    maximal = LearningTaskTable(
         title="Hardest quiz", description="", course_id=created_courses[2].pk, created_at=stamp(),
         updated_at=NOW, created_by_id=instructors[0].pk, max_submissions=2**31 - 1,
     )  # fmt: skip
     odd = {
-        "no_submission_task": LegacyLearningTask(
+        "no_submission_task": LearningTaskTable(
             title="Read only", description="", course_id=created_courses[3].pk, created_at=stamp(),
             updated_at=NOW, status="PUBLISHED", max_submissions=0,
         ),
-        "odd_task": LegacyLearningTask(
+        "odd_task": LearningTaskTable(
             title="   ", description="", course_id=created_courses[3].pk, created_at=stamp(),
             updated_at=NOW, status="retired", difficulty_level="Level 2",
         ),
-        "lowercase_task": LegacyLearningTask(
+        "lowercase_task": LearningTaskTable(
             title="Lower case", description="", course_id=created_courses[3].pk, created_at=stamp(),
             updated_at=NOW, status="Published", difficulty_level="", max_submissions=0,
         ),
-        "zero_time_quiz": LegacyLearningTask(
+        "zero_time_quiz": LearningTaskTable(
             title="No time", description="", course_id=created_courses[4].pk, created_at=stamp(),
             updated_at=NOW, status="PUBLISHED", difficulty_level=" intermediate ",
         ),
-        "negative_quiz": LegacyLearningTask(
+        "negative_quiz": LearningTaskTable(
             title="Below zero", description="", course_id=created_courses[4].pk, created_at=stamp(),
             updated_at=NOW, status="PUBLISHED", difficulty_level="EXPERT",
         ),
     }  # fmt: skip
-    odd_tasks = LegacyLearningTask.objects.bulk_create(odd.values())
+    odd_tasks = LearningTaskTable.objects.bulk_create(odd.values())
     for name, task in zip(odd, odd_tasks, strict=True):
         setattr(cases, name, task.pk)
-    tasks = LegacyLearningTask.objects.bulk_create([*tasks, empty, orphan, maximal])
+    tasks = LearningTaskTable.objects.bulk_create([*tasks, empty, orphan, maximal])
     empty, orphan, maximal = tasks[-3:]
     cases.empty_quiz, cases.deleted_creator_task, cases.max_decimal_quiz = (
         empty.pk,
@@ -338,21 +340,21 @@ def seed_legacy_data(
         for student in rng.sample(students, min(size.submissions_per_task, len(students))):
             grade = rng.choice([None, Decimal(rng.randint(0, 1000)) / 100])
             submissions.append(
-                LegacyAssessmentSubmission(
+                AssessmentSubmissionTable(
                     user_id=student.pk, task_id=task.pk, submitted_at=task.created_at + timedelta(days=1),
                     content=rng.choice(SENTENCES), grade=grade,
                     graded_by_id=task.created_by_id if grade is not None else None,
                 )
             )  # fmt: skip
-    top = LegacyAssessmentSubmission(
+    top = AssessmentSubmissionTable(
         user_id=students[0].pk, task_id=maximal.pk, submitted_at=NOW, content=LONG_TEXT,
         grade=MAX_DECIMAL, graded_by_id=instructors[0].pk,
     )  # fmt: skip
-    negative = LegacyAssessmentSubmission(
+    negative = AssessmentSubmissionTable(
         user_id=students[1].pk, task_id=cases.negative_quiz, submitted_at=NOW, content="late",
         grade=Decimal("-2.50"), graded_by_id=instructors[0].pk,
     )  # fmt: skip
-    submissions = LegacyAssessmentSubmission.objects.bulk_create([*submissions, top, negative])
+    submissions = AssessmentSubmissionTable.objects.bulk_create([*submissions, top, negative])
     cases.max_decimal_submission = submissions[-2].pk
     cases.negative_grade_submission = submissions[-1].pk
     cases.counts = {
