@@ -3,7 +3,7 @@
 One PostgreSQL database (lp_bench_api: the demo seed with 1,000 courses x 20 tasks, every course
 and task published so an anonymous client sees them all), and these targets on loopback:
 
-- ours: `gunicorn -c config/gunicorn.py`, as README's Production section runs it;
+- ours: `gunicorn -c config/gunicorn.py`, as docs/operations.md, "Production", runs it;
 - floor-view: the one SQL statement that builds our exact JSON, behind a bare Django view
   (bench/floor_app.py), on the same gunicorn;
 - floor-pgbench: the same statements, timed by pgbench: no HTTP, no Python;

@@ -8,6 +8,8 @@ import pytest
 
 from tests.helpers import PRODUCTION, ROOT, manage
 
+pytestmark = pytest.mark.slow  # starts processes
+
 
 def test_production_configuration_passes_the_deploy_check(tmp_path):
     result = manage("check", "--deploy", "--fail-level", "WARNING", tmp_path=tmp_path, **PRODUCTION)
@@ -78,9 +80,6 @@ def test_models_and_migrations_agree(tmp_path):
 SLOW_QUERY = """
 import time
 from django.db import connection, OperationalError
-from tests.helpers import PRODUCTION, ROOT, manage
-
-pytestmark = pytest.mark.slow  # starts servers or processes
 started = time.monotonic()
 try:
     with connection.cursor() as cursor:

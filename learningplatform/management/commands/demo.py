@@ -22,7 +22,7 @@ class Command(BaseCommand):
         if not settings.DEBUG:
             raise CommandError(
                 "demo runs Django's development server, which needs DEBUG=1. "
-                "For production serving see README.md, 'Production'."
+                "For production serving see docs/operations.md, 'Production'."
             )
         # The autoreloader runs this command again in a child process (RUN_MAIN=true): the
         # database is ready by then, and the URLs were printed once.
