@@ -2,7 +2,8 @@
 
 Every value a deployment changes comes from an environment variable; the defaults are safe for
 production (DEBUG off, secure cookies, HSTS, HTTPS redirect) except the database, which defaults
-to an embedded SQLite file so the project runs with no set-up. README.md, "Configuration", lists them.
+to an embedded SQLite file so the project runs with no set-up. README.md, "Configuration", lists
+them.
 """
 
 import os
