@@ -75,22 +75,9 @@ def preflight(connection=default_connection, limit: int = 50) -> list[str]:
     sql = Sql(connection)
     present = legacy_tables_present(connection)
     problems = []
-    with connection.cursor() as cursor:
-        for table, (source, table_rules) in RULE_SOURCES.items():
-            if table not in present or (
-                table == "tasks_learningtask" and "tasks_quiztask" not in present
-            ):
-                continue
-            for field, mapped in sql.mapped(table_rules).items():
-                cursor.execute(
-                    f"SELECT src.id, {sql.text(mapped.legacy)}, {sql.text(mapped.kept)}, "  # nosec B608  # constants
-                    f"{mapped.rule} FROM {source} WHERE {mapped.applies} "
-                    f"ORDER BY src.id LIMIT {int(limit)}"
-                )
-                problems += [
-                    f"{table} id={pk}: {field}={legacy!r} would become {kept!r} ({rule})"
-                    for pk, legacy, kept, rule in cursor.fetchall()
-                ]
+    for table, (source, table_rules) in RULE_SOURCES.items():
+        if table in present and (table != "tasks_learningtask" or "tasks_quiztask" in present):
+            problems += rules.rows_to_map(sql, table, source, table_rules, limit)
     return problems
 
 

@@ -29,20 +29,18 @@ def _create_staging(sql: Sql) -> None:
 def problems(connection, limit: int = 50) -> list[str]:
     """Old learningplatform rows a rule would map, one line each (for the strict upgrade)."""
     sql = Sql(connection)
-    lines = []
-    with connection.cursor() as cursor:
-        for table, mapped in _mapped(sql).items():
-            for field, expressions in mapped.items():
-                cursor.execute(
-                    f"SELECT id, {sql.text(expressions.legacy)}, {sql.text(expressions.kept)}, "  # nosec B608  # constants
-                    f"{expressions.rule} FROM {table} WHERE {expressions.applies} "
-                    f"ORDER BY id LIMIT {int(limit)}"
-                )
-                lines += [
-                    f"{table} id={pk}: {field}={legacy!r} would become {kept!r} ({rule})"
-                    for pk, legacy, kept, rule in cursor.fetchall()
-                ]
-    return lines
+    # No alias in the in-place rules: the table is named `src` for the shared query.
+    return [
+        line
+        for table, table_rules in rules.IN_PLACE.items()
+        for line in rules.rows_to_map(sql, table, f"{table} src", _aliased(table_rules), limit)
+    ]
+
+
+def _aliased(table_rules: rules.TableRules) -> rules.TableRules:
+    return rules.TableRules(
+        tuple(rules.MappedColumn(c.rule, f"src.{c.legacy}") for c in table_rules.columns)
+    )
 
 
 def map_in_place(connection) -> int:

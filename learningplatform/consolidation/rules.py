@@ -257,3 +257,23 @@ IN_PLACE = {
 def zero_duration(connection) -> str:
     """A zero interval: PostgreSQL stores durations as intervals, SQLite as microseconds."""
     return "INTERVAL '0'" if connection.vendor == "postgresql" else "0"
+
+
+def rows_to_map(sql, table: str, source: str, table_rules: TableRules, limit: int) -> list[str]:
+    """The rows of `source` (aliased `src`) a rule would map, one line each, for strict modes.
+
+    `sql` is the steps' Sql helper (the vendor's spelling of casts and intervals).
+    """
+    lines = []
+    with sql.connection.cursor() as cursor:
+        for field, mapped in sql.mapped(table_rules).items():
+            cursor.execute(
+                f"SELECT src.id, {sql.text(mapped.legacy)}, {sql.text(mapped.kept)}, "  # nosec B608  # constants
+                f"{mapped.rule} FROM {source} WHERE {mapped.applies} "
+                f"ORDER BY src.id LIMIT {int(limit)}"
+            )
+            lines += [
+                f"{table} id={pk}: {field}={legacy!r} would become {kept!r} ({rule})"
+                for pk, legacy, kept, rule in cursor.fetchall()
+            ]
+    return lines

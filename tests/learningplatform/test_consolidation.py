@@ -18,17 +18,7 @@ from tests.helpers import database_checksum
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-SIZE = rehearsal.RehearsalSize(courses=12, tasks_per_course=3, students=6)
-
-
-@pytest.fixture
-def legacy():
-    """A rehearsal database; the legacy tables are dropped again afterwards."""
-    rehearsal.create_tables()
-    try:
-        yield rehearsal.seed_legacy_data(size=SIZE, seed=3)
-    finally:
-        consolidation.drop_legacy_tables()
+SIZE = rehearsal.RehearsalSize(courses=12, tasks_per_course=3, students=6)  # as `legacy`
 
 
 def new_id(table: str, legacy_id: int) -> int:

@@ -9,22 +9,11 @@ import pytest
 from django.core.management import call_command
 
 from learningplatform import consolidation
-from learningplatform.consolidation import rehearsal, rules
+from learningplatform.consolidation import rules
 from learningplatform.models import ConsolidationConflict, Course, LegacyIdMap, Submission, Task
 from tests.helpers import database_checksum
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-SIZE = rehearsal.RehearsalSize(courses=12, tasks_per_course=2, students=4)
-
-
-@pytest.fixture
-def legacy():
-    rehearsal.create_tables()
-    try:
-        yield rehearsal.seed_legacy_data(size=SIZE, seed=5)
-    finally:
-        consolidation.drop_legacy_tables()
 
 
 def run(command: str, *args: str) -> str:
