@@ -10,9 +10,9 @@
   object (invalid UTF-8, `null`, `5`, nesting too deep to parse) is a 400 that says so; the rest
   of the site answers its errors in JSON too (`json_error_handlers`, installed by config/urls.py).
 - GraphiQL is served when settings.GRAPHIQL is on, with its assets from this project.
-- Answers are encoded by orjson (the 2,100 objects of bench/'s nested 100 x 20 query: about
-  0.5 ms instead of 7 ms with the json module); anything orjson refuses (integers beyond 64 bits,
-  lone surrogates, non-string keys) is encoded as before, by Django's encoder.
+- Answers are encoded by orjson, much faster than the json module on large answers
+  (docs/performance.md); anything orjson refuses (integers beyond 64 bits, lone surrogates,
+  non-string keys) is encoded as before, by Django's encoder.
 """
 
 import json

@@ -2,9 +2,9 @@
 
 Django registers its own `timestamptz` loader on every connection, a subclass of psycopg's
 pure-Python loader that parses each value with a regular expression and then sets the tzinfo
-to the connection's time zone (5.6 us a value here; the nested 100 x 20 benchmark query reads
-1,700 of them). psycopg's C loader (psycopg[binary]) parses the same text in 0.5 us and already
-answers in the connection's time zone. So where the connection is in UTC, as Django keeps it
+to the connection's time zone: a cost per value that large answers feel (docs/performance.md
+has the figures). psycopg's C loader (psycopg[binary]) parses the same text about ten times
+faster and already answers in the connection's time zone. So where the connection is in UTC, as Django keeps it
 with USE_TZ and no TIME_ZONE of its own, the C loader is registered in Django's place: the same
 datetimes, equal and with the same tzinfo (tests/learningplatform/test_postgres.py compares
 them). Anywhere else (another time zone, no C implementation), nothing changes.
