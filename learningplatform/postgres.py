@@ -4,10 +4,10 @@ Django registers its own `timestamptz` loader on every connection, a subclass of
 pure-Python loader that parses each value with a regular expression and then sets the tzinfo
 to the connection's time zone: a cost per value that large answers feel (docs/performance.md
 has the figures). psycopg's C loader (psycopg[binary]) parses the same text about ten times
-faster and already answers in the connection's time zone. So where the connection is in UTC, as Django keeps it
-with USE_TZ and no TIME_ZONE of its own, the C loader is registered in Django's place: the same
-datetimes, equal and with the same tzinfo (tests/learningplatform/test_postgres.py compares
-them). Anywhere else (another time zone, no C implementation), nothing changes.
+faster and already answers in the connection's time zone. So where the connection is in UTC,
+as Django keeps it with USE_TZ and no TIME_ZONE of its own, the C loader is registered in
+Django's place: the same datetimes, equal and with the same tzinfo (a test compares them).
+Anywhere else (another time zone, no C implementation), nothing changes.
 """
 
 import datetime
