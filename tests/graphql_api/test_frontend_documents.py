@@ -19,9 +19,9 @@ pytestmark = pytest.mark.django_db
 
 # Statements per request; sessions add their own (see test_counts_include_the_session_lookup).
 EXPECTED_STATEMENTS = {
-    "course_catalogue": 2,  # courses with instructor and count; tasks of the page's courses
+    "course_catalogue": 3,  # courses with instructor; their count; tasks of the page's courses
     "course_detail": 2,  # the course with its instructor; its tasks
-    "instructor_dashboard": 2,  # the instructor id check; courses with both counts
+    "instructor_dashboard": 3,  # the instructor id check; courses with both counts; their count
 }
 
 
