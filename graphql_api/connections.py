@@ -106,11 +106,13 @@ class Keyset:
         if self.column is None:
             return pk_after
         (value,) = values
-        column, greater = self.column, "lt" if self.descending else "gt"
+        column, past = self.column, "lt" if self.descending else "gt"
         if value is None:  # NULLs are the highest values: below them come all the others
             same = Q(**{f"{column}__isnull": True}) & pk_after
             return (same | Q(**{f"{column}__isnull": False})) if self.descending else same
-        after = Q(**{f"{column}__{greater}": value}) | (Q(**{column: value}) & pk_after)
+        # `column >= value AND (column > value OR id > pk)`: the first term bounds an index scan
+        # of (column, id), so a deep page starts where the cursor is instead of at the top.
+        after = Q(**{f"{column}__{past}e": value}) & (Q(**{f"{column}__{past}": value}) | pk_after)
         if self.nullable and not self.descending:
             after |= Q(**{f"{column}__isnull": True})
         return after
