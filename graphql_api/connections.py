@@ -4,19 +4,41 @@ Relay cursors, a total count, pages of at most settings.GRAPHQL_MAX_PAGE_SIZE (1
 operator raises it), read for each request. GraphQL's executor (through `Connection` and the
 schema's `PageLimitConfig`) and the read path (graphql_api/readpath/) call the functions below;
 neither keeps a copy of these rules.
+
+Root lists (`courses`, `tasks`) are paged by keyset: a cursor holds the order's column value and
+the id of its row, and the next page is the rows past it in that order (`WHERE (column, id) >
+(value, id) ... LIMIT n`), so a page deep in the list costs what the first one costs. Nested
+lists (a course's tasks) keep offset cursors (`arrayconnection:N`): they are read for many
+parents in one windowed statement, and are short. `totalCount` is one `COUNT(*)` over the
+list's rows, never a window over them.
 """
 
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import strawberry
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import F, OrderBy, Q
 from strawberry import relay
 from strawberry.schema.config import StrawberryConfig
 from strawberry_django.relay import DjangoListConnection
 
 from graphql_api.errors import ErrorCode, FieldError, UserError
-from graphql_api.readpath.internals import PREFIX, SliceMetadata
+from graphql_api.readpath.internals import (
+    PREFIX,
+    SliceMetadata,
+    get_queryset_config,
+    optimizer,
+    resolve_edge_class,
+)
+
+KEYSET_PREFIX = "keyset"
 
 
 def page_limit() -> int:
@@ -41,31 +63,215 @@ class PageLimitConfig(StrawberryConfig):
         pass  # the setting decides, per request
 
 
+@dataclass(frozen=True)
+class Keyset:
+    """A root list's order: by one column (or none) and then by id, all in one direction.
+
+    NULLs sort as if above every value (after them ascending, before them descending), which is
+    PostgreSQL's own default, written out so that SQLite (NULLs lowest) orders the same way.
+    """
+
+    model: type[models.Model]
+    column: str | None  # a model field's name; None: by id alone
+    descending: bool = False
+
+    @property
+    def name(self) -> str:
+        """How cursors and error messages name this order, e.g. `deadline descending`."""
+        return f"{self.column or 'id'} {'descending' if self.descending else 'ascending'}"
+
+    @property
+    def nullable(self) -> bool:
+        return self.column is not None and self.model._meta.get_field(self.column).null
+
+    def ordering(self) -> tuple[OrderBy, ...]:
+        """The ORDER BY of the list: the column, then id, in this keyset's direction."""
+        nulls = {"nulls_first": True} if self.descending else {"nulls_last": True}
+        by_id = OrderBy(F("id"), descending=self.descending)
+        if self.column is None:
+            return (by_id,)
+        column = OrderBy(F(self.column), descending=self.descending, **nulls)
+        return (column if self.nullable else OrderBy(F(self.column), self.descending), by_id)
+
+    def ordered(self, queryset: models.QuerySet) -> models.QuerySet:
+        return queryset.order_by(*self.ordering())
+
+    def reversed(self) -> "Keyset":
+        return Keyset(self.model, self.column, not self.descending)
+
+    def past(self, key: tuple) -> Q:
+        """The rows strictly after the row whose (value, id) is `key`, in this order."""
+        *values, pk = key
+        pk_after = Q(id__lt=pk) if self.descending else Q(id__gt=pk)
+        if self.column is None:
+            return pk_after
+        (value,) = values
+        column, past = self.column, "lt" if self.descending else "gt"
+        if value is None:  # NULLs are the highest values: below them come all the others
+            same = Q(**{f"{column}__isnull": True}) & pk_after
+            return (same | Q(**{f"{column}__isnull": False})) if self.descending else same
+        # `column >= value AND (column > value OR id > pk)`: the first term bounds an index scan
+        # of (column, id), so a deep page starts where the cursor is instead of at the top.
+        after = Q(**{f"{column}__{past}e": value}) & (Q(**{f"{column}__{past}": value}) | pk_after)
+        if self.nullable and not self.descending:
+            after |= Q(**{f"{column}__isnull": True})
+        return after
+
+    def cursor(self, key: tuple) -> str:
+        """The opaque cursor of the row whose (value, id) is `key`."""
+        payload = [self.name, *(_json_value(v) for v in key)]
+        return relay.to_base64(KEYSET_PREFIX, json.dumps(payload, separators=(",", ":")))
+
+    def key_of_cursor(self, argument: str, value: str) -> tuple:
+        """The (value, id) a cursor of this order names; UserError, naming `argument`, if none."""
+        try:
+            prefix, payload = relay.from_base64(value)
+        except (ValueError, TypeError):
+            raise _not_a_cursor(argument) from None
+        if prefix == PREFIX and cursor_position(value) is not None:
+            raise _refusal(
+                argument,
+                f"'{argument}' is an offset cursor, which this list no longer takes: ask for "
+                "the first page again and page on with the cursors it gives.",
+            )
+        try:
+            name, *key = json.loads(payload) if prefix == KEYSET_PREFIX else None
+        except (ValueError, TypeError):
+            raise _not_a_cursor(argument) from None
+        if not isinstance(name, str):
+            raise _not_a_cursor(argument)
+        if name != self.name:
+            raise _refusal(
+                argument,
+                f"'{argument}' is a cursor of the order {name}, and this list is in the order "
+                f"{self.name}: page with the orderBy it came from, or start again without it.",
+            )
+        try:
+            return self._key(key)
+        except (ValidationError, ValueError, TypeError):
+            raise _not_a_cursor(argument) from None
+
+    def _key(self, key: list) -> tuple:
+        pk_field = self.model._meta.pk
+        if self.column is None:
+            (pk,) = key
+            return (pk_field.to_python(_integer(pk)),)
+        value, pk = key
+        if value is not None:
+            value = self.model._meta.get_field(self.column).to_python(value)
+        elif not self.nullable:
+            raise ValueError("a NULL in a column that has none")
+        return value, pk_field.to_python(_integer(pk))
+
+
+def keyset_of(queryset: Any) -> Keyset | None:
+    """The keyset a root list's queryset is ordered by (`Keyset.ordered`), or None if another."""
+    if not isinstance(queryset, models.QuerySet):
+        return None
+    order = queryset.query.order_by
+    if not 1 <= len(order) <= 2 or not all(isinstance(o, OrderBy) for o in order):
+        return None
+    column = order[0].expression if len(order) == 2 else None
+    if column is not None and not isinstance(column, F):
+        return None
+    keyset = Keyset(queryset.model, column and column.name, order[-1].descending)
+    return keyset if keyset.ordering() == tuple(order) else None
+
+
+@dataclass
+class KeysetPage:
+    rows: list
+    cursors: list[str]
+    has_previous: bool
+    has_next: bool
+
+
+def keyset_page(
+    queryset: models.QuerySet,
+    keyset: Keyset,
+    *,
+    first: int | None,
+    last: int | None,
+    after: str | None,
+    before: str | None,
+    fetch: Callable[[models.QuerySet], list],
+    key: Callable[[Any], tuple],
+) -> KeysetPage:
+    """One page of a root list, read past its cursors (no offset), as Relay's algorithm cuts it.
+
+    `fetch` reads a queryset's rows (model instances, or values_list rows) and `key` gives a
+    row's (value, id) for its cursor. After `after` and before `before`; then the first `first`
+    rows, or the last `last` (the page size when neither is given). hasPreviousPage (forwards)
+    and hasNextPage (backwards) say whether a cursor was given: the row it names comes before.
+    """
+    if after:
+        queryset = queryset.filter(keyset.past(keyset.key_of_cursor("after", after)))
+    if before:
+        backwards = keyset.reversed()
+        queryset = queryset.filter(backwards.past(keyset.key_of_cursor("before", before)))
+    if first is None and last is None:
+        first = page_limit()
+    if first is not None:
+        rows = fetch(queryset[: first + 1])
+        has_next, rows = len(rows) > first, rows[:first]
+        has_previous = bool(after)
+        if last is not None:
+            has_previous, rows = has_previous or len(rows) > last, rows[max(len(rows) - last, 0) :]
+    else:
+        rows = fetch(keyset.reversed().ordered(queryset)[: last + 1])
+        has_previous, rows = len(rows) > last, rows[:last][::-1]
+        has_next = bool(before)
+    return KeysetPage(rows, [keyset.cursor(key(row)) for row in rows], has_previous, has_next)
+
+
+def counted(queryset: models.QuerySet) -> models.QuerySet:
+    """The list's rows as `totalCount` counts them: one COUNT(*) under the list's filters.
+
+    Count a list before the optimizer annotates it: its `taskCount` is a COUNT over a join,
+    and Django counts an annotated list as a grouped subquery of every row.
+    """
+    return queryset.order_by().select_related(None).prefetch_related(None)
+
+
 def page_argument_error(
-    *, first: int | None, last: int | None, after: str | None, before: str | None
+    *,
+    first: int | None,
+    last: int | None,
+    after: str | None,
+    before: str | None,
+    keyset: Keyset | None = None,
 ) -> UserError | None:
-    """The error the client is told for page arguments the API refuses, or None."""
+    """The error the client is told for page arguments the API refuses, or None.
+
+    `keyset` is the order of a root list (its cursors are keyset cursors of that order); None
+    for a nested list (offset cursors).
+    """
     limit = page_limit()
     for argument, size in (("first", first), ("last", last)):
         if size is not None and not 0 <= size <= limit:
             return _refusal(argument, f"'{argument}' must be between 0 and {limit}; got {size}.")
-    for argument, cursor in (("after", after), ("before", before)):
-        if cursor and cursor_position(cursor) is None:
-            return _refusal(
-                argument, f"'{argument}' is not a cursor: use a pageInfo or edge cursor."
-            )
+    for argument, value in (("after", after), ("before", before)):
+        if not value:
+            continue
+        if keyset is not None:
+            try:
+                keyset.key_of_cursor(argument, value)
+            except UserError as refusal:
+                return refusal
+        elif cursor_position(value) is None:
+            return _not_a_cursor(argument)
     return None
 
 
 def page_slice(*, first: int | None, after: str | None) -> SliceMetadata:
-    """Which rows a forward page holds: Strawberry's Relay slice under this API's limit."""
+    """Which rows a forward page of a nested list holds: Strawberry's Relay slice, this limit."""
     return SliceMetadata.from_arguments(
         None, first=first, after=after, max_results=page_limit(), prefix=PREFIX
     )
 
 
 def cursor(position: int) -> str:
-    """The cursor of the row at `position` (0 for the first row of the whole list)."""
+    """The cursor of the row at `position` of a nested list (0 for its first row)."""
     return relay.to_base64(PREFIX, position)
 
 
@@ -74,7 +280,7 @@ MAX_POSITION = 2**62
 
 
 def cursor_position(value: str) -> int | None:
-    """The position a cursor this API hands out names, or None if it is not one."""
+    """The position an offset cursor names, or None if it is not one."""
     try:
         prefix, position = relay.from_base64(value)
     except (ValueError, TypeError):
@@ -99,13 +305,56 @@ def related_rows(model: type[models.Model]) -> models.QuerySet:
 class Connection(DjangoListConnection[relay.NodeType]):
     @classmethod
     def resolve_connection(cls, nodes: Any, *, info: Any, **kwargs: Any) -> Any:
-        refusal = page_argument_error(
-            first=kwargs.get("first"), last=kwargs.get("last"),
-            after=kwargs.get("after"), before=kwargs.get("before"),
-        )  # fmt: skip
+        arguments = {name: kwargs.pop(name, None) for name in ("first", "last", "after", "before")}
+        keyset = keyset_of(nodes)
+        refusal = page_argument_error(**arguments, keyset=keyset)
         if refusal is not None:
             raise refusal
-        return super().resolve_connection(nodes, info=info, **kwargs)
+        if keyset is None:
+            return super().resolve_connection(nodes, info=info, **arguments, **kwargs)
+        # Root lists leave optimizing to this point (disable_optimization on the field), so
+        # that the count is taken from the list as filtered, before the optimizer annotates it.
+        total_rows = counted(nodes)
+        if not get_queryset_config(nodes).optimized and (ext := optimizer.get()) is not None:
+            nodes = ext.optimize(nodes, info=info)
+        page = keyset_page(
+            nodes.annotate(_keyset_value=F(keyset.column)) if keyset.column else nodes,
+            keyset, **arguments, fetch=list,
+            key=lambda row: (row._keyset_value, row.pk) if keyset.column else (row.pk,),
+        )  # fmt: skip
+        edge = resolve_edge_class(cls)
+        edges = [
+            edge(cursor=c, node=cls.resolve_node(row, info=info, **kwargs))
+            for row, c in zip(page.rows, page.cursors, strict=True)
+        ]
+        return cls(
+            edges=edges,
+            page_info=relay.PageInfo(
+                start_cursor=page.cursors[0] if edges else None,
+                end_cursor=page.cursors[-1] if edges else None,
+                has_previous_page=page.has_previous,
+                has_next_page=page.has_next,
+            ),
+            nodes=total_rows,
+        )
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _integer(value: Any) -> int:
+    if type(value) is not int or not 0 < value < 2**63:
+        raise TypeError("an id is a positive 64-bit integer")
+    return value
+
+
+def _not_a_cursor(argument: str) -> UserError:
+    return _refusal(argument, f"'{argument}' is not a cursor: use a pageInfo or edge cursor.")
 
 
 def _refusal(argument: str, message: str) -> UserError:

@@ -19,6 +19,7 @@ from strawberry import relay
 from strawberry.utils.str_converters import to_camel_case
 
 from graphql_api import enums
+from graphql_api.connections import Keyset
 from graphql_api.errors import ErrorCode, FieldError, UserError
 from learningplatform import choices
 from learningplatform.filters import EnumFilter
@@ -121,7 +122,11 @@ def order_input(name: str, fields: dict[str, str]) -> tuple[type, type]:
     """An enum of orderable fields (GraphQL name to model field) and the input that picks one."""
     field_enum = strawberry.enum(Enum(f"{name}Field", {k: v for k, v in fields.items()}))
 
-    @strawberry.input(name=name, description="Sort order; ties are broken by id.")
+    @strawberry.input(
+        name=name,
+        description="Sort order; ties are broken by id, and empty values come after every "
+        "value (last ascending, first descending).",
+    )
     class Order:
         field: field_enum  # type: ignore[valid-type]
         direction: enums.OrderDirection = enums.OrderDirection.ASC
@@ -130,8 +135,8 @@ def order_input(name: str, fields: dict[str, str]) -> tuple[type, type]:
 
 
 def apply_order(queryset: QuerySet, order: Any) -> QuerySet:
-    """Order by the chosen field, then by id in the same direction, so pages never overlap."""
+    """Order by the chosen field, then by id in the same direction: the list's keyset."""
     if order is None:
-        return queryset.order_by("id")
-    sign = "-" if order.direction == enums.OrderDirection.DESC else ""
-    return queryset.order_by(f"{sign}{order.field.value}", f"{sign}id")
+        return Keyset(queryset.model, None).ordered(queryset)
+    descending = order.direction == enums.OrderDirection.DESC
+    return Keyset(queryset.model, order.field.value, descending).ordered(queryset)

@@ -7,7 +7,8 @@ type dispatch, and Django builds a model instance for every row first. A query m
 - the root lists (`courses`, `tasks`) and objects by id (`course`, `task`),
 - columns and ids of the model types,
 - to-one relations (`instructor`, `course`, `createdBy`) and nested connections (`tasks`,
-  `courses`) paged forwards, with `totalCount`, `edges { cursor node }`, `pageInfo`,
+  `courses`) paged forwards; root lists paged either way, with keyset cursors; with
+  `totalCount`, `edges { cursor node }`, `pageInfo`,
 - `__typename`, fragments, aliases, `@include`/`@skip`,
 
 is answered here instead: one query per level fetches plain rows (`values_list`), and the answer

@@ -18,9 +18,10 @@ from strawberry_django.fields.field import (
     StrawberryDjangoConnectionExtension,
     StrawberryDjangoField,
 )
-from strawberry_django.optimizer import DjangoOptimizerExtension
-from strawberry_django.pagination import apply_window_pagination, get_total_count
+from strawberry_django.optimizer import DjangoOptimizerExtension, optimizer
+from strawberry_django.pagination import apply_window_pagination
 from strawberry_django.queryset import get_queryset_config, run_type_get_queryset
+from strawberry_django.relay.utils import resolve_edge_class
 
 # Each internal and the module it comes from (the test imports it from there).
 INTERNALS = {
@@ -36,15 +37,17 @@ INTERNALS = {
     "StrawberryDjangoConnectionExtension": "strawberry_django.fields.field",
     "StrawberryDjangoField": "strawberry_django.fields.field",
     "DjangoOptimizerExtension": "strawberry_django.optimizer",  # off while the path plans
+    "optimizer": "strawberry_django.optimizer",  # the request's optimizer, for root lists
     "apply_window_pagination": "strawberry_django.pagination",  # each parent's page of rows
-    "get_total_count": "strawberry_django.pagination",  # totalCount the rows did not carry
     "get_queryset_config": "strawberry_django.queryset",  # marks a prefetch as paginated
     "run_type_get_queryset": "strawberry_django.queryset",  # a type's visibility rules
+    "resolve_edge_class": "strawberry_django.relay.utils",  # the edge type of a keyset page
 }
 
 __all__ = [
     "MULTI", "FieldDetails", "collect_subfields", "get_argument_values", "Path", "PREFIX",
     "SliceMetadata", "StrawberryGraphQLCoreExecutionContext", "get_arguments",
     "StrawberryDjangoConnectionExtension", "StrawberryDjangoField", "DjangoOptimizerExtension",
-    "apply_window_pagination", "get_total_count", "get_queryset_config", "run_type_get_queryset",
+    "optimizer", "apply_window_pagination", "get_queryset_config", "run_type_get_queryset",
+    "resolve_edge_class",
 ]  # fmt: skip

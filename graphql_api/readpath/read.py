@@ -3,23 +3,31 @@
 Each level's queryset is the one the executor would use: the root field's own resolver, the same
 `get_queryset` of the field and of the type (the same visibility rules), the same filters and
 ordering, strawberry-django's window pagination for nested pages, and the page rules, cursors
-and managers of graphql_api/connections.py.
+(keyset cursors for root lists), counts and managers of graphql_api/connections.py.
 """
 
 from collections import defaultdict
 
 from django.db import DatabaseError
-from django.db.models import Count, QuerySet, Window
+from django.db.models import QuerySet
 from graphql import GraphQLObjectType, get_named_type
 
-from graphql_api.connections import cursor, node_rows, page_limit, related_rows
+from graphql_api.connections import (
+    counted,
+    cursor,
+    keyset_of,
+    keyset_page,
+    node_rows,
+    page_argument_error,
+    page_limit,
+    related_rows,
+)
 from graphql_api.readpath.fallbacks import Fallback
 from graphql_api.readpath.index import RootField
 from graphql_api.readpath.internals import (
     DjangoOptimizerExtension,
     Path,
     apply_window_pagination,
-    get_total_count,
     run_type_get_queryset,
 )
 from graphql_api.readpath.plan import (
@@ -32,6 +40,8 @@ from graphql_api.readpath.plan import (
     Planner,
 )
 from graphql_api.readpath.rows import build, fetch_rows
+
+PAGE_ARGUMENTS = ("first", "last", "after", "before")
 
 
 def read_document(context, index, root_type: GraphQLObjectType, grouped_field_set) -> dict:
@@ -79,7 +89,7 @@ def plan_root_list(planner: Planner, root_type, key, details, root: RootField):
     path = Path(None, key, root_type.name)
     info = planner.info(root_type, name, details, path, root.strawberry_field)
     args, kwargs = planner.arguments(root_type, details, info, root.strawberry_field)
-    page = planner.page(kwargs)
+    paging = {argument: kwargs.pop(argument, None) for argument in PAGE_ARGUMENTS}
     plan = planner.connection(get_named_type(root_type.fields[name].type), details)
     if root.strawberry_field.extensions[0].max_results is not None:
         raise Fallback(f"Query.{name}: a page limit of its own")
@@ -89,22 +99,22 @@ def plan_root_list(planner: Planner, root_type, key, details, root: RootField):
             queryset = root.strawberry_field.get_result(None, info, args, kwargs)
         if not isinstance(queryset, QuerySet) or queryset.model is not plan.node.model:
             raise Fallback(f"Query.{name}: the resolver returned no queryset of its model")
-        columns = plan.columns.names
-        counted = plan.needs_count and not queryset.query.distinct
-        if counted:  # the total in the same statement, as strawberry-django counts it
-            queryset = queryset.annotate(_readpath_total=Window(Count(1)))
-            columns = [*columns, "_readpath_total"]
-        rows = fetch_rows(
-            queryset.values_list(*columns)[page.start : page.overfetch], len(plan.columns.names)
+        keyset = keyset_of(queryset)
+        if keyset is None:
+            raise Fallback(f"Query.{name}: a list not in a keyset's order")
+        if page_argument_error(**paging, keyset=keyset):
+            raise Fallback("page arguments the connection refuses")
+        value_at = plan.columns.index(keyset.column) if keyset.column else None
+        columns = list(plan.columns.names)
+        page = keyset_page(
+            queryset, keyset, **paging,
+            fetch=lambda rows: fetch_rows(rows.values_list(*columns), len(columns)),
+            key=(lambda row: (row[value_at], row[0])) if keyset.column else (lambda row: row[:1]),
+        )  # fmt: skip
+        total = counted(queryset).count() if plan.needs_count else None
+        return connection_answer(
+            plan, page.rows, page.cursors, page.has_previous, page.has_next, total
         )
-        has_next = page.expected is not None and len(rows) == page.expected + 1
-        if has_next:
-            rows.pop()
-        total = None
-        if plan.needs_count:
-            total = rows[0][-1] if counted and rows else get_total_count(queryset)
-        positions = range(page.start, page.start + len(rows))
-        return connection_answer(plan, rows, positions, page.start > 0, has_next, total)
 
     return run
 
@@ -201,18 +211,18 @@ def nested_pages(relation: NestedConnection, rows, answers) -> None:
             # on whether its optimizer prefetched the list.
             raise Fallback("a nested page past the end of its list")
         positions = [row[width + 1] - 1 for row in page_rows]
+        cursors = [cursor(p) for p in positions] if plan.needs_cursors else [None] * len(positions)
         answer[relation.key] = connection_answer(
-            plan, page_rows, positions,
+            plan, page_rows, cursors,
             bool(page_rows) and page_rows[0][width + 1] > 1,
             bool(page_rows) and page_rows[-1][width + 1] < page_rows[-1][width + 2],
             page_rows[0][width + 2] if page_rows else 0,
         )  # fmt: skip
 
 
-def connection_answer(plan: ConnectionPlan, rows, positions, has_previous, has_next, total):
-    """A connection's answer from its page of rows, key by key in the document's order."""
+def connection_answer(plan: ConnectionPlan, rows, cursors, has_previous, has_next, total):
+    """A connection's answer from its page of rows and their cursors, key by key in order."""
     nodes = {id(node_plan): objects(node_plan, rows) for node_plan in plan.node_plans()}
-    cursors = [cursor(p) for p in positions] if plan.needs_cursors else [None] * len(rows)
     answer = {}
     for key, name, part in plan.parts:
         if name == "totalCount":

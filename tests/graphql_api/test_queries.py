@@ -247,6 +247,44 @@ class TestOrderingAndPages:
         else:
             assert errors_of(body) == ["'after' is not a cursor: use a pageInfo or edge cursor."]
 
+    def test_a_cursor_is_only_taken_by_the_order_it_was_made_for(self, as_user, instructor):
+        CourseFactory.create_batch(3, instructor=instructor)
+        client = as_user(None)
+        by_title = {"first": 1, "orderBy": {"field": "TITLE"}}
+        after = gql(client, COURSE_TITLES, by_title)["courses"]["pageInfo"]["endCursor"]
+        body = post(
+            client,
+            COURSE_TITLES,
+            {"after": after, "orderBy": {"field": "TITLE", "direction": "DESC"}},
+        )
+        message = (
+            "'after' is a cursor of the order title ascending, and this list is in the order "
+            "title descending: page with the orderBy it came from, or start again without it."
+        )
+        assert errors_of(body) == [message]
+        assert body["errors"][0]["extensions"]["fields"][0]["field"] == "after"
+
+    @pytest.mark.parametrize("argument", ["after", "before"])
+    def test_an_offset_cursor_of_an_earlier_version_is_refused_by_name(self, as_user, argument):
+        query = f"query($c: String) {{ courses({argument}: $c) {{ totalCount }} }}"
+        body = post(as_user(None), query, {"c": to_base64("arrayconnection", 20)})
+        assert errors_of(body) == [
+            f"'{argument}' is an offset cursor, which this list no longer takes: ask for the "
+            "first page again and page on with the cursors it gives."
+        ]
+
+    @pytest.mark.parametrize(
+        "payload",
+        ['["id ascending"]', '["id ascending","1"]', '["id ascending",1.5]', "[",
+         '["title ascending",null,1]', '["id ascending",99999999999999999999]'],
+    )  # fmt: skip
+    def test_a_tampered_keyset_cursor_is_not_a_cursor(self, as_user, payload):
+        body = post(as_user(None), COURSE_TITLES, {"after": to_base64("keyset", payload)})
+        if payload.startswith('["title'):  # made for another order: said so
+            assert "cursor of the order title ascending" in errors_of(body)[0]
+        else:
+            assert errors_of(body) == ["'after' is not a cursor: use a pageInfo or edge cursor."]
+
     def test_lists_default_to_at_most_100(self, as_user, instructor):
         CourseFactory.create_batch(101, instructor=instructor)
         data = gql(as_user(None), COURSE_TITLES)["courses"]

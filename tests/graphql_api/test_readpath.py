@@ -13,6 +13,7 @@ from decimal import Decimal
 from io import StringIO
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.core.management import call_command
 from django.db import connection
 from django.test import override_settings
@@ -24,14 +25,17 @@ from hypothesis_graphql import from_schema
 from strawberry.relay import to_base64
 
 from config.schema import schema
+from graphql_api.connections import Keyset
 from graphql_api.readpath import execution, fallbacks, rows
 from graphql_api.readpath.fallbacks import Fallback
 from graphql_api.readpath.index import index_of
 from graphql_api.readpath.models import ReadFallback
 from graphql_api.sdl import SCHEMA_FILE
 from learningplatform.choices import CourseStatus, DifficultyLevel, TaskStatus, TaskType, Visibility
+from learningplatform.models import Course, Task
+from learningplatform.selectors import courses_visible_to, tasks_visible_to
 from tests.factories import CourseFactory, InstructorFactory, StaffFactory, TaskFactory, UserFactory
-from tests.helpers import DOCUMENTS, FUZZ, SCALARS, document, global_id, post
+from tests.helpers import DOCUMENTS, FUZZ, SCALARS, document, global_id, gql, post
 
 # Documents of every shape, large pages included; test_cost.py tests the cost limit.
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_cost_limit")]
@@ -131,11 +135,13 @@ PLAIN = {
             maxSubmissions timeLimit isRandomized createdAt updatedAt
             createdBy { id username courses(first: 2) { totalCount edges { node { id } } } }
             course { id title instructor { username } } } } } } } } }""",
-    "pages": """query($after: String) {
+    "pages": """query($after: String, $taskAfter: String) {
       a: courses(first: 2, after: $after) { totalCount pageInfo { hasNextPage hasPreviousPage
         startCursor endCursor __typename } __typename edges { __typename cursor node { id } } }
       b: tasks(first: 7, orderBy: {field: TITLE, direction: DESC}) { edges { node { id title } } }
-      c: tasks(after: "YXJyYXljb25uZWN0aW9uOjM=") { pageInfo { hasNextPage } edges { cursor } }
+      c: tasks(after: $taskAfter) { pageInfo { hasNextPage } edges { cursor } }
+      d: tasks(last: 3, orderBy: {field: DEADLINE}) { pageInfo { hasPreviousPage startCursor }
+        edges { cursor node { deadline } } }
       __typename }""",
     "fragments": """query($skip: Boolean!) {
       courses(first: 3) { ...page }
@@ -157,7 +163,10 @@ PLAIN = {
 def variables_for(name: str, world) -> dict:
     course = world["courses"][0]
     return {
-        "pages": {"after": "YXJyYXljb25uZWN0aW9uOjA="},
+        "pages": {
+            "after": Keyset(Course, None).cursor((course.pk,)),
+            "taskAfter": Keyset(Task, None).cursor((course.tasks.order_by("id")[3].pk,)),
+        },
         "fragments": {"skip": False},
         "filtered": {"instructor": global_id(course.instructor)},
         "by_id": {"id": global_id(course), "task": global_id(course.tasks.first())},
@@ -177,15 +186,17 @@ def test_plain_documents_answer_as_the_executor(as_user, world, spy, role, name)
 def test_frontend_documents_answer_as_the_executor(as_user, world, spy, role):
     client = as_user(world[role])
     course = world["courses"][0]
+    first_page, _ = both_ways(client, document("course_catalogue"), {"first": 1})
+    after = first_page["data"]["courses"]["pageInfo"]["endCursor"]
     for name, variables in [
         ("course_catalogue", {}),
-        ("course_catalogue", {"first": 2, "after": "YXJyYXljb25uZWN0aW9uOjA="}),
+        ("course_catalogue", {"first": 2, "after": after}),
         ("course_detail", {"id": global_id(course)}),
         ("instructor_dashboard", {"instructor": global_id(course.instructor)}),
     ]:
         both_ways(client, document(name), variables)
     # The dashboard has `me` and resolver fields (taskCount): the executor answers it.
-    assert (spy["answered"], spy["reasons"]) == (3, ["Query.me: not a strawberry-django field"])
+    assert (spy["answered"], spy["reasons"]) == (4, ["Query.me: not a strawberry-django field"])
 
 
 @pytest.mark.parametrize(
@@ -193,7 +204,8 @@ def test_frontend_documents_answer_as_the_executor(as_user, world, spy, role):
     [
         ("{ courses(first: 101) { edges { node { id } } } }", {}),  # refused: page too long
         ('{ courses(after: "bm9wZQ==") { edges { node { id } } } }', {}),  # not a cursor
-        ("{ courses(last: 2) { edges { node { id } } } }", {}),
+        ('{ courses(after: "YXJyYXljb25uZWN0aW9uOjA=") { edges { node { id } } } }', {}),  # offset
+        ("{ courses { edges { node { tasks(last: 2) { edges { node { id } } } } } } }", {}),
         ("{ courses { edges { node { id taskCount } } } }", {}),  # a resolver
         ("query($id: ID!) { course(id: $id) { id } }", {"id": "VGFzazox"}),  # a Task's id
         ("query($id: ID!) { course(id: $id) { id } }", {"id": "not base64"}),
@@ -471,6 +483,34 @@ def test_nested_counts_cost_the_same_statements_for_3_and_12_courses_on_both_pat
     assert few[(False, COUNT_ONLY[0])] == few[(True, COUNT_ONLY[0])] == 4, few
 
 
+VISIBLE = {"tasks": (Task, tasks_visible_to), "courses": (Course, courses_visible_to)}
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["read path", "executor"])
+@pytest.mark.parametrize("role", ROLES)
+def test_total_count_is_one_plain_count_with_the_visibility_once(
+    as_user, world, settings, role, fast
+):
+    settings.GRAPHQL_FAST_READS = fast
+    viewer = world[role]
+    for field, (model, visible_to) in VISIBLE.items():
+        query = f"""query($after: String) {{ {field}(first: 2, after: $after) {{
+            totalCount pageInfo {{ endCursor }} edges {{ node {{ id }} }} }} }}"""
+        client = as_user(viewer)
+        after = gql(client, query)[field]["pageInfo"]["endCursor"]
+        with CaptureQueriesContext(connection) as captured:  # the second page: past a cursor
+            data = gql(client, query, {"after": after})
+        assert data[field]["totalCount"] == visible_to(viewer or AnonymousUser()).count()
+        table = f'FROM "{model._meta.db_table}"'
+        statements = [q["sql"] for q in captured.captured_queries if table in q["sql"]]
+        (count,) = [sql for sql in statements if "COUNT(" in sql]
+        assert count.startswith('SELECT COUNT(*) AS "__count" FROM'), count
+        assert " OVER " not in count and "ORDER BY" not in count, count
+        for sql in statements:  # the page and the count: each condition once (none for staff)
+            assert sql.count('"visibility" = ') == (0 if role == "staff" else 1), sql
+            assert "OFFSET" not in sql, sql
+
+
 def test_every_fallback_is_recorded_and_listed(as_user, world, settings):
     settings.GRAPHQL_RECORD_FALLBACKS = True
     client = as_user(world["staff"])
@@ -484,3 +524,103 @@ def test_every_fallback_is_recorded_and_listed(as_user, world, settings):
     assert any("Counted: Course.taskCount: has a resolver" in line for line in lines)
     assert ReadFallback.objects.get(operation_name="Counted").uses == 1
     assert fallbacks.counts["Query.me: not a strawberry-django field"] >= 3
+
+
+# Keyset paging: every order field in both directions, over ties and NULLs, forwards and
+# backwards, on both paths. Titles are lowercase words so that every collation orders them alike.
+WORDS = ["alpha", "beta", "gamma"]
+TASK_ORDERS = ["TITLE", "DEADLINE", "CREATED_AT", "UPDATED_AT", "TASK_TYPE", "MAX_SCORE"]
+COURSE_ORDERS = ["TITLE", "CREATED_AT", "UPDATED_AT", "STATUS", "DIFFICULTY_LEVEL"]
+ORDER_COLUMNS = {
+    "TITLE": "title", "DEADLINE": "deadline", "CREATED_AT": "created_at",
+    "UPDATED_AT": "updated_at", "TASK_TYPE": "task_type", "MAX_SCORE": "max_score",
+    "STATUS": "status", "DIFFICULTY_LEVEL": "difficulty_level",
+}  # fmt: skip
+PAGE = "pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { id } }"
+
+
+@pytest.fixture
+def ties(db):
+    """Courses and tasks whose order columns repeat and are often NULL."""
+    teacher = InstructorFactory()
+    deadlines = [
+        None,
+        datetime(2030, 1, 2, 3, 4, 5, 6, tzinfo=UTC),
+        datetime(2031, 1, 1, tzinfo=UTC),
+    ]
+    for n in range(8):
+        course = CourseFactory(
+            instructor=teacher, title=WORDS[n % 3],
+            difficulty_level=[None, DifficultyLevel.BEGINNER, DifficultyLevel.ADVANCED][n % 3],
+            status=CourseStatus.DRAFT if n % 4 == 3 else CourseStatus.PUBLISHED,
+        )  # fmt: skip
+        for m in range(3):
+            TaskFactory(
+                course=course, title=WORDS[(n + m) % 3], deadline=deadlines[(n * 3 + m) % 3],
+                max_score=[None, Decimal("10.00"), Decimal("20.50")][(n + 2 * m) % 3],
+                passing_score=None,
+                task_type=[TaskType.QUIZ, TaskType.LEARNING][m % 2],
+                status=TaskStatus.DRAFT if m == 2 else TaskStatus.PUBLISHED,
+            )  # fmt: skip
+    return teacher
+
+
+def expected_order(rows, descending: bool) -> list[int]:
+    """Ids in the API's order: by the value with NULLs above every value, then by id."""
+    values = sorted((row for row in rows if row[1] is not None), key=lambda row: (row[1], row[0]))
+    nulls = sorted(row for row in rows if row[1] is None)
+    ids = [row[0] for row in values + nulls]
+    return ids[::-1] if descending else ids
+
+
+def walk(client, field: str, order: str | None, direction: str) -> tuple[list[str], list[str]]:
+    """Every id of a root list, paged forwards, then paged backwards, 4 a page, on both paths."""
+    ordering = f"orderBy: {{field: {order}, direction: {direction}}}" if order else ""
+    forwards, after = [], None
+    for _ in range(50):
+        query = (
+            f"query($after: String) {{ {field}(first: 4, after: $after {ordering}) {{ {PAGE} }} }}"
+        )
+        page = both_ways(client, query, {"after": after})[0]["data"][field]
+        forwards += [edge["node"]["id"] for edge in page["edges"]]
+        assert page["pageInfo"]["hasPreviousPage"] == (after is not None)
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    backwards, before = [], None
+    for _ in range(50):
+        query = f"query($before: String) {{ {field}(last: 4, before: $before {ordering}) {{ {PAGE} }} }}"
+        page = both_ways(client, query, {"before": before})[0]["data"][field]
+        backwards = [edge["node"]["id"] for edge in page["edges"]] + backwards
+        assert page["pageInfo"]["hasNextPage"] == (before is not None)
+        if not page["pageInfo"]["hasPreviousPage"]:
+            break
+        before = page["pageInfo"]["startCursor"]
+    return forwards, backwards
+
+
+LISTS = [
+    (field, model, visible_to, order, direction)
+    for field, model, visible_to, orders in [
+        ("tasks", Task, tasks_visible_to, TASK_ORDERS),
+        ("courses", Course, courses_visible_to, COURSE_ORDERS),
+    ]
+    for order, direction in [(None, "ASC")] + [(o, d) for o in orders for d in ("ASC", "DESC")]
+]
+
+
+@pytest.mark.parametrize("role", ["anonymous", "staff"])
+@pytest.mark.parametrize(
+    ("field", "model", "visible_to", "order", "direction"),
+    LISTS,
+    ids=[f"{field}-{order}-{direction}" for field, _m, _v, order, direction in LISTS],
+)
+def test_keyset_pages_cover_the_list_once_in_order_both_ways(
+    as_user, ties, staff, role, field, model, visible_to, order, direction
+):
+    viewer = staff if role == "staff" else None
+    rows = visible_to(viewer or AnonymousUser()).values_list("id", ORDER_COLUMNS.get(order, "id"))
+    expected = [global_id(model(pk=pk)) for pk in expected_order(rows, direction == "DESC")]
+    forwards, backwards = walk(as_user(viewer), field, order, direction)
+    assert forwards == expected  # no gap, no overlap, ties broken by id, NULLs above values
+    assert backwards == expected

@@ -105,5 +105,5 @@ def test_gunicorn_cuts_off_a_request_slow_anywhere_else(tmp_path):
         assert status in (500, None)
         answer, _ = Client(url).post(COURSES)  # a new worker took the killed one's place
 
-    assert 2 <= cut_after < 6, cut_after
+    assert 2 <= cut_after < 10, cut_after  # gunicorn checks its workers every second or so
     assert answer == {"data": {"courses": {"totalCount": 0, "edges": []}}}
