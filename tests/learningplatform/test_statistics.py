@@ -59,3 +59,17 @@ def test_seed_legacy_and_consolidate_analyse_what_they_filled():
         assert stale_tables((*CONSOLIDATED[1:], "learningplatform_legacyidmap")) == {}
     finally:
         consolidation.drop_legacy_tables()
+
+
+def test_outside_a_transaction_the_tables_are_vacuumed_too():
+    """A vacuumed table has its visibility map set, so counts can read the index alone."""
+    from learningplatform.statistics import refresh_statistics
+
+    seed_data_set(size=SeedSize(instructors=1, students=2, courses=2, tasks_per_course=3), seed=4)
+    refresh_statistics(["learningplatform_task"])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relallvisible, relpages FROM pg_class WHERE relname = 'learningplatform_task'"
+        )
+        all_visible, pages = cursor.fetchone()
+    assert pages > 0 and all_visible == pages
