@@ -1,6 +1,6 @@
 """Read-path benchmark: this project's /graphql/ beside its peers and the physical limit.
 
-One PostgreSQL database (lp_bench_api: the demo seed with 1,000 courses x 20 tasks, every course
+One PostgreSQL database (BENCH_API_DATABASE, default lp_bench_api: the demo seed with 1,000 courses x 20 tasks, every course
 and task published so an anonymous client sees them all), and these targets on loopback:
 
 - ours: `gunicorn -c config/gunicorn.py`, as README's Production section runs it;
@@ -48,7 +48,7 @@ from bench.api_queries import BY_NAME, HEADLINE, QUERIES  # noqa: E402
 from bench.common import free_port, wait_for_port  # noqa: E402
 
 ADMIN_URL = os.environ.get("DATABASE_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-DATABASE = "lp_bench_api"
+DATABASE = os.environ.get("BENCH_API_DATABASE", "lp_bench_api")  # one per checkout
 DB_URL = ADMIN_URL.rsplit("/", 1)[0] + f"/{DATABASE}"
 RESULTS = ROOT / "bench/results"
 GRAPHENE_VENV = ROOT / ".venv-bench-graphene"
@@ -400,7 +400,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="1 round, 1 s, headline query")
     parser.add_argument("--queries", nargs="+", choices=list(BY_NAME))
     parser.add_argument("--targets", nargs="+")
-    parser.add_argument("--reuse-db", action="store_true", help="keep lp_bench_api if it exists")
+    parser.add_argument("--reuse-db", action="store_true", help="keep the database if it exists")
     parser.add_argument("--label", default="", help="a note saved with the results")
     options = parser.parse_args()
     if options.quick:

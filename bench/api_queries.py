@@ -176,7 +176,7 @@ CATALOGUE = Query(
     description="frontend course_catalogue: 20 newest courses, instructor, 20 tasks each",
     document=(
         __import__("pathlib").Path(__file__).parents[1]
-        / "tests/graphql_api/documents/course_catalogue.graphql"
+        / "graphql_api/documents/course_catalogue.graphql"
     ).read_text(),
     variables={"first": 20},
     sql=f"""
@@ -215,7 +215,7 @@ DASHBOARD = Query(
     "with task and submission counts; needs a session's `me`, so ours and the floor only",
     document=(
         __import__("pathlib").Path(__file__).parents[1]
-        / "tests/graphql_api/documents/instructor_dashboard.graphql"
+        / "graphql_api/documents/instructor_dashboard.graphql"
     ).read_text(),
     variables={"instructor": "VXNlcjo2"},  # User:6, an instructor of the seed
     graphene=False,

@@ -219,6 +219,9 @@ GRAPHQL_MAX_PAGE_SIZE = env_int("GRAPHQL_MAX_PAGE_SIZE", 100, minimum=1)
 # Off: every query is answered by GraphQL's executor, none by the read path (graphql_api/readpath/).
 # A kill switch for operators, should the read path ever answer wrongly; read per request.
 GRAPHQL_FAST_READS = env_bool("GRAPHQL_FAST_READS", True)
+# On: /graphql/ runs only the frontend's trusted documents (graphql_api/documents/, sent by
+# documentId or as their exact text) and refuses any other; GraphiQL and DEBUG accept any.
+GRAPHQL_TRUSTED_DOCUMENTS_ONLY = env_bool("GRAPHQL_TRUSTED_DOCUMENTS_ONLY", False)
 
 # On: `migrate` stops on legacy values the consolidated models cannot hold as they are (listing
 # each) instead of mapping and recording them; `consolidate --strict` does the same on demand.

@@ -1,14 +1,11 @@
 """Helpers for talking to /graphql/ the way a client does: JSON over HTTP."""
 
-from pathlib import Path
-
 import pytest
 from django.test import Client
 from strawberry.relay import to_base64
 
+from graphql_api.trusted_documents import DOCUMENTS
 from tests.factories import InstructorFactory
-
-DOCUMENTS = Path(__file__).parent / "documents"
 
 
 def document(name: str) -> str:
