@@ -225,7 +225,7 @@ class TestErrorsAndIntrospection:
             raise RuntimeError("database password is hunter2")
 
         monkeypatch.setattr(selectors, "courses_visible_to", broken)
-        monkeypatch.setattr("graphql_api.course.schema.courses_visible_to", broken)
+        monkeypatch.setattr("graphql_api.course.types.courses_visible_to", broken)
         response = client.post(
             "/graphql/", {"query": "{ courses { totalCount } }"}, content_type="application/json"
         )
