@@ -145,7 +145,11 @@ DATABASES = {
 # also cancelled by PostgreSQL past it. The WSGI and ASGI entry points set 10 s; management
 # commands (migrate, consolidate, seed) run without a limit.
 STATEMENT_TIMEOUT_MS = int(os.environ.get("DB_STATEMENT_TIMEOUT_MS", "0"))
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and STATEMENT_TIMEOUT_MS:
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, with a health check that reads the connection's socket instead of
+    # sending SELECT 1 before every request (learningplatform/db/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "learningplatform.db.postgresql"
+if DATABASES["default"]["ENGINE"] == "learningplatform.db.postgresql" and STATEMENT_TIMEOUT_MS:
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
         f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"
     )
