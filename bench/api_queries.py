@@ -98,11 +98,10 @@ FROM (SELECT * FROM learningplatform_course c WHERE {VISIBLE_COURSE} ORDER BY c.
 COURSE_WITH_TASKS = Query(
     name="course_detail",
     description="frontend course_detail: one course by id with up to 100 tasks",
-    document="""query CourseDetail($id: ID!) { course(id: $id) {
-  id title description status visibility learningObjectives prerequisites duration difficultyLevel
-  instructor { id username bio }
-  tasks(first: 100) { totalCount edges { node {
-    id title description taskType status deadline maxScore passingScore maxSubmissions timeLimit } } } } }""",
+    document=(
+        __import__("pathlib").Path(__file__).parents[1]
+        / "graphql_api/documents/course_detail.graphql"
+    ).read_text(),
     variables={"id": "Q291cnNlOjE="},  # Course:1
     sql=f"""
 SELECT json_build_object('data', json_build_object('course', json_build_object(
@@ -110,7 +109,8 @@ SELECT json_build_object('data', json_build_object('course', json_build_object(
   'status', c.status, 'visibility', c.visibility, 'learningObjectives', c.learning_objectives,
   'prerequisites', c.prerequisites, 'duration', {iso_duration("c.duration")},
   'difficultyLevel', c.difficulty_level,
-  'instructor', json_build_object('id', {gid("User", "u.id")}, 'username', u.username, 'bio', u.bio),
+  'instructor', json_build_object('id', {gid("User", "u.id")}, 'username', u.username,
+    'bio', NULL),  -- another user's bio: private to them and staff (the API's user visibility)
   'tasks', json_build_object(
     'totalCount', (SELECT count(*) FROM learningplatform_task t WHERE t.course_id = c.id AND {VISIBLE_TASK}),
     'edges', (SELECT COALESCE(json_agg(json_build_object('node', json_build_object(
@@ -176,7 +176,7 @@ CATALOGUE = Query(
     description="frontend course_catalogue: 20 newest courses, instructor, 20 tasks each",
     document=(
         __import__("pathlib").Path(__file__).parents[1]
-        / "tests/graphql_api/documents/course_catalogue.graphql"
+        / "graphql_api/documents/course_catalogue.graphql"
     ).read_text(),
     variables={"first": 20},
     sql=f"""
@@ -189,7 +189,7 @@ SELECT json_build_object('data', json_build_object('courses', json_build_object(
     'id', {gid("Course", "c.id")}, 'title', c.title, 'description', c.description,
     'difficultyLevel', c.difficulty_level, 'duration', {iso_duration("c.duration")},
     'instructor', json_build_object('id', {gid("User", "u.id")}, 'username', u.username,
-                                    'firstName', u.first_name, 'lastName', u.last_name),
+                                    'firstName', NULL, 'lastName', NULL),  -- private, as bio
     'tasks', json_build_object(
       'totalCount', (SELECT count(*) FROM learningplatform_task t WHERE t.course_id = c.id AND {VISIBLE_TASK}),
       'edges', (SELECT COALESCE(json_agg(json_build_object('node', json_build_object(
@@ -215,7 +215,7 @@ DASHBOARD = Query(
     "with task and submission counts; needs a session's `me`, so ours and the floor only",
     document=(
         __import__("pathlib").Path(__file__).parents[1]
-        / "tests/graphql_api/documents/instructor_dashboard.graphql"
+        / "graphql_api/documents/instructor_dashboard.graphql"
     ).read_text(),
     variables={"instructor": "VXNlcjo2"},  # User:6, an instructor of the seed
     graphene=False,
@@ -231,10 +231,99 @@ FROM (SELECT * FROM learningplatform_course c WHERE {VISIBLE_COURSE} AND c.instr
       ORDER BY c.updated_at DESC, c.id DESC LIMIT 100) c""",
 )
 
+# The shapes a frontend sends most (issue 17): small answers, where the fixed cost shows.
+ID_TITLE = Query(
+    name="courses_id_title",
+    description="100 courses, id and title only",
+    document="""{ courses(first: 100) { edges { node { id title } } } }""",
+    variables={},
+    sql=f"""
+SELECT json_build_object('data', json_build_object('courses', json_build_object('edges',
+  COALESCE(json_agg(json_build_object('node', json_build_object(
+    'id', {gid("Course", "c.id")}, 'title', c.title)) ORDER BY c.id), '[]'))))::text
+FROM (SELECT c.id, c.title FROM learningplatform_course c WHERE {VISIBLE_COURSE}
+      ORDER BY c.id LIMIT 100) c""",
+    postgraphile="""{ allCourses(first: 100, orderBy: PRIMARY_KEY_ASC) { nodes { rowId title } } }""",
+)
+
+QUIZZES = Query(
+    name="quiz_tasks_by_deadline",
+    description="quiz tasks ordered by deadline, 100, with their course and its instructor",
+    document="""{ tasks(first: 100, filter: {taskType: QUIZ}, orderBy: {field: DEADLINE, direction: ASC}) {
+  edges { node { id title deadline course { id title instructor { id username } } } } } }""",
+    variables={},
+    sql=f"""
+SELECT json_build_object('data', json_build_object('tasks', json_build_object('edges',
+  COALESCE(json_agg(json_build_object('node', json_build_object(
+    'id', {gid("Task", "t.id")}, 'title', t.title, 'deadline', t.deadline,
+    'course', json_build_object('id', {gid("Course", "c.id")}, 'title', c.title,
+      'instructor', json_build_object('id', {gid("User", "u.id")}, 'username', u.username))
+  )) ORDER BY t.deadline NULLS LAST, t.id), '[]'))))::text
+FROM (SELECT t.* FROM learningplatform_task t JOIN learningplatform_course c ON c.id = t.course_id
+      WHERE {VISIBLE_TASK} AND {VISIBLE_COURSE} AND t.task_type = 'QUIZ'
+      ORDER BY t.deadline NULLS LAST, t.id LIMIT 100) t
+JOIN learningplatform_course c ON c.id = t.course_id
+JOIN learningplatform_user u ON u.id = c.instructor_id""",
+    postgraphile="""{ allTasks(first: 100, orderBy: [DEADLINE_ASC, PRIMARY_KEY_ASC],
+  condition: {status: "PUBLISHED", taskType: "QUIZ"}) { nodes {
+  rowId title deadline courseByCourseId { rowId title userByInstructorId { rowId username } } } } }""",
+)
+
+NESTED_TOTALS = Query(
+    name="nested_50x50_totals",
+    description="50 courses with their first 50 tasks, and the total counts of both",
+    document="""{ courses(first: 50) { totalCount edges { node { id title
+  tasks(first: 50) { totalCount edges { node { id title } } } } } } }""",
+    variables={},
+    sql=f"""
+SELECT json_build_object('data', json_build_object('courses', json_build_object(
+  'totalCount', (SELECT count(*) FROM learningplatform_course c WHERE {VISIBLE_COURSE}),
+  'edges', COALESCE(json_agg(json_build_object('node', json_build_object(
+    'id', {gid("Course", "c.id")}, 'title', c.title,
+    'tasks', json_build_object(
+      'totalCount', (SELECT count(*) FROM learningplatform_task t WHERE t.course_id = c.id AND {VISIBLE_TASK}),
+      'edges', (SELECT COALESCE(json_agg(json_build_object('node', json_build_object(
+          'id', {gid("Task", "t.id")}, 'title', t.title)) ORDER BY t.id), '[]')
+        FROM (SELECT t.id, t.title FROM learningplatform_task t
+              WHERE t.course_id = c.id AND {VISIBLE_TASK} ORDER BY t.id LIMIT 50) t))
+  )) ORDER BY c.id), '[]'))))::text
+FROM (SELECT c.id, c.title FROM learningplatform_course c WHERE {VISIBLE_COURSE}
+      ORDER BY c.id LIMIT 50) c""",
+    postgraphile="""{ allCourses(first: 50, orderBy: PRIMARY_KEY_ASC) { totalCount nodes { rowId title
+  tasksByCourseId(first: 50, orderBy: PRIMARY_KEY_ASC, condition: {status: "PUBLISHED"}) {
+    totalCount nodes { rowId title } } } } }""",
+)
+
+TASK_COUNT = Query(
+    name="course_task_count",
+    description="one course with its first 20 tasks and taskCount, a resolver field",
+    document="""query CourseTaskCount($id: ID!) { course(id: $id) { id title taskCount
+  tasks(first: 20) { edges { node { id title taskType status deadline maxScore } } } } }""",
+    variables={"id": "Q291cnNlOjE="},  # Course:1
+    sql=f"""
+SELECT json_build_object('data', json_build_object('course', json_build_object(
+  'id', {gid("Course", "c.id")}, 'title', c.title,
+  'taskCount', (SELECT count(*) FROM learningplatform_task t WHERE t.course_id = c.id AND {VISIBLE_TASK}),
+  'tasks', json_build_object('edges', (SELECT COALESCE(json_agg(json_build_object('node',
+      json_build_object('id', {gid("Task", "t.id")}, 'title', t.title, 'taskType', t.task_type,
+        'status', t.status, 'deadline', t.deadline, 'maxScore', t.max_score::text)) ORDER BY t.id), '[]')
+    FROM (SELECT * FROM learningplatform_task t WHERE t.course_id = c.id AND {VISIBLE_TASK}
+          ORDER BY t.id LIMIT 20) t)))))::text
+FROM learningplatform_course c WHERE c.id = 1 AND {VISIBLE_COURSE}""",
+    postgraphile="""{ courseByRowId(rowId: "1") { rowId title
+  visible: tasksByCourseId(condition: {status: "PUBLISHED"}) { totalCount }
+  tasksByCourseId(first: 20, orderBy: PRIMARY_KEY_ASC, condition: {status: "PUBLISHED"}) {
+    nodes { rowId title taskType status deadline maxScore } } } }""",
+)
+
 QUERIES = [
     nested(100),
     CATALOGUE,
     COURSE_WITH_TASKS,
+    ID_TITLE,
+    QUIZZES,
+    NESTED_TOTALS,
+    TASK_COUNT,
     FLAT,
     TASKS_WITH_COURSE,
     FILTERED,

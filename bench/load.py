@@ -39,8 +39,8 @@ from graphql_api.client import GraphQLClient  # noqa: E402
 ADMIN_URL = os.environ.get("DATABASE_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 DATABASE = os.environ.get("LOAD_DATABASE", "lp_load")  # its own database, dropped after the run
 
-CATALOGUE = (ROOT / "tests/graphql_api/documents/course_catalogue.graphql").read_text()
-DETAIL = (ROOT / "tests/graphql_api/documents/course_detail.graphql").read_text()
+CATALOGUE = (ROOT / "graphql_api/documents/course_catalogue.graphql").read_text()
+DETAIL = (ROOT / "graphql_api/documents/course_detail.graphql").read_text()
 TASKS = "{ tasks(first: 50, orderBy: {field: DEADLINE}) { totalCount edges { node { id title deadline course { title } } } } }"
 LOGIN = "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { errors { message } } }"
 SUBMIT = 'mutation($t: ID!) { submitTask(input: {taskId: $t, content: "load test"}) { submission { id } errors { code } } }'

@@ -1,5 +1,6 @@
 """gunicorn settings for production: `gunicorn -c config/gunicorn.py`."""
 
+import gc
 import multiprocessing
 import os
 
@@ -13,3 +14,14 @@ graceful_timeout = 10
 max_requests = 5000
 max_requests_jitter = 500
 accesslog = "-"
+
+# The application (settings, URLs, the schema and its read path index) is loaded once in the
+# master, before the workers fork: a worker replaced after max_requests serves its first request
+# at once instead of importing the schema first, and the workers share those pages.
+preload_app = os.environ.get("PRELOAD_APP", "1") != "0"
+
+
+def when_ready(server) -> None:
+    """Freeze what start-up made: the collector then never walks it again (nor copies its pages)."""
+    gc.collect()
+    gc.freeze()

@@ -146,7 +146,11 @@ DATABASES = {
 # also cancelled by PostgreSQL past it. The WSGI and ASGI entry points set 10 s; management
 # commands (migrate, consolidate, seed) run without a limit.
 STATEMENT_TIMEOUT_MS = int(os.environ.get("DB_STATEMENT_TIMEOUT_MS", "0"))
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and STATEMENT_TIMEOUT_MS:
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, with a health check that reads the connection's socket instead of
+    # sending SELECT 1 before every request (learningplatform/db/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "learningplatform.db.postgresql"
+if DATABASES["default"]["ENGINE"] == "learningplatform.db.postgresql" and STATEMENT_TIMEOUT_MS:
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
         f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"
     )
@@ -155,6 +159,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite opens a file, not a server connection: nothing to keep alive.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+
+# Sessions are rows in the database. With REDIS_URL (redis://127.0.0.1:6379/0) they are read
+# through Redis first and written to both (cached_db): a logged-in request then costs one SQL
+# statement (its user) instead of two, and logging out still ends the session on the server.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "learningplatform.User"
@@ -222,6 +236,9 @@ GRAPHQL_MAX_PAGE_SIZE = env_int("GRAPHQL_MAX_PAGE_SIZE", 100, minimum=1)
 # Off: every query is answered by GraphQL's executor, none by the read path (graphql_api/readpath/).
 # A kill switch for operators, should the read path ever answer wrongly; read per request.
 GRAPHQL_FAST_READS = env_bool("GRAPHQL_FAST_READS", True)
+# On: /graphql/ runs only the frontend's trusted documents (graphql_api/documents/, sent by
+# documentId or as their exact text) and refuses any other; GraphiQL and DEBUG accept any.
+GRAPHQL_TRUSTED_DOCUMENTS_ONLY = env_bool("GRAPHQL_TRUSTED_DOCUMENTS_ONLY", False)
 
 # On: `migrate` stops on legacy values the consolidated models cannot hold as they are (listing
 # each) instead of mapping and recording them; `consolidate --strict` does the same on demand.

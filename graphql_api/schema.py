@@ -8,12 +8,7 @@ legacy_shim is installed) through `extra_queries`, `extra_mutations` and `extra_
 import strawberry
 import strawberry_django
 from strawberry import relay
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxTokensLimiter,
-    ParserCache,
-    ValidationCache,
-)
+from strawberry.extensions import AddValidationRules, MaxTokensLimiter
 from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
@@ -31,6 +26,7 @@ from graphql_api.readpath.optimizer import QueryOptimizer
 from graphql_api.submission.mutations import SubmissionMutation
 from graphql_api.task.schema import TaskMutation, TaskQuery
 from graphql_api.transactions import AtomicMutations
+from graphql_api.trusted_documents import PreparedDocuments
 from graphql_api.user.schema import UserMutation, UserQuery
 
 MAX_DEPTH = 10
@@ -73,8 +69,7 @@ def build_schema(
         InputCheck,
         OperationChoice,
         lambda: AddValidationRules([DEPTH_RULE, ALIASES_RULE, OneLoginRule]),
-        lambda: ParserCache(maxsize=256),
-        lambda: ValidationCache(maxsize=256),
+        lambda: PreparedDocuments(maxsize=256),  # the parser and validation caches
         CostLimit,
         QueryOptimizer,
         AtomicMutations,

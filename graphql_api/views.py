@@ -6,6 +6,9 @@
   the `csrftoken` cookie that any GET and the login mutation set), as Django forms do; requests
   without a session have nothing to forge and need none.
 - GET may run queries, never mutations (Strawberry refuses them).
+- A trusted document may be sent by id instead of its text, `{"documentId": "sha256:...",
+  "variables": ...}`, by POST or GET; with GRAPHQL_TRUSTED_DOCUMENTS_ONLY nothing else runs
+  (graphql_api/trusted_documents.py).
 - Every error response is JSON: `{"errors": [{"message": ...}]}`, and a body that is not a JSON
   object (invalid UTF-8, `null`, `5`, nesting too deep to parse) is a 400 that says so; the rest
   of the site answers its errors in JSON too (`json_error_handlers`, installed by config/urls.py).
@@ -15,6 +18,7 @@
   non-string keys) is encoded as before, by Django's encoder.
 """
 
+import dataclasses
 import json
 
 import orjson
@@ -28,6 +32,8 @@ from django.shortcuts import render
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from strawberry.django.views import GraphQLView as StrawberryGraphQLView
+
+from graphql_api.trusted_documents import DocumentRefused, resolve_document
 
 EXAMPLE_QUERY = """# Published public courses with their first tasks. Run it with Ctrl-Enter.
 query Catalogue {
@@ -135,10 +141,20 @@ class GraphQLView(StrawberryGraphQLView):
 
     def parse_http_body(self, request):
         # Strawberry decodes the body as UTF-8 and reads it as an object before checking either.
-        raw = request.request.body if request.method == "POST" else None
-        if raw is not None and not isinstance(self.parse_json(raw), dict | list):
-            raise HTTPException(400, NOT_AN_OBJECT)
-        return super().parse_http_body(request)
+        if request.method == "POST":
+            payload = self.parse_json(request.request.body)
+            if not isinstance(payload, dict | list):
+                raise HTTPException(400, NOT_AN_OBJECT)
+        else:
+            payload = request.query_params
+        request_data = super().parse_http_body(request)
+        if isinstance(payload, list):  # a batch: Strawberry refuses it (batching is off)
+            return request_data
+        try:
+            query = resolve_document(payload)
+        except DocumentRefused as refused:
+            raise HTTPException(refused.status, str(refused)) from None
+        return dataclasses.replace(request_data, query=query)
 
     def encode_json(self, data: object) -> bytes | str:
         try:
@@ -148,6 +164,12 @@ class GraphQLView(StrawberryGraphQLView):
             )
         except orjson.JSONEncodeError:
             return super().encode_json(data)
+
+    def should_render_graphql_ide(self, request) -> bool:
+        # A GET that names a trusted document runs it, whatever its Accept header says.
+        return request.query_params.get("documentId") is None and super().should_render_graphql_ide(
+            request
+        )
 
     def render_graphql_ide(self, request: HttpRequest) -> HttpResponse:
         context = {"default_query": json.dumps(EXAMPLE_QUERY)}

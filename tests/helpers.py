@@ -24,6 +24,7 @@ from strawberry.relay import to_base64
 
 from bench.common import free_port, wait_for_port
 from graphql_api.sdl import SCHEMA_FILE
+from graphql_api.trusted_documents import DOCUMENTS
 from learningplatform.models import Course, Submission, Task, User
 
 # --- Processes: manage.py in a fresh process, with production settings
@@ -91,8 +92,6 @@ def gunicorn(env: dict[str, str], workers: int = 1) -> Iterator[str]:
 
 
 # --- GraphQL over HTTP, as a client sends it
-
-DOCUMENTS = ROOT / "tests" / "graphql_api" / "documents"
 
 
 def document(name: str) -> str:

@@ -66,8 +66,8 @@ class ReadPathExecutionContext(StrawberryGraphQLCoreExecutionContext):
         entry = index.types.get(parent_type.name) if index else None
         if entry is not None and not getattr(self.middleware_manager, "middlewares", None):
             column = entry.columns.get(field_details_list[0].node.name.value)
-            # A private column goes through its resolver here: the resolver checks the viewer.
-            if column is not None and not column.private:
+            # Private columns and annotations: their resolvers decide, not the loaded value.
+            if column is not None and not column.private and column.annotation is None:
                 value = getattr(source, "__dict__", {}).get(column.attname, MISSING)
                 if value is None and not column.non_null:
                     return None

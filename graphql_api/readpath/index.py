@@ -46,6 +46,9 @@ class Column:
     # Shown only to some viewers (a user's names): null unless the type's
     # may_see_private_columns(viewer, primary key) allows it.
     private: bool = False
+    # A resolver field that answers its one annotation as is (the type's `annotated_columns`):
+    # read as that annotation (`attname`), which this makes from the field's Info.
+    annotation: Any = None
 
 
 @dataclass(frozen=True)
@@ -154,6 +157,12 @@ def _index_field(entry: TypeEntry, name: str, graphql_field, strawberry_field) -
     if name in private and hasattr(entry.origin, "may_see_private_columns"):
         leaf = get_named_type(graphql_field.type)
         entry.columns[name] = Column(private[name], leaf, non_null, private=True)
+        return
+    annotate = strawberry_field.store.annotate if strawberry_field.store else {}
+    if name in getattr(entry.origin, "annotated_columns", ()) and len(annotate) == 1:
+        ((attname, annotation),) = annotate.items()
+        leaf = get_named_type(graphql_field.type)
+        entry.columns[name] = Column(attname, leaf, non_null, annotation=annotation)
         return
     try:
         model_field = model._meta.get_field(strawberry_field.django_name)

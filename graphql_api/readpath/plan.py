@@ -38,6 +38,7 @@ class Columns:
     """The columns one query fetches, shared by every plan answering from its rows."""
 
     names: list[str]  # attnames (or lookups through joins); the primary key first
+    annotations: dict[str, Any] = field(default_factory=dict)  # name -> expression, if any
 
     def index(self, name: str) -> int:
         if name not in self.names:
@@ -256,6 +257,13 @@ class Planner:
             if name == "__typename":
                 plan.slots.append(Slot(key, None, constant=object_type.name))
             elif (column := entry.columns.get(name)) is not None:
+                if column.annotation is not None:
+                    path = Path(None, key, object_type.name)
+                    info = self.info(object_type, name, sub, path, None)
+                    annotation = column.annotation
+                    columns.annotations[column.attname] = (
+                        annotation(info) if callable(annotation) else annotation
+                    )
                 plan.slots.append(Slot(key, columns.index(column.attname), column))
                 if column.private:
                     plan.private_keys.append(key)
@@ -286,6 +294,8 @@ class Planner:
                 return FetchedObject(key, child, column, info, relation.non_null)
             child = self.object(target_type, details, Columns([target.model._meta.pk.attname]))
             prefix = relation.model_field.name
+            if child.columns.annotations:
+                raise Fallback(f"{object_type.name}.{name}: an annotated field through a join")
             indexes = [plan.columns.index(f"{prefix}__{c}") for c in child.columns.names]
             return JoinedObject(key, child, indexes, relation.non_null)
         _args, kwargs = self.arguments(object_type, details, info, relation.strawberry_field)

@@ -105,9 +105,10 @@ def plan_root_list(planner: Planner, root_type, key, details, root: RootField):
         if page_argument_error(**paging, keyset=keyset):
             raise Fallback("page arguments the connection refuses")
         value_at = plan.columns.index(keyset.column) if keyset.column else None
+        page_rows = annotated(queryset, plan.columns)
         columns = list(plan.columns.names)
         page = keyset_page(
-            queryset, keyset, **paging,
+            page_rows, keyset, **paging,
             fetch=lambda rows: fetch_rows(rows.values_list(*columns), len(columns)),
             key=(lambda row: (row[value_at], row[0])) if keyset.column else (lambda row: row[:1]),
         )  # fmt: skip
@@ -132,10 +133,15 @@ def plan_root_node(planner: Planner, root_type, key, details, root: RootField):
         queryset = node_rows(entry.model).filter(pk=node_id)
         with DjangoOptimizerExtension.disabled():
             queryset = run_type_get_queryset(queryset, entry.origin, info)
-        rows = fetch_rows(queryset.values_list(*plan.columns.names)[:1])
+        rows = fetch_rows(annotated(queryset, plan.columns).values_list(*plan.columns.names)[:1])
         return objects(plan, rows)[0] if rows else None
 
     return run
+
+
+def annotated(queryset: QuerySet, columns: Columns) -> QuerySet:
+    """The queryset with the annotations its columns read (resolver fields answered as columns)."""
+    return queryset.annotate(**columns.annotations) if columns.annotations else queryset
 
 
 def columns_for(entry) -> Columns:
@@ -177,7 +183,7 @@ def fetched(relation: FetchedObject, rows, answers) -> None:
         queryset = related_rows(plan.entry.model).filter(pk__in=ids)
         with DjangoOptimizerExtension.disabled():
             queryset = run_type_get_queryset(queryset, plan.entry.origin, relation.info)
-        child_rows = fetch_rows(queryset.values_list(*plan.columns.names))
+        child_rows = fetch_rows(annotated(queryset, plan.columns).values_list(*plan.columns.names))
         found = dict(zip((r[0] for r in child_rows), objects(plan, child_rows), strict=True))
     for row, answer in zip(rows, answers, strict=True):
         value = found.get(row[relation.column])
@@ -197,7 +203,7 @@ def nested_pages(relation: NestedConnection, rows, answers) -> None:
                 related_rows(plan.node.model), relation.info, _strawberry_related_field_id=fk
             )
         queryset = apply_window_pagination(
-            queryset.filter(**{f"{fk}__in": parent_ids}),
+            annotated(queryset.filter(**{f"{fk}__in": parent_ids}), plan.columns),
             related_field_id=fk, offset=page.start, limit=page.end - page.start,
             max_results=page_limit(),
         )  # fmt: skip

@@ -50,3 +50,19 @@ def test_the_check_sees_every_kind_of_import(tmp_path):
         ("learningplatform/late.py", 2, "graphql_api"),
         ("learningplatform/late.py", 5, "config"),
     ]
+
+
+def test_no_test_module_imports_another():
+    """Shared test helpers live in tests/helpers.py (and fixtures in conftest.py files)."""
+    borrowed = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.ImportFrom)
+                and node.module
+                and node.module.startswith("tests.")
+            ):
+                last = node.module.rsplit(".", 1)[-1]
+                if last.startswith("test_") or last == "conftest":
+                    borrowed.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.module}")
+    assert borrowed == []

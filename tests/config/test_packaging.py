@@ -77,6 +77,9 @@ def test_the_wheel_ships_graphiql_and_is_deploy_clean(installed, tmp_path):
         "static/graphiql/react-dom.production.min.js",
     ):
         assert (package / shipped).is_file(), shipped
+    trusted = run(installed, "trusted_documents", cwd=tmp_path)  # read from the installed copy
+    assert trusted.returncode == 0, trusted.stderr
+    assert "course_catalogue" in trusted.stdout and "sha256:" in trusted.stdout
     check = run(installed, "check", "--deploy", "--fail-level", "WARNING", cwd=tmp_path)
     assert check.returncode == 0, check.stdout + check.stderr
     collected = run(installed, "collectstatic", "--noinput", cwd=tmp_path)

@@ -58,7 +58,7 @@ def test_postgres_url_gives_persistent_checked_connections(tmp_path):
         tmp_path=tmp_path, **PRODUCTION,
     )  # fmt: skip
     assert result.stdout.split() == [
-        "django.db.backends.postgresql", "db.internal", "learningplatform", "600", "True"
+        "learningplatform.db.postgresql", "db.internal", "learningplatform", "600", "True"
     ]  # fmt: skip
 
 

@@ -40,7 +40,7 @@ def test_unexpected_errors_keep_their_traceback(client, caplog, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("the database melted")
 
-    monkeypatch.setattr("graphql_api.course.schema.courses_visible_to", broken)
+    monkeypatch.setattr("graphql_api.course.types.courses_visible_to", broken)
     body = post(client, "{ courses { totalCount } }")
     assert body["errors"][0]["message"] == "Unexpected error."
     (record,) = records(caplog)
