@@ -9,7 +9,7 @@ For each size it creates the database `lp_scale_<size>`, migrates it, loads the 
 57% of the tasks), refreshes the planner statistics as `seed` does, then, in a fresh process,
 sends each item below through the whole Django stack (`/graphql/`, anonymous):
 
-- every query of the frontend (tests/graphql_api/documents/*.graphql);
+- every query of the frontend (graphql_api/documents/*.graphql, the trusted documents);
 - the first page of tasks (10 a page) by id and by deadline, and a page 20,000 pages deep in
   each order (or as deep as the list goes, said in the table);
 - `totalCount` of the tasks;
@@ -37,7 +37,7 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
-DOCUMENTS = ROOT / "tests" / "graphql_api" / "documents"
+DOCUMENTS = ROOT / "graphql_api" / "documents"  # the frontend's trusted documents
 ADMIN_URL = os.environ.get("DATABASE_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 BASE = ADMIN_URL.rsplit("/", 1)[0]
 BIG_TABLES = {"learningplatform_task", "learningplatform_course", "learningplatform_submission"}
@@ -155,6 +155,8 @@ def items(size: int) -> dict[str, tuple[str, dict]]:
             "instructor": _global_id("User", course.instructor_id),
         }
         chosen[name] = (text, {k: v for k, v in variables.items() if f"${k}" in text})
+    if not chosen:
+        raise SystemExit(f"No frontend query found in {DOCUMENTS}: nothing to compare.")
     by_id, by_deadline = Keyset(Task, None), Keyset(Task, "deadline", descending=True)
     rows = visible.count()
     depth = min(DEPTH * PAGE, rows - PAGE)  # the row the deep page starts after
