@@ -34,12 +34,18 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def manage(*args: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
     """Run manage.py in a fresh process with exactly the given settings environment."""
+    return python("manage.py", *args, tmp_path=tmp_path, **env)
+
+
+def python(*args: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
+    """Run Python (a script, or "-c", code) in the checkout, in a fresh process with exactly the
+    given settings environment: nothing of this process's DEBUG, SECRET_KEY or DATABASE_URL."""
     clean = {
         k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL"}
     }
     clean |= {"DJANGO_SETTINGS_MODULE": "config.settings", "DATA_DIR": str(tmp_path)} | env
     return subprocess.run(
-        [sys.executable, "manage.py", *args],
+        [sys.executable, *args],
         cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
 

@@ -95,9 +95,11 @@ def pending(connection=default_connection) -> dict[str, tuple[int, int]]:
     return counts
 
 
-def has_work(connection=default_connection) -> bool:
-    """Whether a consolidation would change anything (so whether it needs a backup first)."""
-    return any(total > done for total, done in pending(connection).values())
+def has_work(connection=default_connection, counts: dict | None = None) -> bool:
+    """Whether a consolidation would change anything (so whether it needs a backup first);
+    `counts` is what `pending()` returned, if the caller has it already."""
+    counts = pending(connection) if counts is None else counts
+    return any(total > done for total, done in counts.values())
 
 
 def consolidate(

@@ -4,9 +4,6 @@ suggests a name from the schema."""
 
 import base64
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 from hypothesis import given
@@ -196,7 +193,7 @@ PRODUCTION_SUGGESTIONS = [
 
 @pytest.mark.slow  # a process of its own
 def test_without_introspection_no_message_suggests_a_name(tmp_path):
-    from tests.helpers import PRODUCTION, ROOT
+    from tests.helpers import PRODUCTION, python
 
     code = (
         "import django, json, sys; django.setup()\n"
@@ -208,12 +205,7 @@ def test_without_introspection_no_message_suggests_a_name(tmp_path):
         "'query($f: CourseFilter) { courses(filter: $f) { totalCount } }', variable_values=variables)\n"
         "print(json.dumps([e.message for e in result.errors]))\n"
     )
-    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "DATABASE_URL"}}
-    result = subprocess.run(
-        [sys.executable, "-c", code, json.dumps(PRODUCTION_SUGGESTIONS)], cwd=ROOT,
-        capture_output=True, text=True, timeout=60,
-        env=env | PRODUCTION | {"DJANGO_SETTINGS_MODULE": "config.settings", "DATA_DIR": str(tmp_path)},
-    )  # fmt: skip
+    result = python("-c", code, json.dumps(PRODUCTION_SUGGESTIONS), tmp_path=tmp_path, **PRODUCTION)
     answers = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(answers) == len(PRODUCTION_SUGGESTIONS) + 1, result.stderr
     for messages in answers:

@@ -1,9 +1,6 @@
 """The endpoint's HTTP rules and per-request limits, as a client meets them."""
 
 import json
-import os
-import subprocess
-import sys
 import uuid
 
 import pytest
@@ -235,7 +232,7 @@ class TestErrorsAndIntrospection:
 
     @pytest.mark.slow  # a process of its own
     def test_production_has_no_introspection_and_no_suggestions(self, tmp_path):
-        from tests.helpers import PRODUCTION, ROOT
+        from tests.helpers import PRODUCTION, python
 
         code = (
             "import django, json; django.setup()\n"
@@ -243,11 +240,7 @@ class TestErrorsAndIntrospection:
             "for query in ['{ __schema { types { name } } }', '{ courses { totlCount } }']:\n"
             "    print(json.dumps([e.message for e in schema.execute_sync(query).errors]))\n"
         )
-        env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "DATABASE_URL"}}
-        result = subprocess.run(
-            [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
-            env=env | PRODUCTION | {"DJANGO_SETTINGS_MODULE": "config.settings", "DATA_DIR": str(tmp_path)},
-        )  # fmt: skip
+        result = python("-c", code, tmp_path=tmp_path, **PRODUCTION)
         introspection, misspelled = (json.loads(line) for line in result.stdout.splitlines())
         assert "introspection" in introspection[0].lower(), result.stderr
         assert misspelled == ["Cannot query field 'totlCount' on type 'CourseConnection'."]

@@ -62,7 +62,7 @@ class Command(BaseCommand):
         if "tasks_quiztask" in present:
             quizzes = consolidation.Sql(connection).scalar("SELECT COUNT(*) FROM tasks_quiztask")
             self.stdout.write(f"tasks_quiztask: {quizzes} rows (each joins its learning task)")
-        work = consolidation.has_work()
+        work = consolidation.has_work(counts=pending)
         backup_dir = options["backup_dir"] or default_backup_dir()
         if options["dry_run"]:
             report = consolidation.dry_run(batch_size=options["batch_size"])
