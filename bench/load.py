@@ -233,11 +233,27 @@ def run_load(port: int, options, master_pid: int) -> dict:
             while in_flight[0]:
                 time.sleep(0.001)
             with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+                pids = [
+                    row[0]
+                    for row in admin.execute(
+                        "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                        [DATABASE],
+                    )
+                ]
                 ended = admin.execute(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                    "WHERE datname = %s AND pid <> pg_backend_pid()",
-                    [DATABASE],
+                    "SELECT count(pg_terminate_backend(pid)) FROM unnest(%s::int[]) pid", [pids]
                 ).fetchone()[0]
+                # pg_terminate_backend only signals: the connections are cut once their server
+                # processes have gone, which is the moment "between requests" means. (The app's
+                # health check reads the socket, which tells only once the server has closed it.)
+                for _ in range(5000):
+                    gone = admin.execute(
+                        "SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = ANY(%s))",
+                        [pids],
+                    ).fetchone()[0]
+                    if gone:
+                        break
+                    time.sleep(0.001)
         finally:
             gate.set()
         moment = 2 * options.seconds / 3
