@@ -46,7 +46,7 @@ def main() -> int:
 
     from bench.api_queries import BY_NAME, HEADLINE
     from config.schema import schema
-    from graphql_api.readpath import read as readpath_read
+    from graphql_api.readpath.statements import Statement
     from graphql_api.views import GraphQLView
 
     encode = GraphQLView(schema=schema).encode_json
@@ -83,7 +83,7 @@ def main() -> int:
         return fetch
 
     QuerySet._fetch_all = timed(QuerySet._fetch_all)
-    readpath_read.fetch_rows = timed(readpath_read.fetch_rows)
+    Statement.rows = timed(Statement.rows)
     client, body = Client(), {"query": query.document, "variables": query.variables}
     request = RequestFactory().post("/graphql/")
     request.user, request.session = AnonymousUser(), {}

@@ -154,6 +154,13 @@ if DATABASES["default"]["ENGINE"] == "learningplatform.db.postgresql" and STATEM
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
         f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"
     )
+# PostgreSQL prepares a statement on a connection once it has run this many times there (psycopg's
+# prepare_threshold, with parameters bound on the server); 0 (the default) prepares none.
+DB_PREPARE_THRESHOLD = env_int("DB_PREPARE_THRESHOLD", 0, minimum=0)
+if DATABASES["default"]["ENGINE"] == "learningplatform.db.postgresql" and DB_PREPARE_THRESHOLD:
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True, prepare_threshold=DB_PREPARE_THRESHOLD
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # SQLite opens a file, not a server connection: nothing to keep alive.
@@ -236,6 +243,9 @@ GRAPHQL_MAX_PAGE_SIZE = env_int("GRAPHQL_MAX_PAGE_SIZE", 100, minimum=1)
 # Off: every query is answered by GraphQL's executor, none by the read path (graphql_api/readpath/).
 # A kill switch for operators, should the read path ever answer wrongly; read per request.
 GRAPHQL_FAST_READS = env_bool("GRAPHQL_FAST_READS", True)
+# Plans the read path keeps per process, by document, variables and viewer (least recently used
+# go first); 0 plans every request afresh. graphql_api/readpath/cache.py says what a key holds.
+GRAPHQL_PLAN_CACHE_SIZE = env_int("GRAPHQL_PLAN_CACHE_SIZE", 256, minimum=0)
 # On: /graphql/ runs only the frontend's trusted documents (graphql_api/documents/, sent by
 # documentId or as their exact text) and refuses any other; GraphiQL and DEBUG accept any.
 GRAPHQL_TRUSTED_DOCUMENTS_ONLY = env_bool("GRAPHQL_TRUSTED_DOCUMENTS_ONLY", False)

@@ -186,7 +186,7 @@ class KeysetPage:
     has_next: bool
 
 
-def keyset_page(
+def keyset_window(
     queryset: models.QuerySet,
     keyset: Keyset,
     *,
@@ -194,15 +194,14 @@ def keyset_page(
     last: int | None,
     after: str | None,
     before: str | None,
-    fetch: Callable[[models.QuerySet], list],
-    key: Callable[[Any], tuple],
-) -> KeysetPage:
-    """One page of a root list, read past its cursors (no offset), as Relay's algorithm cuts it.
+) -> tuple[models.QuerySet, Callable[[list], tuple[list, bool, bool]]]:
+    """The rows to read for one page of a root list, and how to cut the page from them.
 
-    `fetch` reads a queryset's rows (model instances, or values_list rows) and `key` gives a
-    row's (value, id) for its cursor. After `after` and before `before`; then the first `first`
-    rows, or the last `last` (the page size when neither is given). hasPreviousPage (forwards)
-    and hasNextPage (backwards) say whether a cursor was given: the row it names comes before.
+    After `after` and before `before`, past their cursors (no offset); then the first `first`
+    rows, or the last `last` (the page size when neither is given), one more read to tell
+    whether there are more. The cut gives (rows, hasPreviousPage, hasNextPage), as Relay's
+    algorithm has them: hasPreviousPage (forwards) and hasNextPage (backwards) say whether a
+    cursor was given, since the row it names comes before.
     """
     if after:
         queryset = queryset.filter(keyset.past(keyset.key_of_cursor("after", after)))
@@ -211,16 +210,38 @@ def keyset_page(
         queryset = queryset.filter(backwards.past(keyset.key_of_cursor("before", before)))
     if first is None and last is None:
         first = page_limit()
-    if first is not None:
-        rows = fetch(queryset[: first + 1])
+    if first is None:
+
+        def cut_last(rows: list) -> tuple[list, bool, bool]:
+            return rows[:last][::-1], len(rows) > last, bool(before)
+
+        return keyset.reversed().ordered(queryset)[: last + 1], cut_last
+
+    def cut(rows: list) -> tuple[list, bool, bool]:
         has_next, rows = len(rows) > first, rows[:first]
         has_previous = bool(after)
         if last is not None:
             has_previous, rows = has_previous or len(rows) > last, rows[max(len(rows) - last, 0) :]
-    else:
-        rows = fetch(keyset.reversed().ordered(queryset)[: last + 1])
-        has_previous, rows = len(rows) > last, rows[:last][::-1]
-        has_next = bool(before)
+        return rows, has_previous, has_next
+
+    return queryset[: first + 1], cut
+
+
+def keyset_page(
+    queryset: models.QuerySet,
+    keyset: Keyset,
+    *,
+    fetch: Callable[[models.QuerySet], list],
+    key: Callable[[Any], tuple],
+    **paging: Any,
+) -> KeysetPage:
+    """One page of a root list (`keyset_window`'s), with each row's cursor.
+
+    `fetch` reads a queryset's rows (model instances, or values_list rows) and `key` gives a
+    row's (value, id) for its cursor.
+    """
+    window, cut = keyset_window(queryset, keyset, **paging)
+    rows, has_previous, has_next = cut(fetch(window))
     return KeysetPage(rows, [keyset.cursor(key(row)) for row in rows], has_previous, has_next)
 
 

@@ -17,6 +17,15 @@ from learningplatform.models import Course, Submission, Task, User
 AnyUser = User | AnonymousUser
 
 
+def viewer_key(user: AnyUser) -> tuple | None:
+    """Everything the rules below read of `user`: two users with the same key see the same.
+
+    Whoever keeps something per viewer (the read path's plans) keys it on this; a rule that
+    reads more of the user must add it here.
+    """
+    return (user.pk, user.is_staff) if user.is_authenticated else None
+
+
 # Each rule is written once, as a condition; `prefix` reaches the object from another one (a
 # course's tasks are "tasks__"), so counts and annotations reuse the rule instead of restating it.
 

@@ -3,7 +3,14 @@
 import pytest
 from django.test import Client
 
+from graphql_api.readpath.cache import clear_plans
 from tests.factories import CourseFactory, InstructorFactory, StaffFactory, TaskFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def fresh_plans():
+    """Each test plans its documents afresh: a kept plan would not see code a test replaces."""
+    clear_plans()
 
 
 @pytest.fixture

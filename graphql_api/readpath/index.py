@@ -22,6 +22,7 @@ from graphql import (
 from strawberry.types.base import StrawberryObjectDefinition
 
 from graphql_api.ids import pk_id_attr
+from graphql_api.readpath.cache import PlanCache
 from graphql_api.readpath.internals import (
     StrawberryDjangoConnectionExtension,
     StrawberryDjangoField,
@@ -87,6 +88,7 @@ class SchemaIndex:
     types: dict[str, TypeEntry] = field(default_factory=dict)
     roots: dict[str, RootField] = field(default_factory=dict)
     unsupported_roots: dict[str, str] = field(default_factory=dict)
+    plans: PlanCache = field(default_factory=PlanCache)  # kept plans of documents on this schema
 
 
 _INDEXES: "weakref.WeakKeyDictionary[GraphQLSchema, SchemaIndex]" = weakref.WeakKeyDictionary()

@@ -6,7 +6,6 @@ tests/graphql_api/test_readpath_internals.py imports each one: an upgrade that m
 there first, by name.
 """
 
-from django.db.models.sql.constants import MULTI
 from graphql.execution.collect_fields import FieldDetails, collect_subfields
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path
@@ -25,7 +24,6 @@ from strawberry_django.relay.utils import resolve_edge_class
 
 # Each internal and the module it comes from (the test imports it from there).
 INTERNALS = {
-    "MULTI": "django.db.models.sql.constants",  # fetch a values_list query's rows in one go
     "FieldDetails": "graphql.execution.collect_fields",
     "collect_subfields": "graphql.execution.collect_fields",  # CollectFields per response key
     "get_argument_values": "graphql.execution.values",  # coerce one field's arguments
@@ -45,7 +43,7 @@ INTERNALS = {
 }
 
 __all__ = [
-    "MULTI", "FieldDetails", "collect_subfields", "get_argument_values", "Path", "PREFIX",
+    "FieldDetails", "collect_subfields", "get_argument_values", "Path", "PREFIX",
     "SliceMetadata", "StrawberryGraphQLCoreExecutionContext", "get_arguments",
     "StrawberryDjangoConnectionExtension", "StrawberryDjangoField", "DjangoOptimizerExtension",
     "optimizer", "apply_window_pagination", "get_queryset_config", "run_type_get_queryset",

@@ -8,7 +8,6 @@ executor would raises `Fallback` with the reason, before a row is read.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +26,7 @@ from graphql_api.readpath.internals import (
     get_argument_values,
     get_arguments,
 )
+from graphql_api.readpath.statements import Statement
 
 CONNECTION_FIELDS = {"edges", "totalCount", "pageInfo", "__typename"}
 EDGE_FIELDS = {"cursor", "node", "__typename"}
@@ -73,8 +73,9 @@ class FetchedObject:
     key: str
     plan: ObjectPlan
     column: int  # the foreign key's index in the parent's row
-    info: Info
+    info: Info | None  # the request's, until the statement is compiled
     non_null: bool
+    statement: Statement | None = None  # the rows of the ids it is given
 
 
 @dataclass
@@ -84,9 +85,10 @@ class NestedConnection:
     key: str
     plan: ConnectionPlan
     foreign_key: str  # attname on the related model
-    info: Info
+    info: Info | None  # the request's, until the statement is compiled
     strawberry_field: Any
     page: SliceMetadata
+    statement: Statement | None = None  # the pages of the parents' ids it is given
 
 
 @dataclass
@@ -96,7 +98,7 @@ class ObjectPlan:
     slots: list[Slot] = field(default_factory=list)
     relations: list[JoinedObject | FetchedObject | NestedConnection] = field(default_factory=list)
     private_keys: list[str] = field(default_factory=list)  # nulled where `may_see` says no
-    may_see: Callable[[Any], bool] | None = None  # this request's viewer, by primary key
+    may_see: Callable[[Any, Any], bool] | None = None  # (viewer, primary key) -> may see them
 
 
 @dataclass
@@ -267,10 +269,7 @@ class Planner:
                 plan.slots.append(Slot(key, columns.index(column.attname), column))
                 if column.private:
                     plan.private_keys.append(key)
-                    plan.may_see = functools.partial(
-                        entry.origin.may_see_private_columns,
-                        self.context.context_value.request.user,
-                    )
+                    plan.may_see = entry.origin.may_see_private_columns
             elif (relation := entry.relations.get(name)) is not None:
                 plan.slots.append(Slot(key, None))  # filled once the relation is read
                 plan.relations.append(self.relation(object_type, plan, key, sub, relation))

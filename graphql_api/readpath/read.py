@@ -4,24 +4,36 @@ Each level's queryset is the one the executor would use: the root field's own re
 `get_queryset` of the field and of the type (the same visibility rules), the same filters and
 ordering, strawberry-django's window pagination for nested pages, and the page rules, cursors
 (keyset cursors for root lists), counts and managers of graphql_api/connections.py.
+
+A document is planned and its statements compiled before any row is read (`plan_document`);
+the plan keeps the statements and nothing of the request, so the next request with the same
+key (graphql_api/readpath/cache.py) only runs it (`DocumentPlan.run`). The viewer a plan needs
+at run time (whose private columns may be seen) is the running request's.
 """
 
-from collections import defaultdict
+from __future__ import annotations
 
-from django.db import DatabaseError
-from django.db.models import QuerySet
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import DatabaseError, connections
+from django.db.models import F, QuerySet
 from graphql import GraphQLObjectType, get_named_type
 
 from graphql_api.connections import (
+    Keyset,
     counted,
     cursor,
     keyset_of,
-    keyset_page,
+    keyset_window,
     node_rows,
     page_argument_error,
     page_limit,
     related_rows,
 )
+from graphql_api.readpath.cache import plan_key
 from graphql_api.readpath.fallbacks import Fallback
 from graphql_api.readpath.index import RootField
 from graphql_api.readpath.internals import (
@@ -39,38 +51,42 @@ from graphql_api.readpath.plan import (
     ObjectPlan,
     Planner,
 )
-from graphql_api.readpath.rows import build, fetch_rows
+from graphql_api.readpath.rows import build
+from graphql_api.readpath.statements import (
+    IDS,
+    InIds,
+    Statement,
+    count_statement,
+    rows_statement,
+)
 
 PAGE_ARGUMENTS = ("first", "last", "after", "before")
 
 
 def read_document(context, index, root_type: GraphQLObjectType, grouped_field_set) -> dict:
-    """The data of a query, planned whole before any row is read; Fallback if it cannot be.
+    """The data of a query, from its kept plan or one planned now; Fallback if it has none.
 
     A database error (a statement cancelled for running too long, say) is reported on the root
     field as the executor reports it (strawberry-django reads every level while resolving the
     root field); the other root fields are still answered.
     """
-    planner = Planner(context, index)
-    steps = []
-    for key, details in grouped_field_set.items():
-        name = details[0].node.name.value
-        if name == "__typename":
-            steps.append((key, details, lambda name=root_type.name: name))
-            continue
-        root = index.roots.get(name)
-        if root is None:
-            reason = index.unsupported_roots.get(name, "not a field of the index")
-            raise Fallback(f"Query.{name}: {reason}")
-        planned = planner_for(root)(planner, root_type, key, details, root)
-        steps.append((key, details, planned))
+    user = context.context_value.request.user
+    key = plan_key(context, user)  # reads the user first: loading it is not planning
+    document = index.plans.get(key)
+    if document is None:
+        document = plan_document(context, index, root_type, grouped_field_set)
+        if document.keep:
+            index.plans.put(key, document)
+    if document.fallback is not None:
+        raise Fallback(document.fallback)
     data = {}
-    for key, details, run in steps:
+    for key, run in document.roots:
         try:
-            data[key] = run()
+            data[key] = run(user)
         except Fallback:
             raise
         except DatabaseError as exc:
+            details = grouped_field_set[key]
             path = Path(None, key, root_type.name)
             field_type = root_type.fields[details[0].node.name.value].type
             context.handle_field_error(exc, field_type, details, path)  # raises when non-null
@@ -80,11 +96,73 @@ def read_document(context, index, root_type: GraphQLObjectType, grouped_field_se
     return data
 
 
+@dataclass
+class DocumentPlan:
+    """A document's plan: each root key's reader, or why the executor must answer it."""
+
+    roots: list[tuple[str, Callable[[Any], Any]]]
+    fallback: str | None = None
+    keep: bool = True  # planning read nothing from the database: the plan may be kept
+
+
+class Reads:
+    """Counts the statements run while a document is planned (`keep` only if there are none)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
+def plan_document(context, index, root_type: GraphQLObjectType, grouped_field_set) -> DocumentPlan:
+    """Plan every root field and compile every statement, before any row is read."""
+    planner, reads = Planner(context, index), Reads()
+    roots = []
+    try:
+        with connections["default"].execute_wrapper(reads):
+            for key, details in grouped_field_set.items():
+                name = details[0].node.name.value
+                if name == "__typename":
+                    roots.append((key, lambda _user, name=root_type.name: name))
+                    continue
+                root = index.roots.get(name)
+                if root is None:
+                    reason = index.unsupported_roots.get(name, "not a field of the index")
+                    raise Fallback(f"Query.{name}: {reason}")
+                roots.append((key, planner_for(root)(planner, root_type, key, details, root)))
+    except Fallback as fallback:
+        return DocumentPlan([], fallback.reason, keep=not reads.count)
+    except Exception as exc:  # noqa: BLE001 - the executor reports it, located and masked
+        reason = f"an error while planning ({type(exc).__name__})"
+        return DocumentPlan([], reason, keep=False)
+    return DocumentPlan(roots, keep=not reads.count)
+
+
 def planner_for(root: RootField):
     return plan_root_list if root.kind == "list" else plan_root_node
 
 
-def plan_root_list(planner: Planner, root_type, key, details, root: RootField):
+@dataclass
+class RootList:
+    plan: ConnectionPlan
+    keyset: Keyset
+    value_at: int | None  # the keyset column's index in a row; None: by id alone
+    page: Statement
+    cut: Callable[[list], tuple[list, bool, bool]]
+    count: Statement | None
+
+    def __call__(self, user) -> dict:
+        rows, has_previous, has_next = self.cut(self.page.rows())
+        at, keyset = self.value_at, self.keyset
+        keys = [(row[at], row[0]) for row in rows] if at is not None else [row[:1] for row in rows]
+        cursors = [keyset.cursor(key) for key in keys]
+        total = self.count.count() if self.count is not None else None
+        return connection_answer(self.plan, rows, cursors, has_previous, has_next, total, user)
+
+
+def plan_root_list(planner: Planner, root_type, key, details, root: RootField) -> RootList:
     name = details[0].node.name.value
     path = Path(None, key, root_type.name)
     info = planner.info(root_type, name, details, path, root.strawberry_field)
@@ -93,34 +171,35 @@ def plan_root_list(planner: Planner, root_type, key, details, root: RootField):
     plan = planner.connection(get_named_type(root_type.fields[name].type), details)
     if root.strawberry_field.extensions[0].max_results is not None:
         raise Fallback(f"Query.{name}: a page limit of its own")
-
-    def run():
-        with DjangoOptimizerExtension.disabled():
-            queryset = root.strawberry_field.get_result(None, info, args, kwargs)
-        if not isinstance(queryset, QuerySet) or queryset.model is not plan.node.model:
-            raise Fallback(f"Query.{name}: the resolver returned no queryset of its model")
-        keyset = keyset_of(queryset)
-        if keyset is None:
-            raise Fallback(f"Query.{name}: a list not in a keyset's order")
-        if page_argument_error(**paging, keyset=keyset):
-            raise Fallback("page arguments the connection refuses")
-        value_at = plan.columns.index(keyset.column) if keyset.column else None
-        page_rows = annotated(queryset, plan.columns)
-        columns = list(plan.columns.names)
-        page = keyset_page(
-            page_rows, keyset, **paging,
-            fetch=lambda rows: fetch_rows(rows.values_list(*columns), len(columns)),
-            key=(lambda row: (row[value_at], row[0])) if keyset.column else (lambda row: row[:1]),
-        )  # fmt: skip
-        total = counted(queryset).count() if plan.needs_count else None
-        return connection_answer(
-            plan, page.rows, page.cursors, page.has_previous, page.has_next, total
-        )
-
-    return run
+    with DjangoOptimizerExtension.disabled():
+        queryset = root.strawberry_field.get_result(None, info, args, kwargs)
+    if not isinstance(queryset, QuerySet) or queryset.model is not plan.node.model:
+        raise Fallback(f"Query.{name}: the resolver returned no queryset of its model")
+    keyset = keyset_of(queryset)
+    if keyset is None:
+        raise Fallback(f"Query.{name}: a list not in a keyset's order")
+    if page_argument_error(**paging, keyset=keyset):
+        raise Fallback("page arguments the connection refuses")
+    value_at = plan.columns.index(keyset.column) if keyset.column else None
+    compile_relations(plan.node_plans())
+    window, cut = keyset_window(annotated(queryset, plan.columns), keyset, **paging)
+    page = rows_statement(window.values_list(*plan.columns.names), len(plan.columns.names))
+    count = count_statement(counted(queryset)) if plan.needs_count else None
+    plan.columns.annotations = {}  # compiled; they hold the request's user
+    return RootList(plan, keyset, value_at, page, cut, count)
 
 
-def plan_root_node(planner: Planner, root_type, key, details, root: RootField):
+@dataclass
+class RootNode:
+    plan: ObjectPlan
+    statement: Statement
+
+    def __call__(self, user) -> dict | None:
+        rows = self.statement.rows()
+        return objects(self.plan, rows, user)[0] if rows else None
+
+
+def plan_root_node(planner: Planner, root_type, key, details, root: RootField) -> RootNode:
     name = details[0].node.name.value
     node_id = planner.root_node_id(root_type, details, root.target)
     path = Path(None, key, root_type.name)
@@ -128,15 +207,56 @@ def plan_root_node(planner: Planner, root_type, key, details, root: RootField):
     object_type = planner.context.schema.type_map[root.target]
     entry = planner.index.types[root.target]
     plan = planner.object(object_type, details, columns_for(entry))
+    compile_relations([plan])
+    queryset = node_rows(entry.model).filter(pk=node_id)
+    with DjangoOptimizerExtension.disabled():
+        queryset = run_type_get_queryset(queryset, entry.origin, info)
+    statement = rows_statement(
+        annotated(queryset, plan.columns).values_list(*plan.columns.names)[:1]
+    )
+    plan.columns.annotations = {}  # compiled; they hold the request's user
+    return RootNode(plan, statement)
 
-    def run():
-        queryset = node_rows(entry.model).filter(pk=node_id)
-        with DjangoOptimizerExtension.disabled():
-            queryset = run_type_get_queryset(queryset, entry.origin, info)
-        rows = fetch_rows(annotated(queryset, plan.columns).values_list(*plan.columns.names)[:1])
-        return objects(plan, rows)[0] if rows else None
 
-    return run
+def compile_relations(plans: list[ObjectPlan]) -> None:
+    """Compile the statement of every relation read apart under `plans`, then drop its Info."""
+    for plan in plans:
+        for relation in plan.relations:
+            if isinstance(relation, JoinedObject):
+                compile_relations([relation.plan])
+            elif isinstance(relation, FetchedObject):
+                relation.statement = fetched_statement(relation)
+                compile_relations([relation.plan])
+            else:
+                relation.statement = nested_statement(relation)
+                compile_relations(relation.plan.node_plans())
+            relation.info = None
+            relation.plan.columns.annotations = {}  # compiled; they hold the request's user
+
+
+def fetched_statement(relation: FetchedObject) -> Statement:
+    plan = relation.plan
+    queryset = related_rows(plan.entry.model).filter(InIds(F("pk"), IDS))
+    with DjangoOptimizerExtension.disabled():
+        queryset = run_type_get_queryset(queryset, plan.entry.origin, relation.info)
+    return rows_statement(annotated(queryset, plan.columns).values_list(*plan.columns.names))
+
+
+def nested_statement(relation: NestedConnection) -> Statement:
+    plan, page, fk = relation.plan, relation.page, relation.foreign_key
+    with DjangoOptimizerExtension.disabled():
+        queryset = relation.strawberry_field.get_queryset(
+            related_rows(plan.node.model), relation.info, _strawberry_related_field_id=fk
+        )
+    queryset = apply_window_pagination(
+        annotated(queryset.filter(InIds(F(fk), IDS)), plan.columns),
+        related_field_id=fk, offset=page.start, limit=page.end - page.start,
+        max_results=page_limit(),
+    )  # fmt: skip
+    extra = [fk, "_strawberry_row_number", "_strawberry_total_count"]
+    return rows_statement(
+        queryset.values_list(*plan.columns.names, *extra), len(plan.columns.names) + 1
+    )
 
 
 def annotated(queryset: QuerySet, columns: Columns) -> QuerySet:
@@ -148,43 +268,41 @@ def columns_for(entry) -> Columns:
     return Columns([entry.model._meta.pk.attname])
 
 
-def objects(plan: ObjectPlan, rows: list[tuple]) -> list[dict]:
+def objects(plan: ObjectPlan, rows: list[tuple], user) -> list[dict]:
     """The answers of `plan` for `rows`, with every relation read and filled in."""
     answers = build(plan, rows)
     if plan.private_keys:  # the primary key is each row's first column
         for row, answer in zip(rows, answers, strict=True):
-            if not plan.may_see(row[0]):
+            if not plan.may_see(user, row[0]):
                 for key in plan.private_keys:
                     answer[key] = None
     for relation in plan.relations:
         if isinstance(relation, JoinedObject):
-            joined(relation, rows, answers)
+            joined(relation, rows, answers, user)
         elif isinstance(relation, FetchedObject):
-            fetched(relation, rows, answers)
+            fetched(relation, rows, answers, user)
         else:
-            nested_pages(relation, rows, answers)
+            nested_pages(relation, rows, answers, user)
     return answers
 
 
-def joined(relation: JoinedObject, rows, answers) -> None:
+def joined(relation: JoinedObject, rows, answers, user) -> None:
     child_rows = [tuple(row[i] for i in relation.indexes) for row in rows]
-    built = iter(objects(relation.plan, [r for r in child_rows if r[0] is not None]))
+    built = iter(objects(relation.plan, [r for r in child_rows if r[0] is not None], user))
     for child_row, answer in zip(child_rows, answers, strict=True):
         if child_row[0] is None and relation.non_null:
             raise Fallback("a null in a non-null relation, which the executor reports")
         answer[relation.key] = None if child_row[0] is None else next(built)
 
 
-def fetched(relation: FetchedObject, rows, answers) -> None:
+def fetched(relation: FetchedObject, rows, answers, user) -> None:
     ids = {row[relation.column] for row in rows if row[relation.column] is not None}
     found = {}
     if ids:
-        plan = relation.plan
-        queryset = related_rows(plan.entry.model).filter(pk__in=ids)
-        with DjangoOptimizerExtension.disabled():
-            queryset = run_type_get_queryset(queryset, plan.entry.origin, relation.info)
-        child_rows = fetch_rows(annotated(queryset, plan.columns).values_list(*plan.columns.names))
-        found = dict(zip((r[0] for r in child_rows), objects(plan, child_rows), strict=True))
+        child_rows = relation.statement.rows(sorted(ids))
+        found = dict(
+            zip((r[0] for r in child_rows), objects(relation.plan, child_rows, user), strict=True)
+        )
     for row, answer in zip(rows, answers, strict=True):
         value = found.get(row[relation.column])
         if value is None and relation.non_null:
@@ -192,23 +310,13 @@ def fetched(relation: FetchedObject, rows, answers) -> None:
         answer[relation.key] = value
 
 
-def nested_pages(relation: NestedConnection, rows, answers) -> None:
-    plan, page, fk = relation.plan, relation.page, relation.foreign_key
+def nested_pages(relation: NestedConnection, rows, answers, user) -> None:
+    plan, page = relation.plan, relation.page
     by_parent = defaultdict(list)
     parent_ids = [row[0] for row in rows]
     width = len(plan.columns.names)
     if parent_ids:
-        with DjangoOptimizerExtension.disabled():
-            queryset = relation.strawberry_field.get_queryset(
-                related_rows(plan.node.model), relation.info, _strawberry_related_field_id=fk
-            )
-        queryset = apply_window_pagination(
-            annotated(queryset.filter(**{f"{fk}__in": parent_ids}), plan.columns),
-            related_field_id=fk, offset=page.start, limit=page.end - page.start,
-            max_results=page_limit(),
-        )  # fmt: skip
-        extra = [fk, "_strawberry_row_number", "_strawberry_total_count"]
-        for row in fetch_rows(queryset.values_list(*plan.columns.names, *extra), width + 1):
+        for row in relation.statement.rows(parent_ids):
             by_parent[row[width]].append(row)
     for parent_id, answer in zip(parent_ids, answers, strict=True):
         page_rows = by_parent.get(parent_id, [])
@@ -223,12 +331,13 @@ def nested_pages(relation: NestedConnection, rows, answers) -> None:
             bool(page_rows) and page_rows[0][width + 1] > 1,
             bool(page_rows) and page_rows[-1][width + 1] < page_rows[-1][width + 2],
             page_rows[0][width + 2] if page_rows else 0,
+            user,
         )  # fmt: skip
 
 
-def connection_answer(plan: ConnectionPlan, rows, cursors, has_previous, has_next, total):
+def connection_answer(plan: ConnectionPlan, rows, cursors, has_previous, has_next, total, user):
     """A connection's answer from its page of rows and their cursors, key by key in order."""
-    nodes = {id(node_plan): objects(node_plan, rows) for node_plan in plan.node_plans()}
+    nodes = {id(node_plan): objects(node_plan, rows, user) for node_plan in plan.node_plans()}
     answer = {}
     for key, name, part in plan.parts:
         if name == "totalCount":

@@ -1,38 +1,18 @@
-"""Rows in, answers out: fetching values_list rows cheaply and building answers from them."""
+"""Rows in, answers out: the answers of a plan built from its rows by code written for it."""
 
 import binascii
 import functools
 from collections.abc import Callable
-from itertools import chain
 from typing import Any
 
 from graphql import GraphQLEnumType, GraphQLError
 
 from graphql_api.readpath.fallbacks import Fallback
-from graphql_api.readpath.internals import MULTI
 from graphql_api.readpath.plan import ObjectPlan
 
-FETCH_ALL = 1_000_000  # rows per fetch: all of them (a page is at most 1,000 x 1,000)
 BUILDERS: dict[
     tuple, Callable
 ] = {}  # plan signature -> builder: the documents a server sees repeat
-
-
-def fetch_rows(queryset, width: int | None = None) -> list[tuple]:
-    """The rows of a values_list queryset, as its iterator would give them, with less work.
-
-    Fetched in one go rather than 100 at a time, and Django's converters (none for PostgreSQL's
-    columns here; dates and decimals on SQLite) applied only to the first `width` columns: the
-    rest are window numbers that only the read path reads.
-    """
-    compiler = queryset.query.get_compiler(queryset.db)
-    chunks = compiler.execute_sql(MULTI, chunk_size=FETCH_ALL)
-    fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
-    converters = compiler.get_converters(fields[:width])
-    rows = chain.from_iterable(chunks)
-    if converters:
-        rows = compiler.apply_converters(rows, converters)
-    return list(rows)
 
 
 def refused(value: Any = None):

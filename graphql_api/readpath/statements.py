@@ -1,0 +1,172 @@
+"""SQL compiled once: each level's statement, kept with its plan and run again as it is.
+
+Django builds and compiles a queryset for every level of every request; for the small requests
+a frontend sends most, that costs more than the database's answer. A `Statement` is a
+queryset's SQL and parameters, taken once, with the ids of the level's parents left as one
+parameter (`Ids`): `= ANY(%s::bigint[])` on PostgreSQL, `IN (SELECT value FROM json_each(%s))`
+on SQLite. So a level's SQL text is the same whatever its parents are and however many, which
+is what lets a plan keep it (graphql_api/readpath/cache.py) and PostgreSQL reuse its plan; an
+`IN` list of 50 ids would be 50 parameters, new text for every length.
+
+Rows come back as Django's own `values_list` iterator gives them: its converters (dates and
+decimals on SQLite; none on PostgreSQL here) applied to the first `width` columns, and the
+columns Django adds for ordering cut off.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import EmptyResultSet
+from django.db import NotSupportedError, connections
+from django.db.models import Lookup, QuerySet, Value
+from django.db.models.expressions import Col
+
+
+class Ids:
+    """Where a statement takes the ids it reads: one parameter, filled in each time it runs."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<ids>"
+
+
+IDS = Ids()
+
+
+class InIds(Lookup):
+    """`column IN ids`, with the ids as one array parameter: `InIds(F("course_id"), IDS)`."""
+
+    lookup_name = "in_ids"
+    prepare_rhs = False
+
+    def get_prep_lookup(self) -> Any:
+        return self.rhs
+
+    def as_sql(self, compiler, connection) -> tuple[str, list]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        if connection.vendor == "postgresql":
+            array = f"{self.lhs.output_field.db_type(connection)}[]"
+            return f"{lhs} = ANY(%s::{array})", [*lhs_params, self.rhs]  # noqa: S608 - names only
+        if connection.vendor == "sqlite":
+            sql = f"{lhs} IN (SELECT value FROM json_each(%s))"  # noqa: S608  # nosec B608 - a column
+            return sql, [*lhs_params, self.rhs]
+        raise NotSupportedError(f"array parameters on {connection.vendor}")
+
+
+class Captured(Exception):  # noqa: N818 - a signal, not an error
+    def __init__(self, sql: str, params: Any) -> None:
+        super().__init__(sql)
+        self.sql, self.params = sql, params
+
+
+@dataclass(frozen=True)
+class Statement:
+    alias: str  # the database it runs on
+    sql: str | None  # None: Django knew without asking that no row matches
+    params: tuple
+    ids_at: tuple[int, ...] = ()  # where the ids go among the parameters
+    converters: tuple = ()  # (position, converters, expression) per converted column
+    width: int | None = None  # the columns a row keeps (Django's ordering columns cut)
+    empty: Any = None  # the answer without a statement: [] for rows, 0 for a count
+
+    def execute(self, ids: list | None = None) -> list[tuple]:
+        connection, params = connections[self.alias], self.params
+        if self.ids_at:
+            ids = list(ids or ())
+            value = ids if connection.vendor == "postgresql" else json.dumps(ids)
+            params = tuple(value if i in self.ids_at else p for i, p in enumerate(params))
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, params)
+            return cursor.fetchall()
+
+    def rows(self, ids: list | None = None) -> list:
+        """The rows of a `rows_statement`, for `ids` if it takes some."""
+        if self.sql is None:
+            return []
+        rows = self.execute(ids)
+        if self.width is not None:
+            rows = [row[: self.width] for row in rows]
+        if not self.converters:
+            return rows
+        connection = connections[self.alias]
+        converted = []
+        for row in map(list, rows):
+            for position, functions, expression in self.converters:
+                value = row[position]
+                for function in functions:
+                    value = function(value, expression, connection)
+                row[position] = value
+            converted.append(row)
+        return converted
+
+    def count(self) -> int:
+        """The number a `count_statement` counts."""
+        if self.sql is None:
+            return self.empty
+        ((value, *_),) = self.execute()
+        return value
+
+
+def rows_statement(queryset: QuerySet, width: int | None = None) -> Statement:
+    """The statement of a values_list queryset; converters for its first `width` columns."""
+    compiler = queryset.query.get_compiler(queryset.db)
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:
+        sql = None
+    if not sql:
+        return Statement(queryset.db, None, (), empty=[])
+    fields = [selected[0] for selected in compiler.select[0 : compiler.col_count]]
+    converters = compiler.get_converters(fields[:width])
+    return Statement(
+        queryset.db, sql, tuple(params), _ids_at(params),
+        tuple((position, tuple(functions), detached(expression))
+              for position, (functions, expression) in converters.items()),
+        compiler.col_count if compiler.has_extra_select else None,
+    )  # fmt: skip
+
+
+def detached(expression: Any) -> Any:
+    """What a converter is given of a selected expression: a column as it is; for anything else
+    (an annotation, whose condition may hold the request's user) only its output field."""
+    return expression if isinstance(expression, Col) else Value(None, expression.output_field)
+
+
+def count_statement(queryset: QuerySet) -> Statement:
+    """The statement `queryset.count()` would run, compiled by Django's own count, not run."""
+    ops = connections[queryset.db].ops
+    compiler_of = ops.compiler
+    ops.compiler = lambda name: _compiling_only(compiler_of(name))  # this connection's, a moment
+    try:
+        counted = queryset.count()
+    except Captured as captured:
+        params = tuple(captured.params)
+        return Statement(queryset.db, captured.sql, params, _ids_at(params))
+    finally:
+        del ops.compiler
+    return Statement(queryset.db, None, (), empty=counted)  # known without a statement
+
+
+@functools.cache
+def _compiling_only(compiler: type) -> type:
+    """`compiler`, raising `Captured` with its SQL where it would execute it."""
+
+    def execute_sql(self, *args, **kwargs):
+        try:
+            sql, params = self.as_sql()
+        except EmptyResultSet:
+            sql = None
+        if not sql:
+            return None  # no row, as Django's own answers for an empty result
+        raise Captured(sql, params)
+
+    return type(f"CompilingOnly{compiler.__name__}", (compiler,), {"execute_sql": execute_sql})
+
+
+def _ids_at(params) -> tuple[int, ...]:
+    return tuple(i for i, param in enumerate(params) if param is IDS)

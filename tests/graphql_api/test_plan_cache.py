@@ -1,0 +1,289 @@
+"""Kept plans (graphql_api/readpath/cache.py): a document is planned once per variables and viewer.
+
+The property that matters: a kept plan never answers one viewer with another's visibility. Six
+viewers (anonymous, two students, two instructors, staff) take turns on the same documents; each
+answer must equal the one GraphQL's executor gives with nothing kept, while the cache shows that
+the second round was served from kept plans.
+"""
+
+import gc
+import json
+import types
+
+import pytest
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import connection
+from django.http import HttpRequest
+from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
+from graphql import GraphQLResolveInfo
+from graphql.execution.executor import Executor
+from strawberry.types.info import Info
+
+from config.schema import schema
+from graphql_api.readpath import fallbacks
+from graphql_api.readpath.cache import frozen, plan_key
+from graphql_api.readpath.index import index_of
+from graphql_api.trusted_documents import document_id
+from learningplatform.choices import CourseStatus, TaskStatus, Visibility
+from tests.factories import (
+    CourseFactory,
+    InstructorFactory,
+    StaffFactory,
+    SubmissionFactory,
+    TaskFactory,
+    UserFactory,
+)
+from tests.helpers import document, global_id
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_cost_limit")]
+
+VIEWERS = ["anonymous", "student", "other_student", "instructor", "other_instructor", "staff"]
+
+LISTS = """
+query Lists($first: Int) {
+  courses(first: $first) {
+    totalCount
+    edges { node {
+      id title status visibility taskCount submissionCount
+      instructor { id username firstName lastName bio }
+      tasks(first: 30) { totalCount edges { node {
+        id title status
+        createdBy { username firstName }
+        submissions(first: 10) { totalCount edges { node {
+          id content score user { username firstName }
+        } } }
+      } } }
+    } }
+  }
+  tasks(first: 50) { totalCount edges { node {
+    id title course { title instructor { username lastName } }
+  } } }
+}
+"""
+
+ONE = """
+query One($id: ID!) {
+  course(id: $id) {
+    title instructor { username lastName bio }
+    tasks { edges { node { title submissions { totalCount } } } }
+  }
+}
+"""
+
+
+@pytest.fixture
+def world(db):
+    teacher, other = InstructorFactory(), InstructorFactory()
+    student, other_student = UserFactory(), UserFactory()
+    courses = [
+        CourseFactory(instructor=teacher),
+        CourseFactory(instructor=teacher, status=CourseStatus.DRAFT),
+        CourseFactory(instructor=teacher, visibility=Visibility.PRIVATE),
+        CourseFactory(instructor=other),
+        CourseFactory(instructor=other, visibility=Visibility.PRIVATE),
+    ]
+    for course in courses:
+        published = TaskFactory(course=course, created_by=course.instructor)
+        TaskFactory(course=course, status=TaskStatus.DRAFT)
+        SubmissionFactory(task=published, user=student)
+        if course.instructor == teacher:
+            SubmissionFactory(task=published, user=other_student)
+    viewers = {
+        "anonymous": None, "student": student, "other_student": other_student,
+        "instructor": teacher, "other_instructor": other, "staff": StaffFactory(),
+    }  # fmt: skip
+    return {"viewers": viewers, "courses": courses}
+
+
+def requests(world) -> list[tuple[str, dict, dict]]:
+    """(name, body, variables) of each document, the frontend's sent by id as it sends them."""
+    private = world["courses"][2]
+    detail = document("course_detail")
+    return [
+        ("lists", {"query": LISTS}, {"first": 10}),
+        ("one private course", {"query": ONE}, {"id": global_id(private)}),
+        ("course detail by id", {"documentId": document_id(detail)}, {"id": global_id(private)}),
+        ("catalogue", {"query": document("course_catalogue")}, {"first": 5}),
+    ]
+
+
+def client_of(user) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def answer(client: Client, body: dict, variables: dict) -> dict:
+    response = client.post(
+        "/graphql/", {**body, "variables": variables}, content_type="application/json"
+    )
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def kept_plans() -> list:
+    return index_of(schema._schema).plans.kept()
+
+
+def test_a_kept_plan_never_answers_with_another_viewers_visibility(world):
+    clients = {name: client_of(user) for name, user in world["viewers"].items()}
+    uncached = {}
+    with override_settings(GRAPHQL_FAST_READS=False):  # the executor: nothing planned, nothing kept
+        for viewer, client in clients.items():
+            for name, body, variables in requests(world):
+                uncached[viewer, name] = answer(client, body, variables)
+    # The documents tell the viewers apart, so an answer served from the wrong plan shows.
+    lists = [json.dumps(uncached[viewer, "lists"]) for viewer in VIEWERS]
+    assert len(set(lists)) == len(VIEWERS)
+    assert uncached["anonymous", "one private course"] == {"data": {"course": None}}
+
+    cache = index_of(schema._schema).plans
+    cache.clear()
+    for _round in range(3):
+        for viewer in VIEWERS:  # one viewer after another on the same documents
+            for name, body, variables in requests(world):
+                got = answer(clients[viewer], body, variables)
+                assert got == uncached[viewer, name], (viewer, name)
+    pairs = len(VIEWERS) * len(requests(world))
+    assert (cache.misses, cache.hits) == (pairs, 2 * pairs)  # planned once each, then kept
+    assert all(plan.fallback is None for plan in kept_plans())  # the read path answered them
+
+
+def test_a_viewer_whose_rights_change_gets_a_plan_for_their_new_rights(world):
+    student = world["viewers"]["student"]
+    client = client_of(student)
+    name, body, variables = requests(world)[0]
+    before = answer(client, body, variables)
+    student.is_staff = True
+    student.save()
+    as_staff = answer(client, body, variables)
+    with override_settings(GRAPHQL_FAST_READS=False):
+        assert as_staff == answer(client, body, variables)
+    assert as_staff != before  # staff see the drafts and private courses
+
+
+def test_two_users_with_equal_rights_do_not_share_a_plan(world):
+    """Not only the role: the user's id is in the SQL (their own courses and submissions)."""
+    for viewer in ("student", "other_student"):
+        answer(client_of(world["viewers"][viewer]), {"query": LISTS}, {"first": 10})
+    viewer_keys = {key[-1] for key in index_of(schema._schema).plans.keys()}
+    assert viewer_keys == {(world["viewers"][v].pk, False) for v in ("student", "other_student")}
+
+
+def test_a_plan_that_read_the_database_is_not_kept(world, student):
+    """A filter by a course checks the course may be seen: its answer follows the data."""
+    course = world["courses"][0]
+    query = "query ($course: ID!) { tasks(filter: {course: $course}) { totalCount } }"
+    client = client_of(student)
+    variables = {"course": global_id(course)}
+    assert answer(client, {"query": query}, variables) == {"data": {"tasks": {"totalCount": 1}}}
+    course.visibility = Visibility.PRIVATE
+    course.save()
+    hidden = answer(client, {"query": query}, variables)
+    with override_settings(GRAPHQL_FAST_READS=False):
+        assert hidden == answer(client, {"query": query}, variables)
+    assert "errors" in hidden  # not an answer planned for the course as it was
+    assert kept_plans() == []
+
+
+def test_a_level_sends_the_same_sql_for_any_number_of_parents(world, staff):
+    """The parents' ids are one array parameter, not an IN list as long as the page."""
+    query = "query ($n: Int) { courses(first: $n) { edges { node { tasks { totalCount } } } } }"
+    client, statements = client_of(staff), []
+    for first in (1, 2, 5):
+        with CaptureQueriesContext(connection) as captured:
+            answer(client, {"query": query}, {"n": first})
+        nested = [q["sql"] for q in captured.captured_queries if "ROW_NUMBER" in q["sql"]]
+        assert len(nested) == 1
+        statements.append(nested[0])
+    if connection.vendor == "postgresql":
+        # The text Django logs has the parameters in it; the array is the only one that changes.
+        shapes = {sql.split("ANY(")[0] for sql in statements}
+        assert len(shapes) == 1 and all("= ANY(" in sql for sql in statements)
+    else:
+        shapes = {sql.split("json_each(")[0] for sql in statements}
+        assert len(shapes) == 1 and all("IN (SELECT value FROM json_each(" in s for s in statements)
+
+
+def test_a_changed_setting_is_planned_afresh(world, staff, settings):
+    client, query = client_of(staff), "{ courses { edges { node { id } } } }"
+    for size in (2, 3, 2):
+        settings.GRAPHQL_MAX_PAGE_SIZE = size  # the page a list gives when none is asked for
+        got = answer(client, {"query": query}, {})
+        assert len(got["data"]["courses"]["edges"]) == size
+
+
+def test_the_cache_keeps_at_most_its_size_and_zero_keeps_none(world, staff, settings):
+    client = client_of(staff)
+    settings.GRAPHQL_PLAN_CACHE_SIZE = 2
+    for first in (1, 2, 3):
+        answer(client, {"query": LISTS}, {"first": first})
+    assert len(kept_plans()) == 2
+    settings.GRAPHQL_PLAN_CACHE_SIZE = 0
+    with override_settings(GRAPHQL_FAST_READS=False):
+        expected = answer(client, {"query": LISTS}, {"first": 3})
+    for _ in range(2):
+        assert answer(client, {"query": LISTS}, {"first": 3}) == expected
+    assert kept_plans() == []
+
+
+def test_a_document_the_executor_answers_is_not_planned_again(world, staff):
+    client, query = client_of(staff), "{ me { username } courses { totalCount } }"
+    before = sum(fallbacks.counts.values())
+    first, second = (answer(client, {"query": query}, {}) for _ in range(2))
+    assert first == second and first["data"]["me"]["username"] == staff.username
+    assert sum(fallbacks.counts.values()) == before + 2  # still counted each time
+    (plan,) = kept_plans()
+    assert plan.fallback and index_of(schema._schema).plans.hits == 1
+
+
+def test_a_kept_plan_holds_nothing_of_its_request(world):
+    for user in world["viewers"].values():
+        for _name, body, variables in requests(world):
+            answer(client_of(user), body, variables)
+    request_kinds = (
+        HttpRequest, AbstractBaseUser, AnonymousUser, Info, GraphQLResolveInfo, Executor
+    )  # fmt: skip
+    plans = kept_plans()
+    assert len(plans) == len(VIEWERS) * len(requests(world))
+    for plan in plans:
+        held = [o for o in reachable(plan) if isinstance(o, request_kinds)]
+        assert held == [], held[:3]
+
+
+def reachable(root) -> list:
+    """What `root` refers to, directly or not; classes, modules and functions' globals aside."""
+    seen, stack, found = set(), [root], []
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen or isinstance(obj, type | types.ModuleType):
+            continue
+        seen.add(id(obj))
+        found.append(obj)
+        if isinstance(obj, types.FunctionType):
+            stack.extend(cell.cell_contents for cell in obj.__closure__ or ())
+            stack.extend(obj.__defaults__ or ())
+        else:
+            stack.extend(gc.get_referents(obj))
+    return found
+
+
+@pytest.mark.parametrize(
+    "value",
+    [1, 1.0, True, "1", None, [1], {"a": 1}, CourseStatus.PUBLISHED, "PUBLISHED"],
+)
+def test_variables_are_keyed_by_value_and_type(value):
+    others = [1, 1.0, True, "1", None, [1], {"a": 1}, CourseStatus.PUBLISHED, "PUBLISHED"]
+    matches = [o for o in others if frozen(o) == frozen(value)]
+    assert len(matches) == 1
+    assert frozen({"b": [value], "a": 2}) == frozen({"a": 2, "b": [value]})
+
+
+def test_a_value_with_no_stable_identity_is_not_keyed():
+    class Context:
+        operation = type("Op", (), {"loc": object(), "name": None})()
+        variable_values = type("Values", (), {"coerced": {"x": object()}})()
+
+    assert plan_key(Context(), AnonymousUser()) is None
