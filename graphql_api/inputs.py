@@ -9,11 +9,14 @@ Each refusal names the argument or variable, so the client knows what to fix.
 """
 
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
 from graphql import (
     ArgumentNode,
+    DocumentNode,
     GraphQLError,
     IntValueNode,
     ListValueNode,
@@ -79,6 +82,29 @@ class _LiteralProblems(Visitor):
         self.check(field.value, f"{name}.{field.name.value}")
 
 
+# The problems of the documents seen last, by document object: parsed documents come from the
+# parser's cache, so a repeated document is the same object and is not walked again. The entry
+# holds its document, so an id is not reused while it is kept.
+_LITERALS: "OrderedDict[int, tuple[DocumentNode, list[tuple[str, ValueNode]]]]" = OrderedDict()
+_LITERALS_KEPT = 512
+_LITERALS_LOCK = threading.Lock()
+
+
+def literal_problems(document: DocumentNode) -> list[tuple[str, ValueNode]]:
+    """(message, node) of each literal in `document` that is refused."""
+    kept = _LITERALS.get(id(document))
+    if kept is not None and kept[0] is document:
+        return kept[1]
+    literals = _LiteralProblems()
+    visit(document, literals)
+    problems = [(error.message, error.nodes[0]) for error in literals.errors]
+    with _LITERALS_LOCK:
+        _LITERALS[id(document)] = (document, problems)
+        while len(_LITERALS) > _LITERALS_KEPT:
+            _LITERALS.popitem(last=False)
+    return problems
+
+
 class InputCheck(SchemaExtension):
     """Refuse text that is not storable and unreadable integers, naming where they are."""
 
@@ -88,9 +114,10 @@ class InputCheck(SchemaExtension):
         for name, value in (context.variables or {}).items():
             errors += [GraphQLError(message) for message in _variable_problems(value, f"${name}")]
         if context.graphql_document is not None:
-            literals = _LiteralProblems()
-            visit(context.graphql_document, literals)
-            errors += literals.errors
+            errors += [
+                GraphQLError(message, node)
+                for message, node in literal_problems(context.graphql_document)
+            ]
         if errors:
             context.pre_execution_errors = errors
             raise errors[0]
