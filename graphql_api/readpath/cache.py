@@ -11,10 +11,13 @@ so does the key it is kept under:
   the user than `learningplatform.selectors.viewer_key` names (whether there is one, the id,
   the staff flag).
 
-A plan must not depend on anything else, so one is kept only if planning it read nothing from
-the database: a filter by a course's id checks the course exists and may be seen, and its
-answer (an error, or the SQL) could change with the data. Such documents are planned for every
-request, as before. Settings can change the SQL too (the page limit): every cache is emptied
+A plan must not depend on anything else. Planning may read the database: a filter by a
+course's id checks that the course exists and may be seen, and its answer (an error, or the SQL)
+follows the data. Such a plan is kept with what planning read (`PlanningReads`: each statement
+and the rows it gave), and before it runs those statements run again: any other rows, and the
+document is planned afresh (`unchanged`). That is one statement per check, the one planning
+would run anyway; on SQLite, whose cursors cannot be read twice, such plans are not kept.
+Settings can change the SQL too (the page limit): every cache is emptied
 when a setting changes (tests; a server reads its settings once). A plan keeps nothing of the
 request it was built for: not the request, the user, nor GraphQL's resolve info.
 
@@ -37,6 +40,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.core.signals import setting_changed
+from django.db import DatabaseError, connection
 from strawberry.relay import GlobalID
 
 from learningplatform.selectors import viewer_key
@@ -79,6 +83,10 @@ class PlanCache:
             while len(self._plans) > size:
                 self._plans.popitem(last=False)
 
+    def forget(self, key: Hashable | None) -> None:
+        with self._lock:
+            self._plans.pop(key, None)
+
     def clear(self) -> None:
         with self._lock:
             self._plans.clear()
@@ -111,6 +119,44 @@ def plan_key(context, user) -> Hashable | None:
 
 
 PLAIN = (str, int, float, bool, datetime, date, time, Decimal, UUID)
+
+
+class PlanningReads:
+    """An execute wrapper: the statements a document's planning runs, with the rows each gave.
+
+    A plan built on data (a filter's check that a course exists and may be seen) is kept with
+    them, and runs only while they give the same rows (`unchanged`). The rows are read back from
+    the cursor, which is then rewound for Django: PostgreSQL's client-side cursors can, SQLite's
+    cannot, so there such plans are not kept (`known` is false).
+    """
+
+    def __init__(self) -> None:
+        self.statements: list[tuple[str, Any, list]] = []
+        self.known = True
+
+    def __call__(self, execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        cursor = getattr(context["cursor"], "cursor", None)
+        if many or cursor is None or cursor.description is None or not hasattr(cursor, "scroll"):
+            self.known = False
+        else:
+            rows = cursor.fetchall()
+            cursor.scroll(0, mode="absolute")
+            self.statements.append((sql, params, rows))
+        return result
+
+
+def unchanged(statements: list[tuple[str, Any, list]]) -> bool:
+    """Whether each statement still gives the rows it gave when the plan was made."""
+    try:
+        with connection.cursor() as cursor:
+            for sql, params, rows in statements:
+                cursor.execute(sql, params)
+                if cursor.fetchall() != rows:
+                    return False
+    except DatabaseError:
+        return False  # planned afresh, which meets the error where the executor reports it
+    return True
 
 
 def frozen(value: Any) -> Hashable:

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import DatabaseError, connections
 from django.db.models import F, QuerySet
+from django.db.models.constants import LOOKUP_SEP
 from graphql import GraphQLObjectType, get_named_type
 
 from graphql_api.connections import (
@@ -33,7 +34,7 @@ from graphql_api.connections import (
     page_limit,
     related_rows,
 )
-from graphql_api.readpath.cache import plan_key
+from graphql_api.readpath.cache import PlanningReads, plan_key, unchanged
 from graphql_api.readpath.fallbacks import Fallback
 from graphql_api.readpath.index import RootField
 from graphql_api.readpath.internals import (
@@ -73,10 +74,14 @@ def read_document(context, index, root_type: GraphQLObjectType, grouped_field_se
     user = context.context_value.request.user
     key = plan_key(context, user)  # reads the user first: loading it is not planning
     document = index.plans.get(key)
+    if document is not None and document.reads and not unchanged(document.reads):
+        document = None  # what its planning read has changed: plan it afresh
     if document is None:
         document = plan_document(context, index, root_type, grouped_field_set)
         if document.keep:
             index.plans.put(key, document)
+        else:
+            index.plans.forget(key)  # a plan kept before, whose reads have changed
     if document.fallback is not None:
         raise Fallback(document.fallback)
     data = {}
@@ -102,23 +107,13 @@ class DocumentPlan:
 
     roots: list[tuple[str, Callable[[Any], Any]]]
     fallback: str | None = None
-    keep: bool = True  # planning read nothing from the database: the plan may be kept
-
-
-class Reads:
-    """Counts the statements run while a document is planned (`keep` only if there are none)."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def __call__(self, execute, sql, params, many, context):
-        self.count += 1
-        return execute(sql, params, many, context)
+    reads: list = field(default_factory=list)  # what planning read: (sql, params, rows)
+    keep: bool = True  # whatever planning read can be read again to check it
 
 
 def plan_document(context, index, root_type: GraphQLObjectType, grouped_field_set) -> DocumentPlan:
     """Plan every root field and compile every statement, before any row is read."""
-    planner, reads = Planner(context, index), Reads()
+    planner, reads = Planner(context, index), PlanningReads()
     roots = []
     try:
         with connections["default"].execute_wrapper(reads):
@@ -133,15 +128,15 @@ def plan_document(context, index, root_type: GraphQLObjectType, grouped_field_se
                     raise Fallback(f"Query.{name}: {reason}")
                 roots.append((key, planner_for(root)(planner, root_type, key, details, root)))
     except Fallback as fallback:
-        return DocumentPlan([], fallback.reason, keep=not reads.count)
+        return DocumentPlan([], fallback.reason, reads.statements, keep=reads.known)
     except Exception as exc:  # noqa: BLE001 - the executor reports it, located and masked
         reason = f"an error while planning ({type(exc).__name__})"
         return DocumentPlan([], reason, keep=False)
-    return DocumentPlan(roots, keep=not reads.count)
+    return DocumentPlan(roots, None, reads.statements, keep=reads.known)
 
 
 def planner_for(root: RootField):
-    return plan_root_list if root.kind == "list" else plan_root_node
+    return {"list": plan_root_list, "node": plan_root_node, "viewer": plan_root_viewer}[root.kind]
 
 
 @dataclass
@@ -200,17 +195,51 @@ class RootNode:
 
 
 def plan_root_node(planner: Planner, root_type, key, details, root: RootField) -> RootNode:
-    name = details[0].node.name.value
     node_id = planner.root_node_id(root_type, details, root.target)
+    return plan_one(planner, root_type, key, details, root, node_id)
+
+
+@dataclass
+class RootViewer:
+    """`me`: the request's user, answered from the user the request loaded (no statement)."""
+
+    plan: ObjectPlan
+
+    def __call__(self, user) -> dict | None:
+        if not user.is_authenticated:
+            return None
+        row = tuple(getattr(user, attname) for attname in self.plan.columns.names)
+        return objects(self.plan, [row], user)[0]
+
+
+def plan_root_viewer(planner: Planner, root_type, key, details, root: RootField):
+    """`me`; read as any user is when it asks for more than the user's own columns."""
+    user = planner.context.context_value.request.user
+    entry = planner.index.types[root.target]
+    plan = planner.object(planner.context.schema.type_map[root.target], details, columns_for(entry))
+    columns = plan.columns
+    if columns.annotations or any(LOOKUP_SEP in name for name in columns.names):
+        pk = user.pk if user.is_authenticated else None
+        return plan_one(planner, root_type, key, details, root, pk)
+    compile_relations([plan])
+    return RootViewer(plan)
+
+
+def plan_one(planner: Planner, root_type, key, details, root: RootField, pk) -> RootNode:
+    """One object by primary key, through its type's visibility rules; `pk` None: null."""
+    name = details[0].node.name.value
     path = Path(None, key, root_type.name)
     info = planner.info(root_type, name, details, path, root.strawberry_field)
     object_type = planner.context.schema.type_map[root.target]
     entry = planner.index.types[root.target]
     plan = planner.object(object_type, details, columns_for(entry))
     compile_relations([plan])
-    queryset = node_rows(entry.model).filter(pk=node_id)
-    with DjangoOptimizerExtension.disabled():
-        queryset = run_type_get_queryset(queryset, entry.origin, info)
+    queryset = node_rows(entry.model)
+    if pk is None:
+        queryset = queryset.none()  # no statement
+    else:
+        with DjangoOptimizerExtension.disabled():
+            queryset = run_type_get_queryset(queryset.filter(pk=pk), entry.origin, info)
     statement = rows_statement(
         annotated(queryset, plan.columns).values_list(*plan.columns.names)[:1]
     )

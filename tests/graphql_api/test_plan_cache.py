@@ -105,6 +105,12 @@ def requests(world) -> list[tuple[str, dict, dict]]:
         ("one private course", {"query": ONE}, {"id": global_id(private)}),
         ("course detail by id", {"documentId": document_id(detail)}, {"id": global_id(private)}),
         ("catalogue", {"query": document("course_catalogue")}, {"first": 5}),
+        ("me", {"query": "{ me { id username email firstName isStaff } }"}, {}),
+        (
+            "dashboard by id",  # a filter checked against the data, and `me`
+            {"documentId": document_id(document("instructor_dashboard"))},
+            {"instructor": global_id(world["courses"][0].instructor)},
+        ),
     ]
 
 
@@ -135,8 +141,9 @@ def test_a_kept_plan_never_answers_with_another_viewers_visibility(world):
             for name, body, variables in requests(world):
                 uncached[viewer, name] = answer(client, body, variables)
     # The documents tell the viewers apart, so an answer served from the wrong plan shows.
-    lists = [json.dumps(uncached[viewer, "lists"]) for viewer in VIEWERS]
-    assert len(set(lists)) == len(VIEWERS)
+    for name in ("lists", "me"):
+        answers = [json.dumps(uncached[viewer, name]) for viewer in VIEWERS]
+        assert len(set(answers)) == len(VIEWERS), name
     assert uncached["anonymous", "one private course"] == {"data": {"course": None}}
 
     cache = index_of(schema._schema).plans
@@ -146,8 +153,11 @@ def test_a_kept_plan_never_answers_with_another_viewers_visibility(world):
             for name, body, variables in requests(world):
                 got = answer(clients[viewer], body, variables)
                 assert got == uncached[viewer, name], (viewer, name)
-    pairs = len(VIEWERS) * len(requests(world))
-    assert (cache.misses, cache.hits) == (pairs, 2 * pairs)  # planned once each, then kept
+    # Planned once each, then kept; on SQLite the dashboard's plan (built on data) is not kept.
+    kept = len(requests(world)) - (connection.vendor != "postgresql")
+    pairs, planned = len(VIEWERS) * len(requests(world)), len(VIEWERS) * kept
+    assert (cache.misses, cache.hits) == (pairs + 2 * (pairs - planned), 2 * planned)
+    assert len(kept_plans()) == planned
     assert all(plan.fallback is None for plan in kept_plans())  # the read path answered them
 
 
@@ -172,20 +182,29 @@ def test_two_users_with_equal_rights_do_not_share_a_plan(world):
     assert viewer_keys == {(world["viewers"][v].pk, False) for v in ("student", "other_student")}
 
 
-def test_a_plan_that_read_the_database_is_not_kept(world, student):
-    """A filter by a course checks the course may be seen: its answer follows the data."""
+def test_a_plan_built_on_data_follows_the_data(world, student):
+    """A filter by a course checks the course may be seen: the plan runs only while it still can.
+
+    On PostgreSQL the plan is kept with what its planning read, which is read again before each
+    run; on SQLite (whose cursors cannot be read twice) it is not kept.
+    """
     course = world["courses"][0]
     query = "query ($course: ID!) { tasks(filter: {course: $course}) { totalCount } }"
-    client = client_of(student)
-    variables = {"course": global_id(course)}
-    assert answer(client, {"query": query}, variables) == {"data": {"tasks": {"totalCount": 1}}}
+    client, variables = client_of(student), {"course": global_id(course)}
+    cache = index_of(schema._schema).plans
+    for _ in range(2):
+        assert answer(client, {"query": query}, variables) == {"data": {"tasks": {"totalCount": 1}}}
+    if connection.vendor == "postgresql":
+        ((plan,),) = [kept_plans()]
+        assert plan.reads and (cache.misses, cache.hits) == (1, 1)
+    else:
+        assert kept_plans() == []
     course.visibility = Visibility.PRIVATE
     course.save()
     hidden = answer(client, {"query": query}, variables)
     with override_settings(GRAPHQL_FAST_READS=False):
         assert hidden == answer(client, {"query": query}, variables)
     assert "errors" in hidden  # not an answer planned for the course as it was
-    assert kept_plans() == []
 
 
 def test_a_level_sends_the_same_sql_for_any_number_of_parents(world, staff):
@@ -230,10 +249,10 @@ def test_the_cache_keeps_at_most_its_size_and_zero_keeps_none(world, staff, sett
 
 
 def test_a_document_the_executor_answers_is_not_planned_again(world, staff):
-    client, query = client_of(staff), "{ me { username } courses { totalCount } }"
+    client, query = client_of(staff), "{ me { profilePictureUrl } courses { totalCount } }"
     before = sum(fallbacks.counts.values())
     first, second = (answer(client, {"query": query}, {}) for _ in range(2))
-    assert first == second and first["data"]["me"]["username"] == staff.username
+    assert first == second and first["data"]["me"] == {"profilePictureUrl": None}
     assert sum(fallbacks.counts.values()) == before + 2  # still counted each time
     (plan,) = kept_plans()
     assert plan.fallback and index_of(schema._schema).plans.hits == 1
@@ -247,7 +266,7 @@ def test_a_kept_plan_holds_nothing_of_its_request(world):
         HttpRequest, AbstractBaseUser, AnonymousUser, Info, GraphQLResolveInfo, Executor
     )  # fmt: skip
     plans = kept_plans()
-    assert len(plans) == len(VIEWERS) * len(requests(world))
+    assert len(plans) >= len(VIEWERS) * (len(requests(world)) - 1)
     for plan in plans:
         held = [o for o in reachable(plan) if isinstance(o, request_kinds)]
         assert held == [], held[:3]
