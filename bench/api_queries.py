@@ -36,6 +36,19 @@ def cursor(position: str) -> str:
     return f"encode(convert_to('arrayconnection:' || ({position}), 'UTF8'), 'base64')"
 
 
+def keyset_cursor(order: str, value: str, pk: str) -> str:
+    """A root list's keyset cursor (graphql_api/connections.py, Keyset.cursor) in SQL, for a
+    timestamp column: base64 of `keyset:["<order>","<ISO 8601 in UTC>",<id>]`."""
+    utc = f"({value} AT TIME ZONE 'UTC')"
+    iso = (
+        f"to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN "
+        f"extract(microseconds from {value})::bigint %% 1000000 <> 0 THEN '.' || "
+        f"to_char({utc}, 'US') ELSE '' END || '+00:00'"
+    )
+    payload = f"'keyset:[\"{order}\",\"' || {iso} || '\",' || {pk} || ']'"
+    return f"replace(encode(convert_to({payload}, 'UTF8'), 'base64'), E'\\n', '')"
+
+
 @dataclass
 class Query:
     name: str
@@ -184,14 +197,22 @@ SELECT json_build_object('data', json_build_object('courses', json_build_object(
   'totalCount', (SELECT count(*) FROM learningplatform_course c WHERE {VISIBLE_COURSE}),
   'pageInfo', json_build_object(
     'hasNextPage', (SELECT count(*) FROM learningplatform_course c WHERE {VISIBLE_COURSE}) > 20,
-    'endCursor', CASE WHEN count(*) > 0 THEN {cursor("count(*) - 1")} END),
+    'endCursor', CASE WHEN count(*) > 0 THEN {
+        keyset_cursor(
+            "created_at descending",
+            "(array_agg(c.created_at ORDER BY c.created_at DESC, c.id DESC))[count(*)]",
+            "(array_agg(c.id ORDER BY c.created_at DESC, c.id DESC))[count(*)]",
+        )
+    } END),
   'edges', COALESCE(json_agg(json_build_object('node', json_build_object(
     'id', {gid("Course", "c.id")}, 'title', c.title, 'description', c.description,
     'difficultyLevel', c.difficulty_level, 'duration', {iso_duration("c.duration")},
     'instructor', json_build_object('id', {gid("User", "u.id")}, 'username', u.username,
                                     'firstName', NULL, 'lastName', NULL),  -- private, as bio
     'tasks', json_build_object(
-      'totalCount', (SELECT count(*) FROM learningplatform_task t WHERE t.course_id = c.id AND {VISIBLE_TASK}),
+      'totalCount', (SELECT count(*) FROM learningplatform_task t WHERE t.course_id = c.id AND {
+        VISIBLE_TASK
+    }),
       'edges', (SELECT COALESCE(json_agg(json_build_object('node', json_build_object(
           'id', {gid("Task", "t.id")}, 'title', t.title, 'taskType', t.task_type,
           'deadline', t.deadline)) ORDER BY t.id), '[]')

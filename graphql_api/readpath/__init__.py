@@ -4,8 +4,8 @@ GraphQL's executor resolves and completes every field of every object one at a t
 courses with 20 tasks each that is some 15,000 Python calls through resolvers, extensions and
 type dispatch, and Django builds a model instance for every row first. A query made only of
 
-- the root lists (`courses`, `tasks`) and objects by id (`course`, `task`),
-- columns and ids of the model types,
+- the root lists (`courses`, `tasks`), objects by id (`course`, `task`) and the viewer (`me`),
+- columns and ids of the model types (a user's private columns nulled for whoever may not see them),
 - to-one relations (`instructor`, `course`, `createdBy`) and nested connections (`tasks`,
   `courses`) paged forwards; root lists paged either way, with keyset cursors; with
   `totalCount`, `edges { cursor node }`, `pageInfo`,

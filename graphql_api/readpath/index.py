@@ -78,7 +78,7 @@ class TypeEntry:
 
 @dataclass(frozen=True)
 class RootField:
-    kind: Literal["list", "node"]
+    kind: Literal["list", "node", "viewer"]
     strawberry_field: Any
     target: str  # the node type's name
 
@@ -89,6 +89,19 @@ class SchemaIndex:
     roots: dict[str, RootField] = field(default_factory=dict)
     unsupported_roots: dict[str, str] = field(default_factory=dict)
     plans: PlanCache = field(default_factory=PlanCache)  # kept plans of documents on this schema
+
+
+VIEWER_MARK = "answers_the_viewer"
+
+
+def answers_the_viewer(resolver):
+    """Mark a root field's resolver as answering the request's user (`me`), or null.
+
+    The read path then reads that user's row through the type's visibility rules (a user always
+    sees themselves) instead of leaving the whole document to the executor.
+    """
+    setattr(resolver, VIEWER_MARK, True)
+    return resolver
 
 
 _INDEXES: "weakref.WeakKeyDictionary[GraphQLSchema, SchemaIndex]" = weakref.WeakKeyDictionary()
@@ -127,7 +140,12 @@ def build_index(schema) -> SchemaIndex:
         graphql_name = name_of(strawberry_field)
         target = get_named_type(query.fields[graphql_name].type)
         kinds = [type(e).__name__ for e in strawberry_field.extensions]
-        if not isinstance(strawberry_field, StrawberryDjangoField):
+        resolver = strawberry_field.base_resolver
+        if getattr(resolver and resolver.wrapped_func, VIEWER_MARK, False) and (
+            target.name in index.types and not strawberry_field.arguments
+        ):
+            index.roots[graphql_name] = RootField("viewer", strawberry_field, target.name)
+        elif not isinstance(strawberry_field, StrawberryDjangoField):
             index.unsupported_roots[graphql_name] = "not a strawberry-django field"
         elif kinds == ["StrawberryDjangoConnectionExtension"]:
             node = get_named_type(target.fields["edges"].type).fields["node"].type

@@ -6,6 +6,7 @@ from strawberry.types import Info
 
 from graphql_api.errors import ErrorCode, FieldError, error
 from graphql_api.permissions import current_user
+from graphql_api.readpath.index import answers_the_viewer
 from graphql_api.user.types import User
 from learningplatform.throttling import lockout_message
 
@@ -24,6 +25,7 @@ class LogoutPayload:
 @strawberry.type
 class UserQuery:
     @strawberry.field(description="You, when logged in; null otherwise.")
+    @answers_the_viewer  # the read path answers it too
     def me(self, info: Info) -> User | None:
         user = current_user(info)
         return user if user.is_authenticated else None

@@ -36,6 +36,10 @@ class User(relay.Node):
         "firstName": "first_name",
         "lastName": "last_name",
         "bio": "bio",
+        "email": "email",
+        "dateJoined": "date_joined",
+        "lastLogin": "last_login",
+        "isStaff": "is_staff",
     }
 
     username: str
