@@ -155,8 +155,10 @@ if DATABASES["default"]["ENGINE"] == "learningplatform.db.postgresql" and STATEM
         f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"
     )
 # PostgreSQL prepares a statement on a connection once it has run this many times there (psycopg's
-# prepare_threshold, with parameters bound on the server); 0 (the default) prepares none.
-DB_PREPARE_THRESHOLD = env_int("DB_PREPARE_THRESHOLD", 0, minimum=0)
+# prepare_threshold, parameters bound on the server): a kept plan's statements are then not
+# planned again by PostgreSQL (docs/performance.md). 0 prepares none: for a pooler that cannot
+# keep prepared statements (PgBouncer in transaction mode before 1.21).
+DB_PREPARE_THRESHOLD = env_int("DB_PREPARE_THRESHOLD", 1, minimum=0)
 if DATABASES["default"]["ENGINE"] == "learningplatform.db.postgresql" and DB_PREPARE_THRESHOLD:
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         server_side_binding=True, prepare_threshold=DB_PREPARE_THRESHOLD

@@ -62,6 +62,20 @@ def test_postgres_url_gives_persistent_checked_connections(tmp_path):
     ]  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    ("threshold", "expected"), [(None, "True 1"), ("3", "True 3"), ("0", "None None")]
+)
+def test_postgres_statements_are_prepared_unless_turned_off(tmp_path, threshold, expected):
+    env = PRODUCTION | ({"DB_PREPARE_THRESHOLD": threshold} if threshold else {})
+    result = manage(
+        "shell", "--no-imports", "-c",
+        "from django.conf import settings; o = settings.DATABASES['default']['OPTIONS']; "
+        "print(o.get('server_side_binding'), o.get('prepare_threshold'))",
+        tmp_path=tmp_path, **env,
+    )  # fmt: skip
+    assert result.stdout.strip() == expected, result.stderr
+
+
 def test_default_database_is_an_sqlite_file_in_the_data_dir(tmp_path):
     result = manage(
         "shell", "--no-imports", "-c",

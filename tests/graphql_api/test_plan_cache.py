@@ -306,3 +306,17 @@ def test_a_value_with_no_stable_identity_is_not_keyed():
         variable_values = type("Values", (), {"coerced": {"x": object()}})()
 
     assert plan_key(Context(), AnonymousUser()) is None
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements: PostgreSQL")
+def test_a_kept_plans_statements_are_prepared_on_postgresql(world, staff):
+    """Its SQL text is the same each time, so the connection prepares it (DB_PREPARE_THRESHOLD)."""
+    assert connection.settings_dict["OPTIONS"]["prepare_threshold"] == 1
+    client = client_of(staff)
+    for first in (1, 3, 5, 2):  # any page: the parents' ids are one parameter
+        answer(client, {"query": LISTS}, {"first": first})
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    nested = [sql for sql in prepared if "ROW_NUMBER" in sql and "= ANY($" in sql]
+    assert nested, prepared
