@@ -5,8 +5,8 @@ and task published so an anonymous client sees them all), and these targets on l
 
 - ours: `gunicorn -c config/gunicorn.py`, as docs/operations.md, "Production", runs it; the same
   server sent trusted documents by id (ours-trusted) and with a student's session (ours-login);
-- ours-prepared: the same application on a gunicorn of its own with DB_PREPARE_THRESHOLD=1
-  (server-side prepared statements);
+- ours-unprepared: the same application on a gunicorn of its own with DB_PREPARE_THRESHOLD=0
+  (no server-side prepared statements, Django's default);
 - floor-view: the one SQL statement that builds our exact JSON, behind a bare Django view
   (bench/floor_app.py), on the same gunicorn;
 - floor-pgbench: the same statements, timed by pgbench: no HTTP, no Python;
@@ -479,10 +479,10 @@ def main() -> int:
         targets.append(Target("ours-trusted", port, "/graphql/", targets[0].pid, "bench_ours"))
         targets.append(Target("ours-login", port, "/graphql/", targets[0].pid, "bench_ours"))
         targets[-1].headers = log_in(port)
-        # The same application with server-side prepared statements (DB_PREPARE_THRESHOLD).
+        # The same application without server-side prepared statements (DB_PREPARE_THRESHOLD).
         port = free_port()
         command, env = gunicorn(sys.executable, "config.settings", port, "bench_ours")
-        start("ours-prepared", command, env | {"DB_PREPARE_THRESHOLD": "1"}, port, "/graphql/",
+        start("ours-unprepared", command, env | {"DB_PREPARE_THRESHOLD": "0"}, port, "/graphql/",
               "bench_ours")  # fmt: skip
         port = free_port()
         start("floor-view", *gunicorn(sys.executable, "bench.floor_app", port, "bench_floor"),
@@ -565,7 +565,7 @@ def summarise(cells, counted, excluded, options) -> dict:
         })  # fmt: skip
     for query in sorted({c["query"] for c in cells}):
         for clients in CLIENTS:
-            for mine, peer in [(m, p) for m in ("ours", "ours-trusted", "ours-login", "ours-prepared")
+            for mine, peer in [(m, p) for m in ("ours", "ours-trusted", "ours-login", "ours-unprepared")
                                for p in ("postgraphile", "graphene", "floor-view", "floor-pgbench")]:  # fmt: skip
                 per_round = []
                 for round_number in range(1, options.rounds + 1):
