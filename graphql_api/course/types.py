@@ -45,6 +45,9 @@ class Course(relay.Node):
     # The read path (graphql_api/readpath/) answers these from their one annotation; the
     # resolvers below are the executor's, and answer the same annotation when it is there.
     annotated_columns: ClassVar[tuple[str, ...]] = ("taskCount", "submissionCount")
+    # Whoever sees a course sees its instructor (learningplatform/selectors.py): the read path
+    # joins the instructor instead of reading them apart through User's visibility rules.
+    seen_with_it: ClassVar[tuple[str, ...]] = ("instructor",)
 
     title: str
     description: str

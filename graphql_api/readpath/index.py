@@ -71,6 +71,9 @@ class TypeEntry:
     origin: type
     model: type[models.Model]
     has_queryset_hook: bool
+    # To-one fields whose object whoever sees this one may see (the type's `seen_with_it`): read
+    # through a join even if their type has visibility rules of its own.
+    seen_with_it: frozenset[str] = frozenset()
     columns: dict[str, Column] = field(default_factory=dict)
     relations: dict[str, Relation] = field(default_factory=dict)
     unsupported: dict[str, str] = field(default_factory=dict)  # field -> why the executor answers
@@ -126,8 +129,9 @@ def build_index(schema) -> SchemaIndex:
         if django is None or definition.is_input:
             continue
         entry = TypeEntry(
-            name, definition.origin, django.model, hasattr(definition.origin, "get_queryset")
-        )
+            name, definition.origin, django.model, hasattr(definition.origin, "get_queryset"),
+            frozenset(getattr(definition.origin, "seen_with_it", ())),
+        )  # fmt: skip
         for strawberry_field in definition.fields:
             graphql_name = name_of(strawberry_field)
             graphql_field = graphql_type.fields.get(graphql_name)

@@ -287,14 +287,16 @@ class Planner:
         if target is None or target.model is not relation.model_field.related_model:
             raise Fallback(f"{object_type.name}.{name}: {relation.target} is not its model's type")
         if relation.kind == "to_one":
-            if target.has_queryset_hook:  # visibility rules of its own: read apart
-                child = self.object(target_type, details, Columns([target.model._meta.pk.attname]))
+            child = self.object(target_type, details, Columns([target.model._meta.pk.attname]))
+            # Visibility rules of its own (unless whoever sees the parent may see it), or
+            # annotations (a join cannot carry them): read apart, by primary key.
+            rules = target.has_queryset_hook and name not in plan.entry.seen_with_it
+            if rules or (child.columns.annotations and target.has_queryset_hook):
                 column = plan.columns.index(relation.model_field.attname)
                 return FetchedObject(key, child, column, info, relation.non_null)
-            child = self.object(target_type, details, Columns([target.model._meta.pk.attname]))
-            prefix = relation.model_field.name
             if child.columns.annotations:
                 raise Fallback(f"{object_type.name}.{name}: an annotated field through a join")
+            prefix = relation.model_field.name
             indexes = [plan.columns.index(f"{prefix}__{c}") for c in child.columns.names]
             return JoinedObject(key, child, indexes, relation.non_null)
         _args, kwargs = self.arguments(object_type, details, info, relation.strawberry_field)

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, ClassVar
 
 import strawberry
 import strawberry_django
@@ -27,6 +27,10 @@ if TYPE_CHECKING:
 class Task(relay.Node):
     resolve_id_attr = classmethod(pk_id_attr)
     resolve_node = classmethod(resolve_node)
+
+    # Whoever sees a task sees its course (learningplatform/selectors.py): the read path joins
+    # the course instead of reading it apart through Course's visibility rules.
+    seen_with_it: ClassVar[tuple[str, ...]] = ("course",)
 
     title: str
     description: str

@@ -114,13 +114,6 @@ def requests(world) -> list[tuple[str, dict, dict]]:
     ]
 
 
-def client_of(user) -> Client:
-    client = Client()
-    if user is not None:
-        client.force_login(user)
-    return client
-
-
 def answer(client: Client, body: dict, variables: dict) -> dict:
     response = client.post(
         "/graphql/", {**body, "variables": variables}, content_type="application/json"
@@ -133,8 +126,8 @@ def kept_plans() -> list:
     return index_of(schema._schema).plans.kept()
 
 
-def test_a_kept_plan_never_answers_with_another_viewers_visibility(world):
-    clients = {name: client_of(user) for name, user in world["viewers"].items()}
+def test_a_kept_plan_never_answers_with_another_viewers_visibility(world, as_user):
+    clients = {name: as_user(user) for name, user in world["viewers"].items()}
     uncached = {}
     with override_settings(GRAPHQL_FAST_READS=False):  # the executor: nothing planned, nothing kept
         for viewer, client in clients.items():
@@ -161,9 +154,9 @@ def test_a_kept_plan_never_answers_with_another_viewers_visibility(world):
     assert all(plan.fallback is None for plan in kept_plans())  # the read path answered them
 
 
-def test_a_viewer_whose_rights_change_gets_a_plan_for_their_new_rights(world):
+def test_a_viewer_whose_rights_change_gets_a_plan_for_their_new_rights(world, as_user):
     student = world["viewers"]["student"]
-    client = client_of(student)
+    client = as_user(student)
     name, body, variables = requests(world)[0]
     before = answer(client, body, variables)
     student.is_staff = True
@@ -174,15 +167,15 @@ def test_a_viewer_whose_rights_change_gets_a_plan_for_their_new_rights(world):
     assert as_staff != before  # staff see the drafts and private courses
 
 
-def test_two_users_with_equal_rights_do_not_share_a_plan(world):
+def test_two_users_with_equal_rights_do_not_share_a_plan(world, as_user):
     """Not only the role: the user's id is in the SQL (their own courses and submissions)."""
     for viewer in ("student", "other_student"):
-        answer(client_of(world["viewers"][viewer]), {"query": LISTS}, {"first": 10})
+        answer(as_user(world["viewers"][viewer]), {"query": LISTS}, {"first": 10})
     viewer_keys = {key[-1] for key in index_of(schema._schema).plans.keys()}
     assert viewer_keys == {(world["viewers"][v].pk, False) for v in ("student", "other_student")}
 
 
-def test_a_plan_built_on_data_follows_the_data(world, student):
+def test_a_plan_built_on_data_follows_the_data(world, student, as_user):
     """A filter by a course checks the course may be seen: the plan runs only while it still can.
 
     On PostgreSQL the plan is kept with what its planning read, which is read again before each
@@ -190,7 +183,7 @@ def test_a_plan_built_on_data_follows_the_data(world, student):
     """
     course = world["courses"][0]
     query = "query ($course: ID!) { tasks(filter: {course: $course}) { totalCount } }"
-    client, variables = client_of(student), {"course": global_id(course)}
+    client, variables = as_user(student), {"course": global_id(course)}
     cache = index_of(schema._schema).plans
     for _ in range(2):
         assert answer(client, {"query": query}, variables) == {"data": {"tasks": {"totalCount": 1}}}
@@ -207,10 +200,10 @@ def test_a_plan_built_on_data_follows_the_data(world, student):
     assert "errors" in hidden  # not an answer planned for the course as it was
 
 
-def test_a_level_sends_the_same_sql_for_any_number_of_parents(world, staff):
+def test_a_level_sends_the_same_sql_for_any_number_of_parents(world, staff, as_user):
     """The parents' ids are one array parameter, not an IN list as long as the page."""
     query = "query ($n: Int) { courses(first: $n) { edges { node { tasks { totalCount } } } } }"
-    client, statements = client_of(staff), []
+    client, statements = as_user(staff), []
     for first in (1, 2, 5):
         with CaptureQueriesContext(connection) as captured:
             answer(client, {"query": query}, {"n": first})
@@ -226,16 +219,16 @@ def test_a_level_sends_the_same_sql_for_any_number_of_parents(world, staff):
         assert len(shapes) == 1 and all("IN (SELECT value FROM json_each(" in s for s in statements)
 
 
-def test_a_changed_setting_is_planned_afresh(world, staff, settings):
-    client, query = client_of(staff), "{ courses { edges { node { id } } } }"
+def test_a_changed_setting_is_planned_afresh(world, staff, settings, as_user):
+    client, query = as_user(staff), "{ courses { edges { node { id } } } }"
     for size in (2, 3, 2):
         settings.GRAPHQL_MAX_PAGE_SIZE = size  # the page a list gives when none is asked for
         got = answer(client, {"query": query}, {})
         assert len(got["data"]["courses"]["edges"]) == size
 
 
-def test_the_cache_keeps_at_most_its_size_and_zero_keeps_none(world, staff, settings):
-    client = client_of(staff)
+def test_the_cache_keeps_at_most_its_size_and_zero_keeps_none(world, staff, settings, as_user):
+    client = as_user(staff)
     settings.GRAPHQL_PLAN_CACHE_SIZE = 2
     for first in (1, 2, 3):
         answer(client, {"query": LISTS}, {"first": first})
@@ -248,8 +241,8 @@ def test_the_cache_keeps_at_most_its_size_and_zero_keeps_none(world, staff, sett
     assert kept_plans() == []
 
 
-def test_a_document_the_executor_answers_is_not_planned_again(world, staff):
-    client, query = client_of(staff), "{ me { profilePictureUrl } courses { totalCount } }"
+def test_a_document_the_executor_answers_is_not_planned_again(world, staff, as_user):
+    client, query = as_user(staff), "{ me { profilePictureUrl } courses { totalCount } }"
     before = sum(fallbacks.counts.values())
     first, second = (answer(client, {"query": query}, {}) for _ in range(2))
     assert first == second and first["data"]["me"] == {"profilePictureUrl": None}
@@ -258,10 +251,10 @@ def test_a_document_the_executor_answers_is_not_planned_again(world, staff):
     assert plan.fallback and index_of(schema._schema).plans.hits == 1
 
 
-def test_a_kept_plan_holds_nothing_of_its_request(world):
+def test_a_kept_plan_holds_nothing_of_its_request(world, as_user):
     for user in world["viewers"].values():
         for _name, body, variables in requests(world):
-            answer(client_of(user), body, variables)
+            answer(as_user(user), body, variables)
     request_kinds = (
         HttpRequest, AbstractBaseUser, AnonymousUser, Info, GraphQLResolveInfo, Executor
     )  # fmt: skip
@@ -309,10 +302,10 @@ def test_a_value_with_no_stable_identity_is_not_keyed():
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements: PostgreSQL")
-def test_a_kept_plans_statements_are_prepared_on_postgresql(world, staff):
+def test_a_kept_plans_statements_are_prepared_on_postgresql(world, staff, as_user):
     """Its SQL text is the same each time, so the connection prepares it (DB_PREPARE_THRESHOLD)."""
     assert connection.settings_dict["OPTIONS"]["prepare_threshold"] == 1
-    client = client_of(staff)
+    client = as_user(staff)
     for first in (1, 3, 5, 2):  # any page: the parents' ids are one parameter
         answer(client, {"query": LISTS}, {"first": first})
     with connection.cursor() as cursor:
