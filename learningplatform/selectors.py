@@ -6,6 +6,10 @@
 - A user sees themselves; others see a user only as the instructor of a course they can see, or
   (an instructor) as a student who submitted to their course, and then only the username.
 - Staff see everything.
+
+Two consequences are relied on elsewhere (the API's read path joins instead of checking again):
+whoever sees a course sees its instructor, and whoever sees a task sees its course. A rule that
+breaks either must say so in the API types' `seen_with_it`.
 """
 
 from django.contrib.auth.models import AnonymousUser

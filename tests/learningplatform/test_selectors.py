@@ -143,3 +143,19 @@ def test_the_rules_read_the_same_from_another_object(people, role):
         )
     seen = set(selectors.courses_visible_to(user))
     assert seen == set(Course.objects.filter(selectors.course_visibility(user)))
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_who_sees_a_course_sees_its_instructor_and_who_sees_a_task_its_course(people, role):
+    """Consequences the API's read path relies on to join instead of checking again."""
+    for owner in (people["owner"], people["other_instructor"]):
+        for course_status, visibility in itertools.product(CourseStatus.values, Visibility.values):
+            course = CourseFactory(instructor=owner, status=course_status, visibility=visibility)
+            for task_status in TaskStatus.values:
+                TaskFactory(course=course, status=task_status)
+    viewer = people[role]
+    courses = selectors.courses_visible_to(viewer)
+    users = set(selectors.users_visible_to(viewer))
+    assert courses.exists()  # every role sees some: the claim is not vacuous
+    assert {course.instructor for course in courses} <= users
+    assert {task.course for task in selectors.tasks_visible_to(viewer)} <= set(courses)
