@@ -150,9 +150,12 @@ class RootList:
 
     def __call__(self, user) -> dict:
         rows, has_previous, has_next = self.cut(self.page.rows())
-        at, keyset = self.value_at, self.keyset
-        keys = [(row[at], row[0]) for row in rows] if at is not None else [row[:1] for row in rows]
-        cursors = [keyset.cursor(key) for key in keys]
+        if self.plan.needs_cursors:
+            at, keyset = self.value_at, self.keyset
+            keys = [(r[at], r[0]) for r in rows] if at is not None else [r[:1] for r in rows]
+            cursors = [keyset.cursor(key) for key in keys]
+        else:  # none asked for: one place per row, as edges are counted from it
+            cursors = [None] * len(rows)
         total = self.count.count() if self.count is not None else None
         return connection_answer(self.plan, rows, cursors, has_previous, has_next, total, user)
 
