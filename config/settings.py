@@ -21,6 +21,8 @@ DATA_DIR = Path(
         "DATA_DIR", (BASE_DIR if (BASE_DIR / "manage.py").exists() else Path.cwd()) / ".data"
     )
 )
+# It holds the SQLite database, uploads and backups: readable by its owner only when made here.
+DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
 def env_bool(name: str, default: bool) -> bool:

@@ -85,6 +85,13 @@ def test_default_database_is_an_sqlite_file_in_the_data_dir(tmp_path):
     assert result.stdout.strip() == str(tmp_path / "db.sqlite3")
 
 
+def test_a_data_dir_made_by_the_settings_is_its_owners_only(tmp_path):
+    data_dir = tmp_path / "fresh" / "data"
+    result = manage("check", tmp_path=tmp_path, DEBUG="1", DATA_DIR=str(data_dir))
+    assert result.returncode == 0, result.stderr
+    assert data_dir.stat().st_mode & 0o777 == 0o700
+
+
 @pytest.mark.django_db
 def test_models_and_migrations_agree(tmp_path):
     result = manage("makemigrations", "--check", "--dry-run", tmp_path=tmp_path, DEBUG="1")
