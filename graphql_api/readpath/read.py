@@ -356,8 +356,10 @@ def nested_pages(relation: NestedConnection, rows, answers, user) -> None:
             # Past the end: strawberry-django answers hasPreviousPage differently depending
             # on whether its optimizer prefetched the list.
             raise Fallback("a nested page past the end of its list")
-        positions = [row[width + 1] - 1 for row in page_rows]
-        cursors = [cursor(p) for p in positions] if plan.needs_cursors else [None] * len(positions)
+        if plan.needs_cursors:  # a row's position is its row number less one
+            cursors = [cursor(row[width + 1] - 1) for row in page_rows]
+        else:
+            cursors = [None] * len(page_rows)
         answer[relation.key] = connection_answer(
             plan, page_rows, cursors,
             bool(page_rows) and page_rows[0][width + 1] > 1,

@@ -72,7 +72,7 @@ class Statement:
     ids_at: tuple[int, ...] = ()  # where the ids go among the parameters
     converters: tuple = ()  # (position, converters, expression) per converted column
     width: int | None = None  # the columns a row keeps (Django's ordering columns cut)
-    empty: Any = None  # the answer without a statement: [] for rows, 0 for a count
+    known_count: int = 0  # a count Django knew without a statement (`sql` None)
 
     def execute(self, ids: list | None = None) -> list[tuple]:
         connection, params = connections[self.alias], self.params
@@ -107,7 +107,7 @@ class Statement:
     def count(self) -> int:
         """The number a `count_statement` counts."""
         if self.sql is None:
-            return self.empty
+            return self.known_count
         ((value, *_),) = self.execute()
         return value
 
@@ -120,7 +120,7 @@ def rows_statement(queryset: QuerySet, width: int | None = None) -> Statement:
     except EmptyResultSet:
         sql = None
     if not sql:
-        return Statement(queryset.db, None, (), empty=[])
+        return Statement(queryset.db, None, ())
     fields = [selected[0] for selected in compiler.select[0 : compiler.col_count]]
     converters = compiler.get_converters(fields[:width])
     return Statement(
@@ -149,7 +149,7 @@ def count_statement(queryset: QuerySet) -> Statement:
         return Statement(queryset.db, captured.sql, params, _ids_at(params))
     finally:
         del ops.compiler
-    return Statement(queryset.db, None, (), empty=counted)  # known without a statement
+    return Statement(queryset.db, None, (), known_count=counted)
 
 
 @functools.cache

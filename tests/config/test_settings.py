@@ -50,13 +50,19 @@ def test_unreadable_page_limit_is_refused(tmp_path, raw, message):
     assert message in result.stderr
 
 
+def printed(code: str, tmp_path, **env: str) -> subprocess.CompletedProcess:
+    """What `code` prints with `settings` at hand, in a fresh process with `env`'s settings."""
+    command = f"from django.conf import settings; {code}"
+    return manage("shell", "--no-imports", "-c", command, tmp_path=tmp_path, **env)
+
+
 def test_postgres_url_gives_persistent_checked_connections(tmp_path):
-    result = manage(
-        "shell", "--no-imports", "-c",
-        "from django.conf import settings; d = settings.DATABASES['default']; "
+    result = printed(
+        "d = settings.DATABASES['default']; "
         "print(d['ENGINE'], d['HOST'], d['NAME'], d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'])",
-        tmp_path=tmp_path, **PRODUCTION,
-    )  # fmt: skip
+        tmp_path,
+        **PRODUCTION,
+    )
     assert result.stdout.split() == [
         "learningplatform.db.postgresql", "db.internal", "learningplatform", "600", "True"
     ]  # fmt: skip
@@ -67,21 +73,17 @@ def test_postgres_url_gives_persistent_checked_connections(tmp_path):
 )
 def test_postgres_statements_are_prepared_unless_turned_off(tmp_path, threshold, expected):
     env = PRODUCTION | ({"DB_PREPARE_THRESHOLD": threshold} if threshold else {})
-    result = manage(
-        "shell", "--no-imports", "-c",
-        "from django.conf import settings; o = settings.DATABASES['default']['OPTIONS']; "
+    result = printed(
+        "o = settings.DATABASES['default']['OPTIONS']; "
         "print(o.get('server_side_binding'), o.get('prepare_threshold'))",
-        tmp_path=tmp_path, **env,
-    )  # fmt: skip
+        tmp_path,
+        **env,
+    )
     assert result.stdout.strip() == expected, result.stderr
 
 
 def test_default_database_is_an_sqlite_file_in_the_data_dir(tmp_path):
-    result = manage(
-        "shell", "--no-imports", "-c",
-        "from django.conf import settings; print(settings.DATABASES['default']['NAME'])",
-        tmp_path=tmp_path, DEBUG="1",
-    )  # fmt: skip
+    result = printed("print(settings.DATABASES['default']['NAME'])", tmp_path, DEBUG="1")
     assert result.stdout.strip() == str(tmp_path / "db.sqlite3")
 
 
