@@ -186,7 +186,9 @@ AUTH_USER_MODEL = "learningplatform.User"
 
 # Login throttling (django-axes, learningplatform/throttling.py): failed logins are counted per
 # account and per client address; LOGIN_FAILURE_LIMIT of either locks it out for
-# LOGIN_COOLOFF_MINUTES after its latest failure, the correct password included.
+# LOGIN_COOLOFF_MINUTES after its latest failure, the correct password included. A successful
+# login clears its own account's failures only (learningplatform.throttling.forget_failures_of):
+# axes's reset on success would also clear other accounts' failures from the same address.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -194,7 +196,7 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_RESET_ON_SUCCESS = True
+AXES_RESET_ON_SUCCESS = False
 AXES_DISABLE_ACCESS_LOG = True  # failures are what is counted; no row per successful login
 AXES_CLIENT_IP_CALLABLE = "learningplatform.throttling.client_address"
 AXES_LOCKOUT_CALLABLE = "learningplatform.throttling.lockout_response"

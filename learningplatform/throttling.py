@@ -3,8 +3,10 @@
 Failed logins are counted per account and per client address; either reaching
 settings.AXES_FAILURE_LIMIT locks that account or address out for settings.AXES_COOLOFF_TIME,
 counted from its latest failure. This covers the `login` mutation and the admin's login form.
+A successful login clears the failures of its own account only (forget_failures_of).
 """
 
+from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
@@ -22,6 +24,16 @@ def client_address(request: HttpRequest) -> str:
     if proxies and len(forwarded) >= proxies and forwarded[-proxies]:
         return forwarded[-proxies]
     return request.META.get("REMOTE_ADDR", "")
+
+
+def forget_failures_of(sender, request: HttpRequest, user, **kwargs) -> None:
+    """On a successful login, clear the failures recorded against that account, and no other.
+
+    Axes's own AXES_RESET_ON_SUCCESS clears every failure that matches any lockout parameter,
+    so a login as the attacker's own account also cleared its guesses at other accounts from the
+    same address; it is off (settings), and this receiver of user_logged_in replaces it.
+    """
+    axes_reset(username=user.get_username())
 
 
 def lockout_message() -> str:

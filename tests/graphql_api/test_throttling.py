@@ -124,3 +124,108 @@ class TestAdminLogin:
         assert response["Retry-After"] == "900"
         assert response.json()["errors"][0]["message"] == LOCKED
         assert client.get("/admin/").status_code == 302  # not logged in: sent to the login page
+
+
+def outcome(answer: dict) -> str:
+    """A login's answer in a word: "OK" or its error code."""
+    return answer["errors"][0]["code"] if answer["errors"] else "OK"
+
+
+def admin_login(client: Client, username: str, password: str) -> int:
+    return client.post("/admin/login/", {"username": username, "password": password}).status_code
+
+
+class TestASuccessClearsOnlyItsOwnAccount:
+    """Issue 22: a successful login cleared every failure from its address, other accounts'
+    included, so guesses interleaved with logins as the attacker's own account never locked."""
+
+    def test_guesses_interleaved_with_the_attackers_own_logins_lock_the_victim(self, settings):
+        victim, attacker = UserFactory(), UserFactory()
+        client = Client(REMOTE_ADDR="10.1.0.1")
+        codes = []
+        for _ in range(4):
+            for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+                codes.append(outcome(login(client, victim.username, "wrong")))
+            codes.append(outcome(login(client, attacker.username, PASSWORD)))
+        # The first round is as before; the 10th guess (the first of round two) locks: the
+        # account (and the address), so the attacker's own logins fail from then on too.
+        limit = settings.AXES_FAILURE_LIMIT
+        assert codes[:limit] == ["INVALID_CREDENTIALS"] * (limit - 1) + ["OK"]
+        assert set(codes[limit:]) == {"THROTTLED"}
+        assert codes.count("INVALID_CREDENTIALS") == settings.AXES_FAILURE_LIMIT - 1
+        # The victim's account stays locked from anywhere, the right password included.
+        elsewhere = Client(REMOTE_ADDR="10.1.9.9")
+        assert login(elsewhere, victim.username, PASSWORD)["errors"][0]["code"] == "THROTTLED"
+
+    def test_from_several_addresses_the_victims_account_still_locks(self, settings):
+        victim, attacker = UserFactory(), UserFactory()
+        addresses = [Client(REMOTE_ADDR=f"10.2.0.{n}") for n in range(3)]
+        for n in range(settings.AXES_FAILURE_LIMIT - 1):
+            client = addresses[n % 3]
+            fail(client, victim.username, 1)
+            assert outcome(login(client, attacker.username, PASSWORD)) == "OK"
+        # No address is near its own limit, but the account's next failure locks it.
+        fourth = Client(REMOTE_ADDR="10.2.1.1")
+        assert outcome(login(fourth, victim.username, "wrong")) == "THROTTLED"
+        assert login(fourth, victim.username, PASSWORD)["errors"] == [
+            {"message": LOCKED, "code": "THROTTLED"}
+        ]
+        assert outcome(login(addresses[0], attacker.username, PASSWORD)) == "OK"
+
+    def test_guesses_over_many_accounts_lock_the_address_despite_own_logins(self, settings):
+        victims, attacker = UserFactory.create_batch(25), UserFactory()
+        client = Client(REMOTE_ADDR="10.3.0.1")
+        codes = []
+        for victim in victims:
+            codes.append(outcome(login(client, victim.username, "wrong")))
+            codes.append(outcome(login(client, attacker.username, PASSWORD)))
+        limit = settings.AXES_FAILURE_LIMIT
+        guesses, own_logins = codes[0::2], codes[1::2]
+        assert guesses[: limit - 1] == ["INVALID_CREDENTIALS"] * (limit - 1)
+        assert set(guesses[limit - 1 :]) == {"THROTTLED"}
+        # Once the address is locked, the attacker's own account cannot log in from it either.
+        assert own_logins[: limit - 1] == ["OK"] * (limit - 1)
+        assert set(own_logins[limit - 1 :]) == {"THROTTLED"}
+        # Each victim, from its own address, is not locked: one failure each.
+        for n, victim in enumerate(victims[:3]):
+            other = Client(REMOTE_ADDR=f"10.3.1.{n}")
+            assert login(other, victim.username, PASSWORD)["user"] == {"username": victim.username}
+
+    def test_a_success_still_clears_the_failures_of_the_account_that_succeeded(self, settings):
+        user = UserFactory()
+        client = Client(REMOTE_ADDR="10.4.0.1")
+        for _ in range(3):
+            fail(client, user.username, settings.AXES_FAILURE_LIMIT - 1)
+            assert login(client, user.username, PASSWORD)["user"] == {"username": user.username}
+
+    def test_many_users_behind_one_address_keep_their_own_counts(self, settings):
+        users = UserFactory.create_batch(4)
+        client = Client(REMOTE_ADDR="10.5.0.1")
+        # Each user fails twice then logs in: their own failures go, so the address never locks.
+        for _ in range(3):
+            for user in users:
+                fail(client, user.username, 2)
+                assert login(client, user.username, PASSWORD)["user"]
+
+    def test_the_admin_form_follows_the_same_rule(self, settings):
+        victim, attacker = StaffFactory(), StaffFactory()
+        client = Client(REMOTE_ADDR="10.6.0.1")
+        for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+            assert admin_login(client, victim.username, "wrong") == 200
+        assert admin_login(client, attacker.username, PASSWORD) == 302
+        client.logout()
+        assert admin_login(client, victim.username, "wrong") == 429
+        assert admin_login(Client(REMOTE_ADDR="10.6.9.9"), victim.username, PASSWORD) == 429
+
+    def test_the_admin_and_the_mutation_share_one_count(self, settings):
+        victim, attacker = StaffFactory(), StaffFactory()
+        half = settings.AXES_FAILURE_LIMIT // 2
+        client = Client(REMOTE_ADDR="10.7.0.1")
+        fail(client, victim.username, half)
+        assert admin_login(client, attacker.username, PASSWORD) == 302  # a success on the admin
+        client.logout()
+        for _ in range(settings.AXES_FAILURE_LIMIT - half - 1):
+            assert admin_login(Client(REMOTE_ADDR="10.7.0.2"), victim.username, "wrong") == 200
+        assert login(client, attacker.username, PASSWORD)["user"]  # a success on the mutation
+        answer = login(Client(REMOTE_ADDR="10.7.0.3"), victim.username, "wrong")
+        assert answer["errors"][0]["code"] == "THROTTLED"
