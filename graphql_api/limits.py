@@ -3,7 +3,8 @@
 **Cost** is the number of objects an answer can hold, estimated from the document as GitHub's
 GraphQL API does: a connection holds as many nodes as its `first` or `last` asks for (the page
 size, settings.GRAPHQL_MAX_PAGE_SIZE, when neither is given), and everything below it is
-multiplied by that; every other object field holds one object per parent. Aliases and
+multiplied by that, unless it selects no `edges` (only `totalCount` or `pageInfo`): then it
+holds one object per parent; every other object field holds one object per parent. Aliases and
 fragments are counted where they are used, so 14 aliases of a list cost 14 times one. A
 document over settings.GRAPHQL_MAX_COST is refused before any SQL runs.
 """
@@ -89,12 +90,30 @@ class CostEstimate:
                 cost += self.selections(within, fragment.selection_set, many, seen | {name})
         return cost
 
+    def selects_items(self, selection_set, seen: set) -> bool:
+        """Whether a connection's selection reaches its items (`edges`), through fragments too."""
+        for selection in selection_set.selections if selection_set else ():
+            if isinstance(selection, FieldNode):
+                if selection.name.value in _ITEM_FIELDS:
+                    return True
+            elif isinstance(selection, InlineFragmentNode):
+                if self.selects_items(selection.selection_set, seen):
+                    return True
+            elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
+                fragment = self.fragments.get(selection.name.value)
+                within = seen | {selection.name.value}
+                if fragment is not None and self.selects_items(fragment.selection_set, within):
+                    return True
+        return False
+
     def field(self, parent, node: FieldNode, many: int, seen) -> int:
         definition = getattr(parent, "fields", {}).get(node.name.value)
         if definition is None or node.selection_set is None:
             return 0  # a leaf, or __typename
         target = get_named_type(definition.type)
         if _is_connection(target):
+            if not self.selects_items(node.selection_set, set()):
+                return many + self.selections(target, node.selection_set, many, seen)
             size = many * _page_size(node, self.variables, self.defaults)
             return size + self.selections(target, node.selection_set, size, seen)
         if parent.name.endswith("Connection") or (
@@ -108,6 +127,10 @@ class CostEstimate:
             size = many * _page_size(node, self.variables, self.defaults)
             return size + self.selections(target, node.selection_set, size, seen)
         return many + self.selections(target, node.selection_set, many, seen)
+
+
+# The fields of a connection that hold its items; `nodes` too, should a connection grow one.
+_ITEM_FIELDS = frozenset({"edges", "nodes"})
 
 
 def _is_connection(graphql_type) -> bool:

@@ -3,7 +3,7 @@
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from graphql import parse
+from graphql import get_named_type, parse
 
 from config.schema import schema
 from graphql_api.limits import document_cost
@@ -40,7 +40,8 @@ class TestEstimate:
 
     def test_fragments_count_where_they_are_spread(self):
         query = "{ a: courses(first: 10) { ...C } b: courses(first: 10) { ...C } }" + (
-            " fragment C on CourseConnection { edges { node { tasks(first: 5) { totalCount } } } }"
+            " fragment C on CourseConnection { edges { node { tasks(first: 5) { edges { node"
+            " { id } } } } } }"
         )
         assert cost(query) == 2 * (10 + 10 * 5)
 
@@ -50,6 +51,55 @@ class TestEstimate:
     def test_variables_count_with_their_values(self):
         assert cost(VARIABLE_PAGE, {"n": 5}) == 5 + 500
         assert cost(VARIABLE_PAGE, {"n": 20}) == 20 + 2000
+
+
+def root_connections() -> list[str]:
+    query = schema._schema.query_type
+    return sorted(
+        name for name, field in query.fields.items()
+        if "edges" in getattr(get_named_type(field.type), "fields", {})
+    )  # fmt: skip
+
+
+class TestCountOnlyConnections:
+    """Issue 22: a connection that selects no edges returns one count per parent, not a page."""
+
+    def test_the_reported_document_costs_what_it_returns(self):
+        query = "{ courses(first: 100) { edges { node { tasks { totalCount } } } } }"
+        assert cost(query) == 100 + 100  # 100 courses and 100 counts, not 100 x 100 tasks
+
+    @pytest.mark.parametrize("field", root_connections())
+    @pytest.mark.parametrize("page", ["", "(first: 7)", "(last: 7)"])
+    def test_every_root_connection_costs_one_without_edges(self, field, page):
+        assert cost(f"{{ {field}{page} {{ totalCount }} }}") == 1
+        assert cost(f"{{ {field}{page} {{ totalCount pageInfo {{ hasNextPage }} }} }}") == 1
+        assert cost(f"{{ {field}{page} {{ __typename }} }}") == 1
+
+    @pytest.mark.parametrize("field", root_connections())
+    def test_edges_anywhere_in_the_selection_cost_a_page(self, field, settings):
+        connection = get_named_type(schema._schema.query_type.fields[field].type).name
+        page = 7
+        for selection in [
+            "edges { cursor }",
+            f"... on {connection} {{ edges {{ cursor }} }}",
+            "...F",
+            "totalCount ...G",
+        ]:
+            fragments = (
+                f" fragment F on {connection} {{ edges {{ cursor }} }}"
+                f" fragment G on {connection} {{ ... on {connection} {{ ...F }} }}"
+            )
+            assert cost(f"{{ {field}(first: {page}) {{ {selection} }} }}" + fragments) == page
+
+    def test_nested_counts_cost_one_per_parent_at_every_depth(self):
+        query = (
+            "{ tasks(first: 10) { edges { node { course { tasks(first: 50) { totalCount } } } } } }"
+        )
+        assert cost(query) == 10 + 10 + 10  # tasks, their courses, one count each
+
+    def test_a_count_of_every_course_of_a_full_page_is_allowed(self, client):
+        body = post(client, "{ courses(first: 100) { edges { node { tasks { totalCount } } } } }")
+        assert "errors" not in body, body
 
 
 class TestLimit:
