@@ -6,15 +6,19 @@ import json
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from config.schema import schema
 from graphql_api.trusted_documents import trusted_documents
+from learningplatform.models import Course
 from tests.factories import CourseFactory, TaskFactory
 from tests.helpers import DOCUMENTS, document, global_id
 
 pytestmark = pytest.mark.django_db
 
 ARBITRARY = "query { courses(first: 1) { totalCount } }"
+PASSWORD = "correct horse battery staple"  # the factories'
 
 
 def id_of(name: str) -> str:
@@ -45,50 +49,117 @@ def course(instructor):
     return course
 
 
-def variables_for(name: str, course, instructor, client) -> dict:
-    if name == "course_catalogue":
-        return {"first": 5}
-    if name == "course_detail":
-        return {"id": global_id(course)}
-    if name == "instructor_dashboard":
-        return {"instructor": global_id(instructor)}
-    task_input = {
-        "courseId": global_id(course), "title": "Quiz", "taskType": "QUIZ", "maxScore": "20",
-        "passingScore": "12",
-    }  # fmt: skip
-    if name == "task_editor_create":
-        return {"input": task_input}
-    created = by_id(client, "task_editor_create", {"input": task_input}).json()
-    return {"input": {"id": created["data"]["createTask"]["task"]["id"], "title": "Renamed"}}
+def operation_of(name: str) -> str:
+    """`query` or `mutation`: the first word of the document after its comments."""
+    text = "\n".join(line for line in document(name).splitlines() if not line.startswith("#"))
+    return text.split()[0]
 
 
-@pytest.mark.parametrize("name", sorted(p.stem for p in DOCUMENTS.glob("*.graphql")))
-def test_each_frontend_document_runs_by_id_in_trusted_only_mode(
+QUERIES = sorted(p.stem for p in DOCUMENTS.glob("*.graphql") if operation_of(p.stem) == "query")
+MUTATIONS = sorted(p.stem for p in DOCUMENTS.glob("*.graphql") if operation_of(p.stem) != "query")
+
+
+def variables_for(name: str, course, instructor) -> dict:
+    return {
+        "course_catalogue": {"first": 5},
+        "course_detail": {"id": global_id(course)},
+        "instructor_dashboard": {"instructor": global_id(instructor)},
+    }[name]
+
+
+@pytest.mark.parametrize("name", QUERIES)
+def test_each_frontend_query_runs_by_id_and_as_its_text_in_trusted_only_mode(
     name, trusted_only, as_user, instructor, course
 ):
     client = as_user(instructor)
-    client.get("/graphql/", {"documentId": id_of("course_catalogue")})  # the csrftoken cookie
-    csrf = {"HTTP_X_CSRFTOKEN": client.cookies["csrftoken"].value}
-    variables = variables_for(name, course, instructor, client)
-    response = client.post(
-        "/graphql/", {"documentId": id_of(name), "variables": variables},
-        content_type="application/json", **csrf,
-    )  # fmt: skip
+    variables = variables_for(name, course, instructor)
+    response = by_id(client, name, variables)
     assert response.status_code == 200, response.content
     body = response.json()
     assert "errors" not in body, body
-    payload = next(iter(body["data"].values()))
-    assert payload is not None
-    if name.startswith("task_editor"):
-        assert payload["errors"] == []
-        assert payload["task"]["title"] == ("Quiz" if name.endswith("create") else "Renamed")
+    assert next(iter(body["data"].values())) is not None
     # The same document sent as its text answers the same (its text is trusted too).
-    if not name.startswith("task_editor"):
-        as_text = client.post(
-            "/graphql/", {"query": document(name), "variables": variables},
-            content_type="application/json", **csrf,
+    as_text = client.post(
+        "/graphql/", {"query": document(name), "variables": variables},
+        content_type="application/json",
+    )  # fmt: skip
+    assert as_text.json() == body
+
+
+class Browser:
+    """A browser's client of a trusted-only server: documents by id, the CSRF token as it changes."""
+
+    def __init__(self, address: str) -> None:
+        self.client = Client(enforce_csrf_checks=True, REMOTE_ADDR=address)
+        self.client.get("/graphql/", {"documentId": id_of("course_catalogue")})  # the cookie
+        self.used: set[str] = set()
+
+    def send(self, name: str, **variables) -> dict:
+        """The payload of the document's one root field; fails on any error, field errors too."""
+        csrf = self.client.cookies["csrftoken"].value  # login rotates it
+        response = self.client.post(
+            "/graphql/", {"documentId": id_of(name), "variables": variables},
+            content_type="application/json", HTTP_X_CSRFTOKEN=csrf,
         )  # fmt: skip
-        assert as_text.json() == body
+        assert response.status_code == 200, response.content
+        body = response.json()
+        assert "errors" not in body, body
+        (payload,) = body["data"].values()
+        assert payload.get("errors", []) == [], payload
+        self.used.add(name)
+        return payload
+
+
+def test_a_trusted_only_server_is_usable_end_to_end(trusted_only, instructor, student):
+    """Issue 22: login and logout were not trusted documents, so nobody could log in."""
+    teacher, learner = Browser("10.8.0.1"), Browser("10.8.0.2")
+    assert (
+        teacher.send("login", username=instructor.username, password=PASSWORD)["user"]["username"]
+        == instructor.username
+    )
+    course = teacher.send("course_editor_create", input={"title": "Trusted", "duration": "P7D"})[
+        "course"
+    ]
+    teacher.send("course_editor_update", input={"id": course["id"], "status": "PUBLISHED"})
+    task = {"courseId": course["id"], "title": "Quiz", "taskType": "QUIZ", "maxScore": "20"}
+    created = teacher.send("task_editor_create", input=task)["task"]
+    updated = teacher.send(
+        "task_editor_update", input={"id": created["id"], "status": "PUBLISHED"}
+    )["task"]
+    assert updated["status"] == "PUBLISHED"
+    spare = teacher.send("task_editor_create", input=task | {"title": "Spare"})["task"]
+    teacher.send("task_editor_delete", id=spare["id"])
+
+    learner.send("login", username=student.username, password=PASSWORD)
+    submission = learner.send("task_submit", input={"taskId": created["id"], "content": "42"})
+    assert submission["submission"]["attempt"] == 1
+    assert learner.send("logout") == {"ok": True}
+
+    graded = teacher.send(
+        "submission_grade", input={"submissionId": submission["submission"]["id"], "score": "18"}
+    )["submission"]
+    assert (graded["score"], graded["gradedBy"]["username"]) == ("18.00", instructor.username)
+    teacher.send("course_editor_delete", id=course["id"])
+    assert teacher.send("logout") == {"ok": True}
+
+    # Logged out: the session is gone, so a mutation is refused as anonymous, and nothing written.
+    refused = teacher.client.post(
+        "/graphql/",
+        {"documentId": id_of("course_editor_create"), "variables": {"input": {"title": "x"}}},
+        content_type="application/json", HTTP_X_CSRFTOKEN=teacher.client.cookies["csrftoken"].value,
+    )  # fmt: skip
+    assert refused.json()["data"]["createCourse"]["course"] is None
+    assert not Course.objects.filter(title="x").exists()
+    # Every mutation document the frontend ships is one a trusted-only server was driven with.
+    assert teacher.used | learner.used >= set(MUTATIONS)
+
+
+def test_every_mutation_of_the_schema_has_a_trusted_document():
+    sent = {
+        field for name in MUTATIONS for field in schema._schema.mutation_type.fields
+        if f" {field}(" in document(name) or f" {field} {{" in document(name)
+    }  # fmt: skip
+    assert sent == set(schema._schema.mutation_type.fields)
 
 
 def test_trusted_only_refuses_an_arbitrary_document_before_any_sql(trusted_only, client):
