@@ -6,6 +6,7 @@ to an embedded SQLite file so the project runs with no set-up. README.md, "Confi
 them.
 """
 
+import math
 import os
 import sys
 from datetime import timedelta
@@ -264,6 +265,22 @@ CONSOLIDATION_STRICT = env_bool("CONSOLIDATION_STRICT", False)
 GRAPHQL_MAX_COST = env_int("GRAPHQL_MAX_COST", 1000, minimum=1)
 # A GraphQL document within the 2,000-token limit is far below this; bigger bodies are refused.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+
+# What a client can make a worker keep or the database store, bounded (.github/SECURITY.md).
+# The most bytes a request's `query` text may have, refused before it is parsed (a comment or a
+# long alias is one token, so the token limit does not bound it): by default the frontend's
+# largest document (graphql_api/documents/) times 16, in whole KiB.
+_FRONTEND_DOCUMENTS = (BASE_DIR / "graphql_api" / "documents").glob("*.graphql")
+_LARGEST_FRONTEND_DOCUMENT = max(path.stat().st_size for path in _FRONTEND_DOCUMENTS)
+GRAPHQL_MAX_DOCUMENT_BYTES = env_int(
+    "GRAPHQL_MAX_DOCUMENT_BYTES", math.ceil(16 * _LARGEST_FRONTEND_DOCUMENT / 1024) * 1024, 1024
+)
+# Bytes each per-process cache (kept plans, parsed documents, validation results) may hold.
+GRAPHQL_CACHE_BYTES = env_int("GRAPHQL_CACHE_BYTES", 8 * 1024 * 1024, minimum=0)
+# The read path's record of fallbacks: documents stored, and bytes of their text; beyond either,
+# fallbacks are counted together as "other" (graphql_api/readpath/fallbacks.py).
+GRAPHQL_FALLBACK_DOCUMENTS = env_int("GRAPHQL_FALLBACK_DOCUMENTS", 100, minimum=0)
+GRAPHQL_FALLBACK_BYTES = env_int("GRAPHQL_FALLBACK_BYTES", 1024 * 1024, minimum=0)
 
 # One line per event: Django's own loggers write through the root handler only (by default they
 # also have a console handler of their own in development, which printed every line twice).

@@ -41,6 +41,7 @@ class ErrorCode(Enum):
     TIMEOUT = "TIMEOUT"
     THROTTLED = "THROTTLED"
     TOO_COSTLY = "TOO_COSTLY"
+    DOCUMENT_TOO_LARGE = "DOCUMENT_TOO_LARGE"
 
 
 # Django's and the services' ValidationError codes, mapped onto the codes clients rely on.

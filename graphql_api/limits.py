@@ -1,4 +1,4 @@
-"""Per-request limits checked before anything runs: the cost of a document, one login.
+"""Per-request limits checked before anything runs: a document's size, its cost, one login.
 
 **Cost** is the number of objects an answer can hold, estimated from the document as GitHub's
 GraphQL API does: a connection holds as many nodes as its `first` or `last` asks for (the page
@@ -33,7 +33,7 @@ from graphql.execution import ExecutionResult
 from strawberry.extensions import SchemaExtension
 
 from graphql_api.errors import ErrorCode
-from graphql_api.trusted_documents import trusted_by_text
+from graphql_api.trusted_documents import DocumentRefused, trusted_by_text
 
 
 def _page_size(field: FieldNode, variables: dict[str, Any], defaults: dict[str, Any]) -> int:
@@ -177,6 +177,25 @@ class CostLimit(SchemaExtension):
                 error = GraphQLError(message, extensions={"code": ErrorCode.TOO_COSTLY.value})
                 context.result = ExecutionResult(data=None, errors=[error])
         yield
+
+
+def check_document_size(payload) -> None:
+    """Refuse a `query` text of more than settings.GRAPHQL_MAX_DOCUMENT_BYTES, before parsing.
+
+    The token limit does not bound a document's bytes (a comment, or a long alias, is one
+    token), and every cache and record of documents holds their text or what it parses into.
+    """
+    query = payload.get("query") if hasattr(payload, "get") else None
+    limit = settings.GRAPHQL_MAX_DOCUMENT_BYTES
+    if isinstance(query, str) and len(query) * 4 > limit:  # else no UTF-8 encoding is over
+        size = len(query.encode("utf-8", "surrogatepass"))
+        if size > limit:
+            raise DocumentRefused(
+                413,
+                f"The GraphQL document is {size:,} bytes; this server takes documents of at most "
+                f"{limit:,} bytes. Send a shorter document, or a trusted one by its documentId.",
+                ErrorCode.DOCUMENT_TOO_LARGE.value,
+            )
 
 
 class OneLoginRule(ValidationRule):

@@ -1,5 +1,5 @@
 """The API's own tables: the read path's record of fallbacks."""
 
-from graphql_api.readpath.models import ReadFallback
+from graphql_api.readpath.models import FallbackDocument, ReadFallback
 
-__all__ = ["ReadFallback"]
+__all__ = ["FallbackDocument", "ReadFallback"]

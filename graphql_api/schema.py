@@ -69,7 +69,7 @@ def build_schema(
         InputCheck,
         OperationChoice,
         lambda: AddValidationRules([DEPTH_RULE, ALIASES_RULE, OneLoginRule]),
-        lambda: PreparedDocuments(maxsize=256),  # the parser and validation caches
+        PreparedDocuments,  # the parser and validation caches
         CostLimit,
         QueryOptimizer,
         AtomicMutations,

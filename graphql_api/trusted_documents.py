@@ -21,7 +21,10 @@ from pathlib import Path
 
 from django.conf import settings
 from graphql import DocumentNode, parse
-from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
+from strawberry.extensions import SchemaExtension
+
+from graphql_api.bounded import BoundedLRU, deep_size, digest
+from graphql_api.readpath.internals import validate_document
 
 DOCUMENTS = Path(__file__).parent / "documents"
 ID_PREFIX = "sha256:"
@@ -103,11 +106,11 @@ def only_trusted() -> bool:
 
 
 class DocumentRefused(Exception):  # noqa: N818 - answered as the client's error
-    """The request's document cannot run: `status` and a message the client can act on."""
+    """The request's document cannot run: `status`, a message the client can act on, a code."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, code: str | None = None) -> None:
         super().__init__(message)
-        self.status = status
+        self.status, self.code = status, code
 
 
 def resolve_document(payload) -> str | None:
@@ -136,25 +139,47 @@ def resolve_document(payload) -> str | None:
     return query
 
 
+def _cache_bytes() -> int:
+    return settings.GRAPHQL_CACHE_BYTES
+
+
+CACHED_DOCUMENTS = 256  # parsed documents, and validation results, kept per process
+# Keyed by the text's digest, never the text; per process, since Strawberry builds the extension
+# for each request. A parsed document holds its text, tokens and nodes; a validation result
+# holds its errors, which point into the document.
+parsed_documents = BoundedLRU(
+    max_entries=CACHED_DOCUMENTS,
+    max_bytes=_cache_bytes,
+    sizeof=lambda key, document: deep_size((key, document), follow=("graphql.language",)),
+)
+validations = BoundedLRU(
+    max_entries=CACHED_DOCUMENTS,
+    max_bytes=_cache_bytes,
+    sizeof=lambda key, errors: deep_size((key[0], errors), follow=("graphql.",)),
+)
+
+
 class PreparedDocuments(SchemaExtension):
-    """Strawberry's parser and validation caches, with trusted documents prepared once.
+    """The parser and validation caches, with trusted documents prepared once.
 
     A trusted document is parsed once (when the folder is read) and validated once per schema and
     rule set, whatever else passes through the bounded caches; any other document is parsed and
-    validated through Strawberry's ParserCache and ValidationCache, as before.
+    validated through `parsed_documents` and `validations` (Strawberry's ParserCache and
+    ValidationCache key on the whole text and document, and count entries only).
     """
-
-    def __init__(self, maxsize: int = 256) -> None:
-        super().__init__()
-        self.parse = ParserCache(maxsize=maxsize).cached_parse_document
-        self.validate = ValidationCache(maxsize=maxsize).cached_validate_document
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
         trusted = trusted_by_text(context.query)
-        context.graphql_document = (
-            trusted.document if trusted else self.parse(context.query, **context.parse_options)
-        )
+        if trusted is not None:
+            context.graphql_document = trusted.document
+        else:
+            key = (digest(context.query), tuple(sorted(context.parse_options.items())))
+            document = parsed_documents.get(key)
+            if document is None:
+                document = parse(context.query, **context.parse_options)
+                parsed_documents.put(key, document)
+            context.graphql_document = document
         yield
 
     def on_validate(self) -> Iterator[None]:
@@ -162,10 +187,15 @@ class PreparedDocuments(SchemaExtension):
         schema, rules = context.schema._schema, tuple(context.validation_rules)
         trusted = trusted_by_text(context.query)
         if trusted is None:
-            context.pre_execution_errors = self.validate(schema, context.graphql_document, rules)
+            key = (digest(context.query), schema, rules)
+            errors = validations.get(key)
+            if errors is None:
+                errors = validate_document(schema, context.graphql_document, rules)
+                validations.put(key, errors)
+            context.pre_execution_errors = errors
         else:
             key = (schema, rules)
             if key not in trusted.validation:
-                trusted.validation[key] = self.validate(schema, trusted.document, rules)
+                trusted.validation[key] = validate_document(schema, trusted.document, rules)
             context.pre_execution_errors = trusted.validation[key]
         yield

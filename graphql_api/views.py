@@ -33,6 +33,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from strawberry.django.views import GraphQLView as StrawberryGraphQLView
 
+from graphql_api.limits import check_document_size
 from graphql_api.trusted_documents import DocumentRefused, resolve_document
 
 EXAMPLE_QUERY = """# Published public courses with their first tasks. Run it with Ctrl-Enter.
@@ -53,8 +54,9 @@ query Catalogue {
 """
 
 
-def _problem(status: int, message: str) -> JsonResponse:
-    return JsonResponse({"errors": [{"message": message}]}, status=status)
+def _problem(status: int, message: str, code: str | None = None) -> JsonResponse:
+    error = {"message": message} | ({"extensions": {"code": code}} if code else {})
+    return JsonResponse({"errors": [error]}, status=status)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> JsonResponse:
@@ -115,7 +117,10 @@ class GraphQLView(StrawberryGraphQLView):
                 csrf._reject = csrf_failure
                 if (rejection := csrf.process_view(request, None, (), {})) is not None:
                     return rejection
-        response = super().dispatch(request, *args, **kwargs)
+        try:
+            response = super().dispatch(request, *args, **kwargs)
+        except DocumentRefused as refused:
+            return _problem(refused.status, str(refused), refused.code)
         if response.status_code >= 400 and not response.get("Content-Type", "").startswith(
             "application/json"
         ):
@@ -150,11 +155,8 @@ class GraphQLView(StrawberryGraphQLView):
         request_data = super().parse_http_body(request)
         if isinstance(payload, list):  # a batch: Strawberry refuses it (batching is off)
             return request_data
-        try:
-            query = resolve_document(payload)
-        except DocumentRefused as refused:
-            raise HTTPException(refused.status, str(refused)) from None
-        return dataclasses.replace(request_data, query=query)
+        check_document_size(payload)  # before anything reads the document
+        return dataclasses.replace(request_data, query=resolve_document(payload))
 
     def encode_json(self, data: object) -> bytes | str:
         try:

@@ -4,7 +4,8 @@ A plan (graphql_api/readpath/read.py, `DocumentPlan`) holds what each level read
 that reads it, and how the answer is built from its rows. Its SQL depends on three things, and
 so does the key it is kept under:
 
-- the document and the operation in it (the text, so a changed document is another plan);
+- the document and the operation in it (the text's SHA-256, so a changed document is another
+  plan, and a key is small whatever the document's size);
 - every variable's value: page sizes, cursors, filters and ids are parameters of the SQL, and
   `@include(if: $x)` changes what is read at all;
 - the viewer: the visibility rules write the user's id into the SQL, and read nothing else of
@@ -21,16 +22,15 @@ Settings can change the SQL too (the page limit): every cache is emptied
 when a setting changes (tests; a server reads its settings once). A plan keeps nothing of the
 request it was built for: not the request, the user, nor GraphQL's resolve info.
 
-The cache holds settings.GRAPHQL_PLAN_CACHE_SIZE plans per process (least recently used go
-first; 0 turns caching off). The documents a plan could not be made for are kept too, with the
+The cache holds settings.GRAPHQL_PLAN_CACHE_SIZE plans and settings.GRAPHQL_CACHE_BYTES bytes
+per process (graphql_api.bounded.BoundedLRU: least recently used go first; 0 plans turns caching
+off). The documents a plan could not be made for are kept too, with the
 reason, so the executor gets them without planning them again.
 """
 
 from __future__ import annotations
 
-import threading
 import weakref
-from collections import OrderedDict
 from collections.abc import Hashable
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -43,6 +43,7 @@ from django.core.signals import setting_changed
 from django.db import DatabaseError, connection
 from strawberry.relay import GlobalID
 
+from graphql_api.bounded import BoundedLRU, deep_size, digest
 from learningplatform.selectors import viewer_key
 
 _caches: weakref.WeakSet[PlanCache] = weakref.WeakSet()
@@ -52,56 +53,32 @@ def cache_size() -> int:
     return getattr(settings, "GRAPHQL_PLAN_CACHE_SIZE", 256)
 
 
-class PlanCache:
-    """A least-recently-used map of plan keys to plans, safe for a threaded server."""
+def cache_bytes() -> int:
+    return getattr(settings, "GRAPHQL_CACHE_BYTES", 8 * 1024 * 1024)
+
+
+# What a plan holds of its own: the read path's plan objects, statements and rows, and the
+# document's nodes it points to; the index, the schema and the models are shared.
+PLAN_MODULES = (
+    "graphql_api.readpath.read", "graphql_api.readpath.plan", "graphql_api.readpath.statements",
+    "graphql_api.readpath.rows", "graphql_api.readpath.cache", "graphql.language",
+)  # fmt: skip
+
+
+def plan_size(key: Hashable, plan: Any) -> int:
+    return deep_size((key, plan), follow=PLAN_MODULES)
+
+
+class PlanCache(BoundedLRU):
+    """A least-recently-used map of plan keys to plans, safe for a threaded server: at most
+    settings.GRAPHQL_PLAN_CACHE_SIZE plans and settings.GRAPHQL_CACHE_BYTES bytes."""
 
     def __init__(self) -> None:
-        self._plans: OrderedDict[Hashable, Any] = OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = self.misses = 0
+        super().__init__(max_entries=cache_size, max_bytes=cache_bytes, sizeof=plan_size)
         _caches.add(self)
 
-    def get(self, key: Hashable | None) -> Any:
-        if key is None:
-            return None
-        with self._lock:
-            plan = self._plans.get(key)
-            if plan is None:
-                self.misses += 1
-                return None
-            self._plans.move_to_end(key)
-            self.hits += 1
-            return plan
-
-    def put(self, key: Hashable | None, plan: Any) -> None:
-        size = cache_size()
-        if key is None or size <= 0:
-            return
-        with self._lock:
-            self._plans[key] = plan
-            self._plans.move_to_end(key)
-            while len(self._plans) > size:
-                self._plans.popitem(last=False)
-
-    def forget(self, key: Hashable | None) -> None:
-        with self._lock:
-            self._plans.pop(key, None)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._plans.clear()
-            self.hits = self.misses = 0
-
-    def __len__(self) -> int:
-        return len(self._plans)
-
-    def keys(self) -> list[Hashable]:
-        with self._lock:
-            return list(self._plans)
-
     def kept(self) -> list[Any]:
-        with self._lock:
-            return list(self._plans.values())
+        return self.values()
 
 
 def plan_key(context, user) -> Hashable | None:
@@ -115,7 +92,7 @@ def plan_key(context, user) -> Hashable | None:
     except TypeError:  # a value with no stable identity: plan this request afresh
         return None
     name = operation.name.value if operation.name else None
-    return (operation.loc.source.body, name, variables, viewer_key(user))
+    return (digest(operation.loc.source.body), name, variables, viewer_key(user))
 
 
 PLAIN = (str, int, float, bool, datetime, date, time, Decimal, UUID)

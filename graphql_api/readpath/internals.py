@@ -11,7 +11,7 @@ from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path
 from strawberry.relay.types import PREFIX
 from strawberry.relay.utils import SliceMetadata
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext, validate_document
 from strawberry.schema.schema_converter import get_arguments
 from strawberry_django.fields.field import (
     StrawberryDjangoConnectionExtension,
@@ -31,6 +31,7 @@ INTERNALS = {
     "PREFIX": "strawberry.relay.types",  # the cursor prefix
     "SliceMetadata": "strawberry.relay.utils",  # the Relay slice of a page
     "StrawberryGraphQLCoreExecutionContext": "strawberry.schema.schema",  # extended here
+    "validate_document": "strawberry.schema.schema",  # validation with Strawberry's own rules
     "get_arguments": "strawberry.schema.schema_converter",  # arguments as a resolver gets them
     "StrawberryDjangoConnectionExtension": "strawberry_django.fields.field",
     "StrawberryDjangoField": "strawberry_django.fields.field",
@@ -47,5 +48,5 @@ __all__ = [
     "SliceMetadata", "StrawberryGraphQLCoreExecutionContext", "get_arguments",
     "StrawberryDjangoConnectionExtension", "StrawberryDjangoField", "DjangoOptimizerExtension",
     "optimizer", "apply_window_pagination", "get_queryset_config", "run_type_get_queryset",
-    "resolve_edge_class",
+    "resolve_edge_class", "validate_document",
 ]  # fmt: skip
