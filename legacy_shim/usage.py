@@ -73,7 +73,9 @@ def _write(name: str, client: str, count: Count) -> None:
 usage_counts = Recorder(
     name="legacy name use",
     pending=PendingCounts(
-        max_keys=MAX_PENDING, max_bytes=MAX_PENDING_BYTES, overflow=lambda key: (key[0], OTHER)
+        max_keys=lambda: MAX_PENDING,
+        max_bytes=lambda: MAX_PENDING_BYTES,
+        overflow=lambda key: (key[0], OTHER),
     ),
     write=_write_counts,
     flush_seconds=lambda: FLUSH_SECONDS,

@@ -95,6 +95,16 @@ def test_beyond_the_client_limit_new_clients_count_as_other(monkeypatch):
     assert counted[("Query.learningTasks", "other")] == 3
 
 
+def test_between_writes_the_counts_held_in_memory_are_bounded(monkeypatch):
+    monkeypatch.setattr(usage, "MAX_PENDING", 3)  # (name, client) counts
+    for n in range(50):
+        send(LEGACY, HTTP_X_CLIENT_NAME=f"forged-{n}-" + "x" * 50)
+        assert len(usage.usage_counts.pending) <= 3 + 3  # and one "other" per name
+    counted = uses()
+    assert {client for _name, client in counted} == {"forged-0-" + "x" * 50, "other"}
+    assert counted[("Query.learningTasks", "other")] == 49  # nothing lost
+
+
 def test_python_imports_are_counted():
     fresh_import("tasks.models")
     usage.flush_usage()
