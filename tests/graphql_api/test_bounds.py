@@ -13,8 +13,10 @@ import uuid
 import pytest
 from django.conf import settings as django_settings
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from config.schema import schema
 from graphql_api.bounded import BoundedLRU, PendingCounts, deep_size, digest
@@ -183,8 +185,6 @@ class TestDeepSize:
 
 class TestPendingCounts:
     def test_keys_past_the_bound_are_counted_under_their_overflow_key(self):
-        from django.utils import timezone
-
         counts = PendingCounts(max_keys=3, max_bytes=10**6, overflow=lambda k: ("other", k[1]))
         now = timezone.now()
         for n in range(10):
@@ -195,8 +195,6 @@ class TestPendingCounts:
         assert taken[("other", "why")].detail is None and len(counts) == 0
 
     def test_bytes_past_the_bound_overflow_too(self):
-        from django.utils import timezone
-
         counts = PendingCounts(max_keys=100, max_bytes=1_000, overflow=lambda k: "other")
         for n in range(20):
             counts.add(f"k{n}", timezone.now(), size=200)
@@ -263,3 +261,39 @@ def test_thousands_of_distinct_large_documents_stay_within_every_bound(client, r
     # Nothing is lost: every fallback is counted, the documents past the bounds as "other".
     assert ReadFallback.objects.aggregate(uses=Sum("uses"))["uses"] == sent[FALLS_BACK]
     assert ReadFallback.objects.get(digest=fallbacks.OTHER).uses >= sent[FALLS_BACK] - 25
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_stores_each_recorded_text_once_cut_and_goes_back():
+    before = [("graphql_api", "0001_read_fallbacks")]
+    executor = MigrationExecutor(connection)
+    head = executor.loader.graph.leaf_nodes()
+    executor.migrate(before)
+    try:
+        old = MigrationExecutor(connection).loader.project_state(before).apps
+        old_fallback = old.get_model("graphql_api", "ReadFallback")
+        long = padded(FALLS_BACK, 40_000)
+        now = timezone.now()
+        for reason, text, uses in [("a", FALLS_BACK, 3), ("b", FALLS_BACK, 2), ("a", long, 1)]:
+            old_fallback.objects.create(
+                digest=digest(text), reason=reason, document=text, uses=uses,
+                first_seen=now, last_seen=now,
+            )  # fmt: skip
+        MigrationExecutor(connection).migrate(head)
+        stored = {d.digest: d for d in FallbackDocument.objects.all()}
+        assert set(stored) == {digest(FALLS_BACK), digest(long)}  # once each
+        assert stored[digest(FALLS_BACK)].text == FALLS_BACK
+        assert (stored[digest(long)].size, stored[digest(long)].kept) == (40_000, 16 * 1024)
+        assert sorted(ReadFallback.objects.values_list("reason", "uses")) == [
+            ("a", 1), ("a", 3), ("b", 2)
+        ]  # fmt: skip
+        MigrationExecutor(connection).migrate(before)
+        old = MigrationExecutor(connection).loader.project_state(before).apps
+        back = old.get_model("graphql_api", "ReadFallback").objects.values_list(
+            "digest", "document"
+        )
+        assert {d: t for d, t in back} == {
+            digest(FALLS_BACK): FALLS_BACK, digest(long): long[: 16 * 1024]
+        }  # fmt: skip
+    finally:
+        MigrationExecutor(connection).migrate(head)
