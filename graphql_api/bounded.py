@@ -198,6 +198,14 @@ class Count:
         self.detail = self.detail if self.detail is not None else other.detail
 
 
+def add_count(counts: dict[Hashable, Count], key: Hashable, count: Count) -> None:
+    """Add `count` to `counts[key]`, or make it that."""
+    if (seen := counts.get(key)) is None:
+        counts[key] = count
+    else:
+        seen.merge(count)
+
+
 class PendingCounts:
     """Counts per key waiting to be written: at most `max_keys` keys and `max_bytes` bytes.
 
@@ -245,11 +253,8 @@ class PendingCounts:
         """Put back counts that could not be written; they were within the bounds when taken."""
         with self._lock:
             for key, count in counts.items():
-                if (seen := self._counts.get(key)) is None:
-                    self._counts[key] = count
-                    self.bytes += count.size
-                else:
-                    seen.merge(count)
+                self.bytes += count.size if key not in self._counts else 0
+                add_count(self._counts, key, count)
 
     def clear(self) -> None:
         self.take()

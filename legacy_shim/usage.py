@@ -22,7 +22,7 @@ from graphql import TypeInfo, TypeInfoVisitor, visit
 from graphql.language import Visitor
 from strawberry.extensions import SchemaExtension
 
-from graphql_api.bounded import Count, PendingCounts, Recorder
+from graphql_api.bounded import Count, PendingCounts, Recorder, add_count
 from legacy_shim.models import LegacyNameUse
 
 LEGACY_ROOT_FIELDS = {"learningTask", "learningTasks", "quizTask", "quizTasks"}
@@ -48,10 +48,7 @@ def _write_counts(counts: dict[tuple[str, str], Count]) -> None:
                 if len(known) >= MAX_CLIENTS:
                     client = OTHER
                 known.add(client)
-            if (seen := merged.get((name, client))) is None:
-                merged[(name, client)] = count
-            else:
-                seen.merge(count)
+            add_count(merged, (name, client), count)
         for (name, client), count in merged.items():
             _write(name, client, count)
 

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from graphql_api.bounded import Count, PendingCounts, Recorder, digest
+from graphql_api.bounded import Count, PendingCounts, Recorder, add_count, digest
 from graphql_api.readpath.models import FallbackDocument, ReadFallback
 
 logger = logging.getLogger(__name__)
@@ -82,10 +82,7 @@ def _write_counts(pending: dict[tuple[str, str], Count]) -> None:
                 else:
                     _store(key_digest, text, size, kept)
                     stored[key_digest], total = kept, total + kept
-            if (seen := merged.get((key_digest, reason))) is None:
-                merged[(key_digest, reason)] = count
-            else:
-                seen.merge(count)
+            add_count(merged, (key_digest, reason), count)
         for (key_digest, reason), count in merged.items():
             _write(key_digest, reason, count)
 
