@@ -22,7 +22,7 @@ import time
 import types
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -199,9 +199,10 @@ class Count:
 
 
 def add_count(counts: dict[Hashable, Count], key: Hashable, count: Count) -> None:
-    """Add `count` to `counts[key]`, or make it that."""
+    """Add `count` to `counts[key]`, or make it a copy of that (`count` itself is left alone, so
+    that a batch that failed can be put back as it was taken)."""
     if (seen := counts.get(key)) is None:
-        counts[key] = count
+        counts[key] = replace(count)
     else:
         seen.merge(count)
 

@@ -78,7 +78,7 @@ def _write_counts(pending: dict[tuple[str, str], Count]) -> None:
                 name, text, size = count.detail
                 kept = len(text.encode())
                 if len(stored) >= max_documents() or total + kept > max_bytes():
-                    key_digest, count.detail = OTHER, ("", "", 0)
+                    key_digest, count = OTHER, Count(count.uses, count.first, count.last)
                 else:
                     _store(key_digest, text, size, kept)
                     stored[key_digest], total = kept, total + kept

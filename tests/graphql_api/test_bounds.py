@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 from django.conf import settings as django_settings
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
 from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
@@ -223,6 +223,28 @@ class TestFallbackRecord:
         (stored,) = FallbackDocument.objects.all()
         assert stored.truncated and stored.kept == fallbacks.TEXT_BYTES
         assert stored.size == len(document.encode()) and document.startswith(stored.text)
+
+    def test_a_failed_write_is_kept_and_written_later_once(self, recording, monkeypatch):
+        write, failures = fallbacks._write, []
+
+        def failing_once(*args):
+            if not failures:
+                failures.append(args)
+                raise DatabaseError("the database went away")
+            write(*args)
+
+        monkeypatch.setattr(fallbacks, "_write", failing_once)
+        for document in (FALLS_BACK, READ, FALLS_BACK, FALLS_BACK):
+            fallbacks.record("why", document, None)
+        fallbacks.flush_fallbacks()  # fails: nothing written, the counts kept
+        assert failures and not ReadFallback.objects.exists()
+        assert not FallbackDocument.objects.exists()
+        fallbacks.record("why", READ, None)
+        fallbacks.flush_fallbacks()
+        uses = dict(ReadFallback.objects.values_list("digest", "uses"))
+        assert uses == {digest(FALLS_BACK): 3, digest(READ): 2}
+        texts = dict(FallbackDocument.objects.values_list("digest", "text"))
+        assert texts == {digest(FALLS_BACK): FALLS_BACK, digest(READ): READ}
 
     def test_a_fallback_costs_its_request_no_statement(self, client, recording):
         post(client, FALLS_BACK)  # the first of the process may be written after its response
