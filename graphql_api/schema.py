@@ -34,7 +34,7 @@ MAX_ALIASES = 15
 MAX_TOKENS = 2000
 
 # The rules of QueryDepthLimiter and MaxAliasesLimiter, made once. Those extensions make a new
-# rule class each time they are built (for every request), and ValidationCache keys on the
+# rule class each time they are built (for every request), and the validation cache keys on the
 # rules: validation was never answered from the cache (docs/performance.md has the cost).
 DEPTH_RULE = depth_rule(MAX_DEPTH, None, None)
 ALIASES_RULE = aliases_rule(MAX_ALIASES)
