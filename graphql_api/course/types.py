@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Annotated, ClassVar
 
 import strawberry
 import strawberry_django
-from django.db.models import Count, QuerySet
+from django.db.models import OuterRef, QuerySet
 from strawberry import relay
 from strawberry.types import Info
 
@@ -14,10 +14,10 @@ from graphql_api.enums import CourseStatus, DifficultyLevel, Duration, Visibilit
 from graphql_api.ids import pk_id_attr, resolve_node
 from graphql_api.permissions import current_user
 from learningplatform import models
+from learningplatform.expressions import RowCount
 from learningplatform.selectors import (
     courses_visible_to,
-    submission_visibility,
-    task_visibility,
+    submissions_visible_to,
     tasks_visible_to,
 )
 
@@ -26,15 +26,19 @@ if TYPE_CHECKING:
     from graphql_api.user.types import User
 
 
-def _visible_tasks(info: Info) -> Count:
-    return Count("tasks", filter=task_visibility(current_user(info), "tasks__"), distinct=True)
+# Each count is a correlated subquery of its course: the database counts it for the rows of the
+# page only, after the LIMIT, instead of grouping every course, task and submission first (a
+# COUNT over joins, which Django groups by the whole list before cutting the page).
 
 
-def _visible_submissions(info: Info) -> Count:
-    condition = submission_visibility(
-        current_user(info), prefix="tasks__submissions__", course_prefix=""
-    )
-    return Count("tasks__submissions", filter=condition, distinct=True)
+def _visible_tasks(info: Info) -> RowCount:
+    of_course = models.Task.objects.filter(course=OuterRef("pk"))
+    return RowCount(tasks_visible_to(current_user(info), of_course))
+
+
+def _visible_submissions(info: Info) -> RowCount:
+    of_course = models.Submission.objects.filter(task__course=OuterRef("pk"))
+    return RowCount(submissions_visible_to(current_user(info), of_course))
 
 
 @strawberry_django.type(models.Course, name="Course")
@@ -82,8 +86,8 @@ class Course(relay.Node):
     def submission_count(self, info: Info) -> int:
         if hasattr(self, "annotated_submission_count"):
             return self.annotated_submission_count
-        counted = models.Course.objects.filter(pk=self.pk).aggregate(n=_visible_submissions(info))
-        return counted["n"]
+        of_course = models.Submission.objects.filter(task__course=self.pk)
+        return submissions_visible_to(current_user(info), of_course).count()
 
     @classmethod
     def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs) -> QuerySet:

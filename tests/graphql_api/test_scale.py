@@ -1,0 +1,80 @@
+"""What a request costs does not grow with the data: the statements' shapes (issue 25).
+
+Each finding has a test on the SQL both read paths send (the read path, graphql_api/readpath/,
+and GraphQL's executor with GRAPHQL_FAST_READS off): on PostgreSQL, the plan itself (EXPLAIN).
+Timings are bench/scale.py's, not these tests'.
+"""
+
+import pytest
+from django.db import connection
+from django.test import override_settings
+
+from learningplatform.choices import CourseStatus, TaskStatus, Visibility
+from tests.factories import (
+    CourseFactory,
+    InstructorFactory,
+    StaffFactory,
+    SubmissionFactory,
+    TaskFactory,
+    UserFactory,
+)
+from tests.helpers import explain, gql, plan_nodes, statements
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_cost_limit")]
+
+ROLES = ["anonymous", "student", "instructor", "staff"]
+PATHS = ["read path", "executor"]
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the plan of a statement: PostgreSQL"
+)
+
+
+@pytest.fixture
+def world(db):
+    """Thirty courses of two instructors (drafts and private ones among them), three tasks
+    each, and submissions by a student to some."""
+    teacher, other, student = InstructorFactory(), InstructorFactory(), UserFactory()
+    for number in range(30):
+        course = CourseFactory(
+            instructor=teacher if number % 2 else other,
+            title=f"Course {number:02d}",
+            status=CourseStatus.DRAFT if number % 5 == 1 else CourseStatus.PUBLISHED,
+            visibility=Visibility.PRIVATE if number % 7 == 2 else Visibility.PUBLIC,
+        )
+        for task_number in range(3):
+            task = TaskFactory(
+                course=course,
+                status=TaskStatus.DRAFT if task_number == 1 else TaskStatus.PUBLISHED,
+            )
+            if (number + task_number) % 4 == 0:
+                SubmissionFactory(task=task, user=student)
+    return {"anonymous": None, "student": student, "instructor": teacher, "staff": StaffFactory()}
+
+
+def run(client, query: str, path: str, variables: dict | None = None):
+    """The data of `query` and every statement it ran, on one read path."""
+    with override_settings(GRAPHQL_FAST_READS=path == "read path"), statements() as ran:
+        data = gql(client, query, variables)
+    return data, [(sql, params) for sql, params in ran if "learningplatform_" in sql]
+
+
+# --- 1. Aggregates after the page
+
+COUNTS_OF_A_PAGE = """{ courses(first: 3, orderBy: {field: TITLE, direction: DESC}) {
+  edges { node { title taskCount submissionCount } } } }"""
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("role", ROLES)
+def test_counts_of_a_page_are_counted_for_its_rows_only(world, as_user, role, path):
+    data, ran = run(as_user(world[role]), COUNTS_OF_A_PAGE, path)
+    assert len(data["courses"]["edges"]) == 3
+    (page,) = [(sql, params) for sql, params in ran if "COUNT(" in sql]
+    sql, params = page
+    assert "GROUP BY" not in sql.upper()
+    assert "LIMIT" in sql.upper()
+    if connection.vendor == "postgresql":  # each count runs once per row of the page (and one more)
+        plan = explain(sql, params, analyze=True)
+        subplans = [n for n in plan_nodes(plan) if n.get("Parent Relationship") == "SubPlan"]
+        assert subplans
+        assert all(node["Actual Loops"] <= 4 for node in subplans), plan
