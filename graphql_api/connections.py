@@ -37,6 +37,7 @@ from graphql_api.readpath.internals import (
     optimizer,
     resolve_edge_class,
 )
+from learningplatform.selectors import tasks_to_count
 
 KEYSET_PREFIX = "keyset"
 
@@ -245,13 +246,13 @@ def keyset_page(
     return KeysetPage(rows, [keyset.cursor(key(row)) for row in rows], has_previous, has_next)
 
 
-def counted(queryset: models.QuerySet) -> models.QuerySet:
-    """The list's rows as `totalCount` counts them: one COUNT(*) under the list's filters.
+def counted(queryset: models.QuerySet, user: Any) -> models.QuerySet:
+    """The rows `totalCount` counts (`.count()`): the list's, under its filters, as `user` sees it.
 
-    Count a list before the optimizer annotates it: its `taskCount` is a COUNT over a join,
-    and Django counts an annotated list as a grouped subquery of every row.
+    Count a list before the optimizer annotates it. A list of exactly the tasks the user may see
+    counts their tallies instead (learningplatform.selectors.tasks_to_count).
     """
-    return queryset.order_by().select_related(None).prefetch_related(None)
+    return tasks_to_count(user, queryset.order_by().select_related(None).prefetch_related(None))
 
 
 def page_argument_error(
@@ -335,7 +336,7 @@ class Connection(DjangoListConnection[relay.NodeType]):
             return super().resolve_connection(nodes, info=info, **arguments, **kwargs)
         # Root lists leave optimizing to this point (disable_optimization on the field), so
         # that the count is taken from the list as filtered, before the optimizer annotates it.
-        total_rows = counted(nodes)
+        total_rows = counted(nodes, info.context.request.user)
         if not get_queryset_config(nodes).optimized and (ext := optimizer.get()) is not None:
             nodes = ext.optimize(nodes, info=info)
         page = keyset_page(

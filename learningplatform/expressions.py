@@ -17,3 +17,16 @@ class RowCount(Subquery):
 
     def __init__(self, queryset: QuerySet) -> None:
         super().__init__(queryset.order_by().values("pk"))
+
+
+class TallySum(Subquery):
+    """`(SELECT SUM(tasks) FROM (<queryset>))`: how many tasks a correlated queryset of
+    TaskTally rows counts; 0 where none matches."""
+
+    # PostgreSQL sums bigints as numeric: cast back, so the count is an integer everywhere.
+    template = "(SELECT CAST(COALESCE(SUM(tasks), 0) AS bigint) FROM (%(subquery)s) tallied)"
+    output_field = IntegerField()
+    empty_result_set_value = 0
+
+    def __init__(self, queryset: QuerySet) -> None:
+        super().__init__(queryset.order_by().values("tasks"))

@@ -14,11 +14,11 @@ from graphql_api.enums import CourseStatus, DifficultyLevel, Duration, Visibilit
 from graphql_api.ids import pk_id_attr, resolve_node
 from graphql_api.permissions import current_user
 from learningplatform import models
-from learningplatform.expressions import RowCount
+from learningplatform.expressions import RowCount, TallySum
 from learningplatform.selectors import (
     courses_visible_to,
     submissions_visible_to,
-    tasks_visible_to,
+    tallies_visible_to,
 )
 
 if TYPE_CHECKING:
@@ -31,9 +31,10 @@ if TYPE_CHECKING:
 # COUNT over joins, which Django groups by the whole list before cutting the page).
 
 
-def _visible_tasks(info: Info) -> RowCount:
-    of_course = models.Task.objects.filter(course=OuterRef("pk"))
-    return RowCount(tasks_visible_to(current_user(info), of_course))
+def _visible_tasks(info: Info) -> TallySum:
+    # The course's few tallies (one per status), not its tasks: a course of 100,000 tasks too.
+    of_course = models.TaskTally.objects.filter(course=OuterRef("pk"))
+    return TallySum(tallies_visible_to(current_user(info), of_course))
 
 
 def _visible_submissions(info: Info) -> RowCount:
@@ -77,7 +78,7 @@ class Course(relay.Node):
     def task_count(self, info: Info) -> int:
         if hasattr(self, "annotated_task_count"):
             return self.annotated_task_count
-        return tasks_visible_to(current_user(info), self.tasks.all()).count()
+        return tallies_visible_to(current_user(info), self.task_tallies.all()).count()
 
     @strawberry_django.field(
         annotate={"annotated_submission_count": _visible_submissions},

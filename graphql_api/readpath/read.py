@@ -182,7 +182,8 @@ def plan_root_list(planner: Planner, root_type, key, details, root: RootField) -
     compile_relations(plan.node_plans())
     window, cut = keyset_window(annotated(queryset, plan.columns), keyset, **paging)
     page = rows_statement(window.values_list(*plan.columns.names), len(plan.columns.names))
-    count = count_statement(counted(queryset)) if plan.needs_count else None
+    user = planner.context.context_value.request.user
+    count = count_statement(counted(queryset, user)) if plan.needs_count else None
     plan.columns.annotations = {}  # compiled; they hold the request's user
     return RootList(plan, keyset, value_at, page, cut, count)
 
