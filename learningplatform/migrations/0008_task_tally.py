@@ -6,6 +6,9 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+# A tally that reaches 0 is deleted, so deleting a course's tasks, then the course, in plain SQL
+# (as the consolidation's reverse does) leaves no tally pointing at it.
+
 # PostgreSQL: statement triggers with transition tables, so a bulk insert of 2,000 tasks updates
 # each (course, status) once, in (course, status) order (two writers never wait on each other
 # crosswise). An UPDATE trigger cannot name columns and transition tables both; it counts only
@@ -24,6 +27,8 @@ BEGIN
   FROM (SELECT course_id, status, COUNT(*) AS tasks FROM old_rows GROUP BY course_id, status
         ORDER BY 1, 2) gone
   WHERE learningplatform_tasktally.course_id = gone.course_id AND learningplatform_tasktally.status = gone.status;
+  DELETE FROM learningplatform_tasktally
+  WHERE tasks = 0 AND course_id IN (SELECT course_id FROM old_rows);
   RETURN NULL;
 END $$;
 CREATE FUNCTION learningplatform_tasktally_move() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -37,6 +42,8 @@ BEGIN
     WHERE o.course_id <> n.course_id OR o.status <> n.status
   ) changes GROUP BY course_id, status HAVING SUM(tasks) <> 0 ORDER BY 1, 2
   ON CONFLICT (course_id, status) DO UPDATE SET tasks = learningplatform_tasktally.tasks + EXCLUDED.tasks;
+  DELETE FROM learningplatform_tasktally
+  WHERE tasks = 0 AND course_id IN (SELECT course_id FROM old_rows);
   RETURN NULL;
 END $$;
 CREATE TRIGGER task_tally_insert AFTER INSERT ON learningplatform_task REFERENCING NEW TABLE AS new_rows
@@ -62,10 +69,12 @@ SQLITE_TRIGGERS = [
 END""",
     """CREATE TRIGGER task_tally_delete AFTER DELETE ON learningplatform_task BEGIN
   UPDATE learningplatform_tasktally SET tasks = tasks - 1 WHERE course_id = OLD.course_id AND status = OLD.status;
+  DELETE FROM learningplatform_tasktally WHERE course_id = OLD.course_id AND status = OLD.status AND tasks = 0;
 END""",
     """CREATE TRIGGER task_tally_update AFTER UPDATE OF course_id, status ON learningplatform_task
 WHEN OLD.course_id IS NOT NEW.course_id OR OLD.status IS NOT NEW.status BEGIN
   UPDATE learningplatform_tasktally SET tasks = tasks - 1 WHERE course_id = OLD.course_id AND status = OLD.status;
+  DELETE FROM learningplatform_tasktally WHERE course_id = OLD.course_id AND status = OLD.status AND tasks = 0;
   INSERT INTO learningplatform_tasktally (course_id, status, tasks) VALUES (NEW.course_id, NEW.status, 1)
   ON CONFLICT (course_id, status) DO UPDATE SET tasks = tasks + 1;
 END""",
