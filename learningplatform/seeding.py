@@ -17,7 +17,7 @@ from itertools import islice
 from typing import Any
 
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
+from django.db import reset_queries, transaction
 from django.db.models import F, Model, Q
 
 from learningplatform.choices import CourseStatus, DifficultyLevel, TaskStatus, TaskType, Visibility
@@ -283,6 +283,9 @@ def seed_data_set(
         with transaction.atomic():
             for label, created in _seed_chunk(chunk, user_ids, course_ids, progress).items():
                 report.created[label] += created
+        # With DEBUG (which seed requires) Django keeps the text of the last 9,000 statements,
+        # a bulk insert's values included: a million tasks' worth, unless dropped per chunk.
+        reset_queries()
     if any(report.created.values()):
         refresh_statistics((User, Course, Task, Submission))
     return report
