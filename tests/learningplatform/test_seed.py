@@ -1,5 +1,6 @@
 """The `seed` command: sizes, determinism, re-runs and --reset."""
 
+import tracemalloc
 from collections import Counter
 
 import pytest
@@ -177,3 +178,19 @@ def test_the_streamed_plan_is_the_whole_plan():
     assert [s for p in streamed for s in p.submissions] == plan.submissions
     expected = len(plan.users) + len(plan.courses) + len(plan.tasks) + len(plan.submissions)
     assert planned_rows(size=size, seed=9) == expected
+
+
+def test_memory_stays_that_of_a_chunk_whatever_the_size(monkeypatch, settings):
+    settings.DEBUG = True  # as `seed` runs: Django then logs every statement's text
+    monkeypatch.setattr(seeding, "CHUNK_ROWS", 200)
+    peaks = []
+    for courses in (4, 24):
+        reset_data_set()
+        tracemalloc.start()
+        seed_data_set(
+            size=SeedSize(instructors=3, students=12, courses=courses, tasks_per_course=40), seed=2
+        )
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+    assert Task.objects.count() == 24 * 40
+    assert peaks[1] < peaks[0] * 1.25, peaks  # six times the rows, not six times the memory
