@@ -1,19 +1,27 @@
 """Benchmark: what the API's reads cost at 10,000, 100,000 and 1,000,000 tasks on PostgreSQL.
 
     .venv/bin/python bench/scale.py                          # 10,000, 100,000 and 1,000,000 tasks
-    .venv/bin/python bench/scale.py --sizes 10000 100000 --rounds 5 --keep
+    .venv/bin/python bench/scale.py --sizes 10000 100000 --rounds 5 --keep --prefix lp_mine
 
-For each size it creates the database `lp_scale_<size>`, migrates it, loads the rows by SQL
-(generate_series: 250 tasks a course, 10 courses an instructor, one submission per 10 tasks;
-95% of courses published and public, 60% of tasks published, so an anonymous visitor sees some
-57% of the tasks), refreshes the planner statistics as `seed` does, then, in a fresh process,
-sends each item below through the whole Django stack (`/graphql/`, anonymous):
+For each size it creates the database `<prefix>_<size>` (`--prefix`, default lp_scale),
+migrates it, loads the rows by SQL (generate_series: one course holds a tenth of the tasks,
+100,000 of 1,000,000, the others 250 each; 10 courses an instructor; one submission per 10
+tasks, half of them by one student; 95% of courses published and public, 60% of tasks
+published, so an anonymous visitor sees some 57% of the tasks), refreshes the planner
+statistics as `seed` does, then, in a fresh process, sends each item below through the whole
+Django stack (`/graphql/`; anonymous unless the item names a viewer):
 
 - every query of the frontend (graphql_api/documents/*.graphql, the trusted documents);
 - the first page of tasks (10 a page) by id and by deadline, and a page 20,000 pages deep in
   each order (or as deep as the list goes, said in the table);
-- `totalCount` of the tasks;
-- a search for a word in one title of 10,000, with its totalCount.
+- `totalCount` of the tasks, for each kind of viewer (anonymous, a student, the big course's
+  instructor, staff);
+- 20 courses by title with `taskCount` and `submissionCount`, for each kind of viewer;
+- the instructor's `me { courses(first: 5) { taskCount submissionCount } }`;
+- the big course: its first 10 tasks with `taskCount` and `totalCount`, and a nested page 90%
+  into its list (the instructor);
+- a search for a word in one title of 10,000, and for a common letter ("e"), with totalCount;
+- the legacy `learningTasks(limit: 100)` at the deepest offset it takes (1,000).
 
 Each item is timed once right after the load (the first request after the statistics refresh),
 then warmed up and timed `--rounds` times (median). Every SQL statement of every item is then
@@ -45,11 +53,17 @@ PAGE = 10
 DEPTH = 20_000  # pages
 TASKS_PER_COURSE, COURSES_PER_INSTRUCTOR = 250, 10
 SEARCHED = "zebra"  # in one title of 10,000
+COMMON = "e"  # in most titles and descriptions
+BIG_SHARE = 10  # the big course holds 1 task in BIG_SHARE
+VIEWERS = ("anonymous", "student", "instructor", "staff")
 PAGE_FIELDS = "pageInfo { hasNextPage endCursor } edges { cursor node { id title deadline } }"
 
 
+PREFIX = "lp_scale"  # --prefix
+
+
 def database_name(size: int) -> str:
-    return f"lp_scale_{size}"
+    return f"{PREFIX}_{size}"
 
 
 def admin(sql: str) -> None:
@@ -68,7 +82,8 @@ def build(size: int) -> float:
     admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
     admin(f'CREATE DATABASE "{database}"')
     manage(database, "migrate", "-v", "0")
-    courses = size // TASKS_PER_COURSE
+    big = size // BIG_SHARE  # the big course's tasks, the first ones
+    courses = 1 + -(-(size - big) // TASKS_PER_COURSE)  # rounded up
     instructors = max(courses // COURSES_PER_INSTRUCTOR, 1)
     started = time.perf_counter()
     with psycopg.connect(f"{BASE}/{database}", autocommit=True) as c:
@@ -77,6 +92,11 @@ def build(size: int) -> float:
                 last_name, email, is_staff, is_active, date_joined)
             SELECT '!', FALSE, 'teacher-' || i, 'First', 'Last', '', FALSE, TRUE, now()
             FROM generate_series(1, {instructors}) i""")
+        c.execute("""
+            INSERT INTO learningplatform_user (password, is_superuser, username, first_name,
+                last_name, email, is_staff, is_active, date_joined)
+            VALUES ('!', FALSE, 'student', 'First', 'Last', '', FALSE, TRUE, now()),
+                   ('!', TRUE, 'staff', 'First', 'Last', '', TRUE, TRUE, now())""")
         c.execute(f"""
             INSERT INTO learningplatform_course (title, description, instructor_id, created_at,
                 updated_at, status, visibility, learning_objectives, prerequisites, duration,
@@ -84,8 +104,8 @@ def build(size: int) -> float:
             SELECT 'Course ' || i, 'What course ' || i || ' teaches.',
                    (SELECT MIN(id) FROM learningplatform_user) + i % {instructors},
                    now() - (i || ' minutes')::interval, now() - (i || ' seconds')::interval,
-                   CASE WHEN i % 20 = 7 THEN 'DRAFT' ELSE 'PUBLISHED' END,
-                   CASE WHEN i % 20 = 9 THEN 'PRIVATE' ELSE 'PUBLIC' END,
+                   CASE WHEN i % 20 = 7 AND i > 1 THEN 'DRAFT' ELSE 'PUBLISHED' END,
+                   CASE WHEN i % 20 = 9 AND i > 1 THEN 'PRIVATE' ELSE 'PUBLIC' END,
                    'Objectives', NULL, (i % 30 || ' days')::interval,
                    (ARRAY['BEGINNER', 'INTERMEDIATE', 'ADVANCED', NULL])[i % 4 + 1]
             FROM generate_series(1, {courses}) i""")
@@ -97,7 +117,8 @@ def build(size: int) -> float:
             SELECT 'Task ' || i || ' on ' || CASE WHEN i % 10000 = 5000 THEN '{SEARCHED}'
                        ELSE ({words})[i % 7 + 1] END,
                    'Exercise ' || i || ': practise what the lesson showed.',
-                   (SELECT MIN(id) FROM learningplatform_course) + (i - 1) / {TASKS_PER_COURSE},
+                   (SELECT MIN(id) FROM learningplatform_course) + CASE WHEN i <= {big} THEN 0
+                       ELSE 1 + (i - {big} - 1) / {TASKS_PER_COURSE} END,
                    CASE WHEN i % 2 = 0 THEN 'QUIZ' ELSE 'LEARNING' END,
                    CASE WHEN i % 10 < 6 THEN 'PUBLISHED' WHEN i % 10 < 9 THEN 'DRAFT'
                        ELSE 'ARCHIVED' END,
@@ -110,7 +131,9 @@ def build(size: int) -> float:
         c.execute(f"""
             INSERT INTO learningplatform_submission (user_id, task_id, attempt, content,
                 submitted_at, score, is_graded, graded_by_id)
-            SELECT (SELECT MIN(id) FROM learningplatform_user) + i % {instructors},
+            SELECT CASE WHEN i % 2 = 0
+                       THEN (SELECT id FROM learningplatform_user WHERE username = 'student')
+                       ELSE (SELECT MIN(id) FROM learningplatform_user) + i % {instructors} END,
                    (SELECT MIN(id) FROM learningplatform_task) + i * 10 - 1, 1, 'Answer',
                    now(), NULL, FALSE, NULL
             FROM generate_series(1, {size // 10}) i""")
@@ -125,6 +148,7 @@ def measure_in_fresh_process(size: int, rounds: int) -> dict:
         "ALLOWED_HOSTS": "testserver",  # Django's test client, in process
     }
     command = [sys.executable, __file__, "--measure", str(size), "--rounds", str(rounds)]
+    command += ["--prefix", PREFIX]
     done = subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True, text=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -132,12 +156,13 @@ def measure_in_fresh_process(size: int, rounds: int) -> dict:
 # --- in the measuring process -------------------------------------------------------------
 
 
-def items(size: int) -> dict[str, tuple[str, dict]]:
-    """Each timed item: its document and variables."""
+def items(size: int) -> dict[str, tuple[str, dict, str]]:
+    """Each timed item: its document, variables and viewer (a key of `viewers()`)."""
     from django.contrib.auth.models import AnonymousUser
+    from django.db.models import Count
 
-    from graphql_api.connections import Keyset
-    from learningplatform.models import Task
+    from graphql_api.connections import Keyset, cursor
+    from learningplatform.models import Course, Task
     from learningplatform.selectors import courses_visible_to, tasks_visible_to
 
     anonymous = AnonymousUser()
@@ -154,7 +179,7 @@ def items(size: int) -> dict[str, tuple[str, dict]]:
             "id": _global_id("Course", course.pk),
             "instructor": _global_id("User", course.instructor_id),
         }
-        chosen[name] = (text, {k: v for k, v in variables.items() if f"${k}" in text})
+        chosen[name] = (text, {k: v for k, v in variables.items() if f"${k}" in text}, "anonymous")
     if not chosen:
         raise SystemExit(f"No frontend query found in {DOCUMENTS}: nothing to compare.")
     by_id, by_deadline = Keyset(Task, None), Keyset(Task, "deadline", descending=True)
@@ -166,16 +191,77 @@ def items(size: int) -> dict[str, tuple[str, dict]]:
         ordering = ", orderBy: {field: DEADLINE, direction: DESC}" if order else ""
         suffix = f" by {order}" if order else ""
         query = f"query($after: String) {{ tasks(first: {PAGE}, after: $after{ordering}) {{ {PAGE_FIELDS} }} }}"
-        chosen[f"first page{suffix}"] = (query, {})
-        chosen[f"deep page{suffix}"] = (query, {"after": keyset.cursor(key)})
-    chosen["totalCount"] = ("{ tasks { totalCount } }", {})
-    chosen["search"] = (
+        chosen[f"first page{suffix}"] = (query, {}, "anonymous")
+        chosen[f"deep page{suffix}"] = (query, {"after": keyset.cursor(key)}, "anonymous")
+    for viewer in VIEWERS:
+        chosen[f"totalCount ({viewer})"] = ("{ tasks { totalCount } }", {}, viewer)
+    for viewer in VIEWERS:
+        chosen[f"20 courses by title, taskCount submissionCount ({viewer})"] = (
+            "{ courses(first: 20, orderBy: {field: TITLE}) { edges { node { title taskCount "
+            "submissionCount } } } }",
+            {},
+            viewer,
+        )
+    chosen["me: 5 courses, taskCount submissionCount (instructor)"] = (
+        "{ me { courses(first: 5) { edges { node { taskCount submissionCount } } } } }",
+        {},
+        "instructor",
+    )
+    big = Course.objects.annotate(n=Count("tasks")).order_by("-n").first()
+    big_id = _global_id("Course", big.pk)
+    chosen["big course: 10 tasks, taskCount, totalCount (instructor)"] = (
+        "query($id: ID!) { course(id: $id) { taskCount tasks(first: 10) { totalCount "
+        "edges { node { id title } } } } }",
+        {"id": big_id},
+        "instructor",
+    )
+    chosen["big course: a nested page 90% in (instructor)"] = (
+        "query($id: ID!, $after: String) { course(id: $id) { tasks(first: 10, after: $after) "
+        "{ edges { node { id title } } } } }",
+        {"id": big_id, "after": cursor(big.n * 9 // 10)},
+        "instructor",
+    )
+    chosen["search (rare word, with totalCount)"] = (
         f'{{ tasks(first: {PAGE}, filter: {{search: "{SEARCHED}"}}) {{ totalCount {PAGE_FIELDS} }} }}',
         {},
+        "anonymous",
+    )
+    chosen[f'search "{COMMON}" (with totalCount)'] = (
+        f'{{ tasks(first: {PAGE}, filter: {{search: "{COMMON}"}}) {{ totalCount {PAGE_FIELDS} }} }}',
+        {},
+        "anonymous",
+    )
+    from legacy_shim.graphql import MAX_OFFSET
+
+    chosen[f"legacy learningTasks(limit: 100, offset: {MAX_OFFSET})"] = (
+        f"{{ learningTasks(limit: 100, offset: {MAX_OFFSET}) {{ id title dueDate }} }}",
+        {},
+        "anonymous",
     )
     chosen["_depth"] = depth // PAGE  # pages, reported
     chosen["_visible"] = rows
+    chosen["_big"] = big.n
     return chosen
+
+
+def viewers() -> dict:
+    """A client per kind of viewer: the big course's instructor, the student, staff."""
+    from django.db.models import Count
+    from django.test import Client
+
+    from learningplatform.models import Course, User
+
+    big = Course.objects.annotate(n=Count("tasks")).order_by("-n").first()
+    users = {
+        "student": User.objects.get(username="student"),
+        "instructor": big.instructor,
+        "staff": User.objects.get(username="staff"),
+    }
+    clients = {"anonymous": Client()}
+    for name, user in users.items():
+        clients[name] = Client()
+        clients[name].force_login(user)
+    return clients
 
 
 def _global_id(type_name: str, pk: int) -> str:
@@ -210,7 +296,6 @@ def measure(size: int, rounds: int) -> dict:
 
     django.setup()
     from django.db import connection
-    from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     from learningplatform.models import Course, Submission, Task, User
@@ -219,22 +304,23 @@ def measure(size: int, rounds: int) -> dict:
     with connection.cursor() as cursor:
         cursor.execute("SET statement_timeout = '60s'")
     refresh_statistics((User, Course, Task, Submission))  # what `seed` does after its load
-    client = Client()
-    send(client, "{ __typename }", {})  # the Python side warmed up; the database is not
+    clients = viewers()
+    for client in clients.values():
+        send(client, "{ __typename }", {})  # the Python side warmed up; the database is not
     chosen = items(size)
-    depth, visible = chosen.pop("_depth"), chosen.pop("_visible")
-    cold = {name: send(client, *item) for name, item in chosen.items()}
+    depth, visible, big = chosen.pop("_depth"), chosen.pop("_visible"), chosen.pop("_big")
+    cold = {name: send(clients[viewer], q, v) for name, (q, v, viewer) in chosen.items()}
     for _ in range(3):
-        for item in chosen.values():
-            send(client, *item)
+        for query, variables, viewer in chosen.values():
+            send(clients[viewer], query, variables)
     warm = {
-        name: statistics.median(send(client, *item) for _ in range(rounds))
-        for name, item in chosen.items()
+        name: statistics.median(send(clients[viewer], q, v) for _ in range(rounds))
+        for name, (q, v, viewer) in chosen.items()
     }
     scans = {}
-    for name, (query, variables) in chosen.items():
+    for name, (query, variables, viewer) in chosen.items():
         with CaptureQueriesContext(connection) as captured:
-            send(client, query, variables)
+            send(clients[viewer], query, variables)
         for statement in captured.captured_queries:
             sql = statement["sql"]
             if not sql.startswith("SELECT"):
@@ -245,7 +331,7 @@ def measure(size: int, rounds: int) -> dict:
             if found := sequential_scans(plan["Plan"]):
                 scans.setdefault(name, []).append({"tables": found, "sql": sql[:300]})
     return {
-        "size": size, "visible_tasks": visible, "deep_page_pages": depth,
+        "size": size, "visible_tasks": visible, "deep_page_pages": depth, "big_course_tasks": big,
         "cold_ms": cold, "warm_ms": warm, "sequential_scans": scans,
     }  # fmt: skip
 
@@ -258,8 +344,8 @@ def report(runs: list[dict], loads: dict, rounds: int) -> str:
     names = list(runs[0]["warm_ms"])
     header = " | ".join(f"{size:,} tasks: after load / warm" for size in sizes)
     lines = [
-        f"Scale benchmark, {date.today().isoformat()}: milliseconds per request, anonymous, "
-        f"through /graphql/ in process (warm: median of {rounds}).",
+        f"Scale benchmark, {date.today().isoformat()}: milliseconds per request "
+        f"through /graphql/ in process (warm: median of {rounds}); anonymous unless named.",
         "",
         f"| item | {header} |",
         "|---|" + "---|" * len(sizes),
@@ -271,8 +357,8 @@ def report(runs: list[dict], loads: dict, rounds: int) -> str:
         lines.append(f"| {name} | {cells} |")
     lines += [
         "",
-        "| size | load (s) | tasks visible | deep page (pages of 10) | sequential scans |",
-        "|---|---|---|---|---|",
+        "| size | load (s) | tasks visible | big course | deep page (pages of 10) | sequential scans |",
+        "|---|---|---|---|---|---|",
     ]
     for run in runs:
         scans = run["sequential_scans"]
@@ -282,12 +368,14 @@ def report(runs: list[dict], loads: dict, rounds: int) -> str:
         )
         lines.append(
             f"| {run['size']:,} | {loads[run['size']]:.0f} | {run['visible_tasks']:,} | "
+            f"{run['big_course_tasks']:,} | "
             f"{run['deep_page_pages']:,} | {listed or 'none'} |"
         )
     return "\n".join(lines) + "\n"
 
 
 def main() -> None:
+    global PREFIX
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--sizes",
@@ -298,8 +386,12 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, default=7, help="warm timings per item (default: 7)")
     parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
+    parser.add_argument(
+        "--prefix", default=PREFIX, help=f"database names: <prefix>_<size> (default {PREFIX})"
+    )
     parser.add_argument("--measure", type=int, help=argparse.SUPPRESS)  # the measuring process
     args = parser.parse_args()
+    PREFIX = args.prefix
     if args.measure:
         sys.path.insert(0, str(ROOT))
         print(json.dumps(measure(args.measure, args.rounds)))

@@ -37,6 +37,8 @@ from graphql_api.readpath.internals import (
     optimizer,
     resolve_edge_class,
 )
+from learningplatform.filters import is_searched
+from learningplatform.selectors import tasks_to_count
 
 KEYSET_PREFIX = "keyset"
 
@@ -245,13 +247,34 @@ def keyset_page(
     return KeysetPage(rows, [keyset.cursor(key(row)) for row in rows], has_previous, has_next)
 
 
-def counted(queryset: models.QuerySet) -> models.QuerySet:
-    """The list's rows as `totalCount` counts them: one COUNT(*) under the list's filters.
+# A count under a text search reads every match (no index bounds a substring's matches); it
+# stops here, and the client is told null (docs/api.md, "Counts").
+SEARCH_COUNT_BOUND = 10_000
+TOTAL_COUNT = (
+    "How many items the list holds under its filters. Exact, except under a `search` that "
+    f"matches more than {SEARCH_COUNT_BOUND:,}: then null (narrow the search to count it)."
+)
 
-    Count a list before the optimizer annotates it: its `taskCount` is a COUNT over a join,
-    and Django counts an annotated list as a grouped subquery of every row.
+
+def counted(queryset: models.QuerySet, user: Any) -> models.QuerySet:
+    """The rows `totalCount` counts (`.count()`): the list's, under its filters, as `user` sees it.
+
+    Count a list before the optimizer annotates it. A list of exactly the tasks the user may see
+    counts their tallies instead (learningplatform.selectors.tasks_to_count); a searched list
+    counts at most SEARCH_COUNT_BOUND + 1 rows (`total_within_bound`).
     """
-    return queryset.order_by().select_related(None).prefetch_related(None)
+    rows = tasks_to_count(user, queryset.order_by().select_related(None).prefetch_related(None))
+    return rows[: SEARCH_COUNT_BOUND + 1] if is_searched(rows) else rows
+
+
+def count_is_bounded(rows: Any) -> bool:
+    """Whether `counted`'s `rows` stop at SEARCH_COUNT_BOUND + 1."""
+    return isinstance(rows, models.QuerySet) and rows.query.high_mark is not None
+
+
+def total_within_bound(total: int | None, *, bounded: bool) -> int | None:
+    """What `totalCount` answers for a count `total`: null past the bound of a bounded count."""
+    return None if bounded and total is not None and total > SEARCH_COUNT_BOUND else total
 
 
 def page_argument_error(
@@ -324,6 +347,11 @@ def related_rows(model: type[models.Model]) -> models.QuerySet:
 
 @strawberry.type(description="A page of a list, with Relay cursors and the total count.")
 class Connection(DjangoListConnection[relay.NodeType]):
+    @strawberry.field(description=TOTAL_COUNT)
+    def total_count(self) -> int | None:
+        total = DjangoListConnection.total_count(self)
+        return total_within_bound(total, bounded=count_is_bounded(self.nodes))
+
     @classmethod
     def resolve_connection(cls, nodes: Any, *, info: Any, **kwargs: Any) -> Any:
         arguments = {name: kwargs.pop(name, None) for name in ("first", "last", "after", "before")}
@@ -335,7 +363,7 @@ class Connection(DjangoListConnection[relay.NodeType]):
             return super().resolve_connection(nodes, info=info, **arguments, **kwargs)
         # Root lists leave optimizing to this point (disable_optimization on the field), so
         # that the count is taken from the list as filtered, before the optimizer annotates it.
-        total_rows = counted(nodes)
+        total_rows = counted(nodes, info.context.request.user)
         if not get_queryset_config(nodes).optimized and (ext := optimizer.get()) is not None:
             nodes = ext.optimize(nodes, info=info)
         page = keyset_page(

@@ -11,7 +11,8 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Sum
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from learningplatform.choices import CourseStatus, DifficultyLevel, TaskStatus, TaskType, Visibility
@@ -281,6 +282,39 @@ class Submission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.task} (attempt {self.attempt})"
+
+
+class TaskTallyQuerySet(models.QuerySet):
+    def count(self) -> int:
+        """How many tasks these tally rows count (the sum of theirs): what a list's total
+        reads instead of counting the tasks themselves."""
+        # PostgreSQL sums bigints as numeric: cast back, so the count is an integer everywhere.
+        total = Cast(Coalesce(Sum("tasks"), 0), models.BigIntegerField())
+        return self.aggregate(tasks=total)["tasks"]
+
+
+class TaskTally(models.Model):
+    """How many tasks a course holds in each status, kept by the database itself.
+
+    Triggers on the task table (migration 0008) add and subtract as tasks are inserted, moved,
+    change status or are deleted, whatever writes them (services, bulk inserts, the
+    consolidation's SQL), so a count of the tasks a viewer may see sums a few rows per course
+    instead of counting a million tasks. Never written by the application.
+    """
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="task_tallies")
+    status = models.CharField(max_length=20, choices=TaskStatus)
+    tasks = models.BigIntegerField()
+
+    objects = TaskTallyQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["course", "status"], name="task_tally_one_per_status")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.course_id} {self.status}: {self.tasks}"
 
 
 class LegacyIdMap(models.Model):

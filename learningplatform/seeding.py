@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from itertools import islice
+from typing import Any
 
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
-from django.db.models import F, Model
+from django.db import reset_queries, transaction
+from django.db.models import F, Model, Q
 
 from learningplatform.choices import CourseStatus, DifficultyLevel, TaskStatus, TaskType, Visibility
 from learningplatform.models import Course, Submission, Task, User
@@ -200,8 +201,18 @@ class DataSet:
     submissions: list[dict]
 
 
-def plan_data_set(*, size: SeedSize, seed: int) -> DataSet:
-    """Describe the whole data set for a size and seed, without touching the database."""
+@dataclass(frozen=True)
+class CoursePlan:
+    """One planned course with its tasks and their submissions."""
+
+    course: dict
+    tasks: list[dict]
+    submissions: list[dict]
+
+
+def plan_stream(*, size: SeedSize, seed: int) -> tuple[list[dict], Iterator[CoursePlan]]:
+    """The planned users, and the planned courses one at a time (a million tasks never in
+    memory at once); the same draws from the same `random.Random(seed)` as `plan_data_set`."""
     rng = random.Random(seed)
     users = [
         _plan_user(rng, f"{SEED_USERNAME_PREFIX}admin", is_staff=True),
@@ -213,107 +224,224 @@ def plan_data_set(*, size: SeedSize, seed: int) -> DataSet:
     ]
     instructors = [user["username"] for user in users[1 : 1 + size.instructors]]
     students = [user["username"] for user in users[1 + size.instructors :]]
-    courses, tasks, submissions = [], [], []
-    for course_number in range(1, size.courses + 1):
-        course = _plan_course(rng, course_number, rng.choice(instructors))
-        courses.append(course)
-        for task_number in range(1, size.tasks_per_course + 1):
-            task = _plan_task(rng, course, task_number)
-            tasks.append(task)
-            if task["task_type"] in GRADED_TYPES and students:
-                picked = rng.sample(students, min(size.submissions_per_task, len(students)))
-                submissions.extend(_plan_submission(rng, task, student) for student in picked)
-    return DataSet(users=users, courses=courses, tasks=tasks, submissions=submissions)
+
+    def courses() -> Iterator[CoursePlan]:
+        for course_number in range(1, size.courses + 1):
+            course = _plan_course(rng, course_number, rng.choice(instructors))
+            tasks, submissions = [], []
+            for task_number in range(1, size.tasks_per_course + 1):
+                task = _plan_task(rng, course, task_number)
+                tasks.append(task)
+                if task["task_type"] in GRADED_TYPES and students:
+                    picked = rng.sample(students, min(size.submissions_per_task, len(students)))
+                    submissions.extend(_plan_submission(rng, task, student) for student in picked)
+            yield CoursePlan(course, tasks, submissions)
+
+    return users, courses()
+
+
+def plan_data_set(*, size: SeedSize, seed: int) -> DataSet:
+    """Describe the whole data set for a size and seed, without touching the database."""
+    users, courses = plan_stream(size=size, seed=seed)
+    plan = DataSet(users=users, courses=[], tasks=[], submissions=[])
+    for planned in courses:
+        plan.courses.append(planned.course)
+        plan.tasks.extend(planned.tasks)
+        plan.submissions.extend(planned.submissions)
+    return plan
+
+
+def planned_rows(*, size: SeedSize, seed: int) -> int:
+    """How many rows the plan holds (users, courses, tasks, submissions), counted as it streams."""
+    users, courses = plan_stream(size=size, seed=seed)
+    return len(users) + sum(1 + len(p.tasks) + len(p.submissions) for p in courses)
 
 
 def seed_data_set(
     *, size: SeedSize, seed: int, progress: Callable[[int, str], None] | None = None
 ) -> SeedReport:
-    """Write the planned data set's missing rows; `progress(n, label)` is told of each batch."""
-    plan = plan_data_set(size=size, seed=seed)
-    report = SeedReport()
+    """Write the planned data set's missing rows; `progress(n, label)` is told of each batch.
+
+    Course by course in chunks of about CHUNK_ROWS rows, each chunk its own transaction: memory
+    stays bounded by a chunk, an interrupted run keeps the chunks it finished, and the next run
+    adds what is missing. Existing rows are looked up by id ranges and joins, never by a list
+    of ids (PostgreSQL takes at most 65,535 parameters in a statement).
+    """
+    users, courses = plan_stream(size=size, seed=seed)
+    report = SeedReport({"users": 0, "courses": 0, "tasks": 0, "submissions": 0})
     progress = progress or (lambda count, label: None)
     with transaction.atomic():
-        report.created["users"] = insert_accounts(plan.users, progress)
-        user_ids = dict(
-            User.objects.filter(username__startswith=SEED_USERNAME_PREFIX).values_list(
-                "username", "id"
-            )
+        report.created["users"] = insert_accounts(users, progress)
+    user_ids = dict(_seeded(User.objects, "username").values_list("username", "id"))
+    course_ids = {
+        (instructor_id, title): pk
+        for pk, instructor_id, title in _seeded(Course.objects, "instructor__username").values_list(
+            "id", "instructor_id", "title"
         )
-        report.created["courses"] = _insert_missing(
-            Course,
-            plan.courses,
-            key=lambda row: (user_ids[row["instructor"]], row["title"]),
-            existing=Course.objects.filter(instructor_id__in=user_ids.values()).values_list(
-                "instructor_id", "title"
-            ),
-            build=lambda row: Course(
-                **{k: v for k, v in row.items() if k != "instructor"},
-                instructor_id=user_ids[row["instructor"]],
-            ),
-            progress=progress,
-        )
-        course_ids = {
-            (instructor_id, title): pk
-            for pk, instructor_id, title in Course.objects.filter(
-                instructor_id__in=user_ids.values()
-            ).values_list("id", "instructor_id", "title")
-        }
-
-        def course_id(row: dict) -> int:
-            return course_ids[(user_ids[row["instructor"]], row["course_title"])]
-
-        report.created["tasks"] = _insert_missing(
-            Task,
-            plan.tasks,
-            key=lambda row: (course_id(row), row["title"]),
-            existing=Task.objects.filter(course_id__in=course_ids.values()).values_list(
-                "course_id", "title"
-            ),
-            build=lambda row: Task(
-                **{k: v for k, v in row.items() if k not in {"instructor", "course_title"}},
-                course_id=course_id(row),
-                created_by_id=user_ids[row["instructor"]],
-            ),
-            progress=progress,
-        )
-        task_ids = {
-            (course_pk, title): pk
-            for pk, course_pk, title in Task.objects.filter(
-                course_id__in=course_ids.values()
-            ).values_list("id", "course_id", "title")
-        }
-
-        def task_id(row: dict) -> int:
-            return task_ids[(course_id(row), row["task_title"])]
-
-        report.created["submissions"] = _insert_missing(
-            Submission,
-            plan.submissions,
-            key=lambda row: (task_id(row), user_ids[row["student"]], 1),
-            existing=Submission.objects.filter(task_id__in=task_ids.values()).values_list(
-                "task_id", "user_id", "attempt"
-            ),
-            build=lambda row: Submission(
-                task_id=task_id(row),
-                user_id=user_ids[row["student"]],
-                attempt=1,
-                content=row["content"],
-                submitted_at=row["submitted_at"],
-                score=row["score"],
-                is_graded=row["score"] is not None,
-                graded_by_id=user_ids[row["instructor"]] if row["score"] is not None else None,
-            ),
-            progress=progress,
-        )
-        # auto_now stamps bulk inserts with the wall clock; seeded rows were never edited, so
-        # their last update is their creation, which also keeps the data set deterministic.
-        seeded_courses = Course.objects.filter(instructor_id__in=user_ids.values())
-        seeded_courses.update(updated_at=F("created_at"))
-        Task.objects.filter(course__in=seeded_courses).update(updated_at=F("created_at"))
+    }
+    for chunk in _chunks(courses):
+        with transaction.atomic():
+            for label, created in _seed_chunk(chunk, user_ids, course_ids, progress).items():
+                report.created[label] += created
+        # With DEBUG (which seed requires) Django keeps the text of the last 9,000 statements,
+        # a bulk insert's values included: a million tasks' worth, unless dropped per chunk.
+        reset_queries()
     if any(report.created.values()):
         refresh_statistics((User, Course, Task, Submission))
     return report
+
+
+# Rows (courses, tasks, submissions) written per transaction by `seed_data_set`.
+CHUNK_ROWS = 20_000
+
+
+def _chunks(courses: Iterable[CoursePlan]) -> Iterator[list[CoursePlan]]:
+    chunk, rows = [], 0
+    for planned in courses:
+        chunk.append(planned)
+        rows += 1 + len(planned.tasks) + len(planned.submissions)
+        if rows >= CHUNK_ROWS:
+            yield chunk
+            chunk, rows = [], 0
+    if chunk:
+        yield chunk
+
+
+def _seeded(manager, username_lookup: str):
+    return manager.filter(**{f"{username_lookup}__startswith": SEED_USERNAME_PREFIX})
+
+
+def _seed_chunk(
+    chunk: list[CoursePlan],
+    user_ids: dict[str, int],
+    course_ids: dict[tuple[int, str], int],
+    progress: Callable[[int, str], None],
+) -> dict[str, int]:
+    """Write one chunk's missing courses, tasks and submissions; how many of each."""
+    created = {}
+
+    def course_key(row: dict) -> tuple[int, str]:
+        return user_ids[row["instructor"]], row["title"]
+
+    new_courses = _insert_missing(
+        Course,
+        [planned.course for planned in chunk],
+        key=course_key,
+        existing=course_ids,
+        build=lambda row: Course(
+            **{k: v for k, v in row.items() if k != "instructor"},
+            instructor_id=user_ids[row["instructor"]],
+        ),
+        progress=progress,
+    )
+    course_ids.update((key, course.pk) for key, course in new_courses)
+    created["courses"] = len(new_courses)
+    _stamp_updated_at(Course, [course.pk for _key, course in new_courses])
+    ids = sorted(course_ids[course_key(planned.course)] for planned in chunk)
+    task_ids = {
+        (course_pk, title): pk
+        for pk, course_pk, title in _in_runs(Task.objects, "course_id", ids).values_list(
+            "id", "course_id", "title"
+        )
+    }
+
+    def course_id(row: dict) -> int:
+        return course_ids[(user_ids[row["instructor"]], row["course_title"])]
+
+    new_tasks = _insert_missing(
+        Task,
+        [task for planned in chunk for task in planned.tasks],
+        key=lambda row: (course_id(row), row["title"]),
+        existing=task_ids,
+        build=lambda row: Task(
+            **{k: v for k, v in row.items() if k not in {"instructor", "course_title"}},
+            course_id=course_id(row),
+            created_by_id=user_ids[row["instructor"]],
+        ),
+        progress=progress,
+    )
+    task_ids.update((key, task.pk) for key, task in new_tasks)
+    created["tasks"] = len(new_tasks)
+    _stamp_updated_at(Task, [task.pk for _key, task in new_tasks])
+
+    def task_id(row: dict) -> int:
+        return task_ids[(course_id(row), row["task_title"])]
+
+    existing = _in_runs(Submission.objects, "task_id", sorted(task_ids.values())).values_list(
+        "task_id", "user_id", "attempt"
+    )
+    new_submissions = _insert_missing(
+        Submission,
+        [submission for planned in chunk for submission in planned.submissions],
+        key=lambda row: (task_id(row), user_ids[row["student"]], 1),
+        existing=existing,
+        build=lambda row: Submission(
+            task_id=task_id(row),
+            user_id=user_ids[row["student"]],
+            attempt=1,
+            content=row["content"],
+            submitted_at=row["submitted_at"],
+            score=row["score"],
+            is_graded=row["score"] is not None,
+            graded_by_id=user_ids[row["instructor"]] if row["score"] is not None else None,
+        ),
+        progress=progress,
+    )
+    created["submissions"] = len(new_submissions)
+    return created
+
+
+# Ids further apart than this start another range of `_in_runs`: a few rows of other courses
+# read and dropped cost less than a statement more.
+RUN_GAP = 64
+
+
+def _in_runs(manager, column: str, ids: list[int]):
+    """The rows whose `column` is one of the sorted `ids`: a few id ranges, three parameters
+    each, whatever the number of ids; rows inside a range but not among `ids` are left out."""
+    wanted, runs = set(ids), []
+    for pk in ids:
+        if runs and pk - runs[-1][1] <= RUN_GAP:
+            runs[-1][1] = pk
+        else:
+            runs.append([pk, pk])
+    if not runs:
+        return manager.none()
+    condition = Q()
+    for low, high in runs:
+        condition |= Q(**{f"{column}__gte": low, f"{column}__lte": high})
+    return _Kept(manager.filter(condition), column, wanted)
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """A queryset whose `values_list` rows are kept only if their `column` is in `wanted`."""
+
+    queryset: Any
+    column: str
+    wanted: set
+
+    def values_list(self, *names: str) -> Iterator[tuple]:
+        at = names.index(self.column)
+        for row in self.queryset.values_list(*names).iterator(chunk_size=BATCH_SIZE):
+            if row[at] in self.wanted:
+                yield row
+
+
+def _stamp_updated_at(model: type[Model], pks: list[int]) -> None:
+    """auto_now stamps bulk inserts with the wall clock; seeded rows were never edited, so their
+    last update is their creation, which also keeps the data set deterministic."""
+    for batch in _batches(sorted(pks), BATCH_SIZE):
+        rows = model.objects.filter(pk__gte=batch[0], pk__lte=batch[-1]).exclude(
+            updated_at=F("created_at")
+        )
+        rows.filter(**{f"{_owner(model)}__startswith": SEED_USERNAME_PREFIX}).update(
+            updated_at=F("created_at")
+        )
+
+
+def _owner(model: type[Model]) -> str:
+    return {Course: "instructor__username", Task: "course__instructor__username"}[model]
 
 
 def reset_data_set() -> int:
@@ -415,16 +543,20 @@ def insert_accounts(rows: list[dict], progress: Callable[[int, str], None] | Non
         User,
         rows,
         key=lambda row: row["username"],
-        existing=User.objects.filter(username__startswith=SEED_USERNAME_PREFIX).values_list(
-            "username", flat=True
-        ),
+        existing=_seeded(User.objects, "username").values_list("username", flat=True),
         build=lambda row: User(**row, password=password),
         progress=progress or (lambda count, label: None),
     )
-    instructors_group().user_set.add(
-        *User.objects.filter(username__startswith=INSTRUCTOR_PREFIX).values_list("pk", flat=True)
+    group = instructors_group()
+    membership = User.groups.through
+    joining = (
+        User.objects.filter(username__startswith=INSTRUCTOR_PREFIX)
+        .exclude(groups=group)
+        .values_list("pk", flat=True)
     )
-    return created
+    for batch in _batches(joining.iterator(chunk_size=BATCH_SIZE), BATCH_SIZE):
+        membership.objects.bulk_create([membership(user_id=pk, group_id=group.pk) for pk in batch])
+    return len(created)
 
 
 def _insert_missing(
@@ -435,15 +567,19 @@ def _insert_missing(
     existing: Iterable,
     build: Callable[[dict], Model],
     progress: Callable[[int, str], None],
-) -> int:
+) -> list[tuple[object, Model]]:
+    """Insert the rows whose key is not among `existing`; the (key, object) of each, with its
+    primary key (bulk_create returns it on PostgreSQL and SQLite)."""
     label = str(model._meta.verbose_name_plural)
-    present = set(existing)
+    present = existing if isinstance(existing, dict | set) else set(existing)
     missing = [row for row in rows if key(row) not in present]
     progress(len(rows) - len(missing), label)  # already there: done as far as the bar goes
+    created = []
     for batch in _batches(missing, BATCH_SIZE):
-        model.objects.bulk_create([build(row) for row in batch])
+        objects = model.objects.bulk_create([build(row) for row in batch])
+        created += zip(map(key, batch), objects, strict=True)
         progress(len(batch), label)
-    return len(missing)
+    return created
 
 
 def _batches(items: Iterable, size: int) -> Iterator[list]:

@@ -13,10 +13,11 @@ breaks either must say so in the API types' `seen_with_it`.
 """
 
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import EmptyResultSet
 from django.db.models import Q, QuerySet
 
 from learningplatform.choices import CourseStatus, TaskStatus, Visibility
-from learningplatform.models import Course, Submission, Task, User
+from learningplatform.models import Course, Submission, Task, TaskTally, User
 
 AnyUser = User | AnonymousUser
 
@@ -74,6 +75,33 @@ def tasks_visible_to(user: AnyUser, queryset: QuerySet[Task] | None = None) -> Q
     if user.is_staff:
         return queryset
     return queryset.filter(task_visibility(user))
+
+
+def tallies_visible_to(
+    user: AnyUser, queryset: QuerySet[TaskTally] | None = None
+) -> QuerySet[TaskTally]:
+    """The task tallies (per course and status) of the tasks `user` may see: the task rule
+    itself, as a tally holds a task's course and status, all the rule reads."""
+    queryset = TaskTally.objects.all() if queryset is None else queryset
+    if user.is_staff:
+        return queryset
+    return queryset.filter(task_visibility(user))
+
+
+def tasks_to_count(user: AnyUser, queryset: QuerySet) -> QuerySet:
+    """What counting `queryset` reads: if it is exactly the tasks `user` may see (no filter of
+    its own), their tallies, whose `count()` sums a few rows per course; else `queryset`."""
+    if queryset.model is not Task:
+        return queryset
+    try:
+        exact = _sql(queryset) == _sql(tasks_visible_to(user))
+    except EmptyResultSet:
+        exact = False
+    return tallies_visible_to(user) if exact else queryset
+
+
+def _sql(queryset: QuerySet) -> tuple:
+    return queryset.order_by().query.sql_with_params()
 
 
 def users_visible_to(user: AnyUser, queryset: QuerySet[User] | None = None) -> QuerySet[User]:

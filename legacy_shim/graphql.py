@@ -29,6 +29,9 @@ from learningplatform.selectors import tasks_visible_to
 
 LEGACY_TABLE = "tasks_learningtask"
 MAX_ITEMS = 100
+# The database reads and drops every row before an OFFSET, so a deep offset costs as many pages
+# as it skips; the connections page by cursor instead. Ten pages of the old default size.
+MAX_OFFSET = 1000
 
 _legacy_number = Subquery(
     models.LegacyIdMap.objects.filter(legacy_table=LEGACY_TABLE, new_id=OuterRef("pk")).values(
@@ -132,13 +135,20 @@ def _one(info: Info, id: str, task_type: str) -> models.Task | None:
 
 
 def _page(info: Info, task_type: str, limit: int, offset: int) -> list[models.Task]:
-    if not 0 <= limit <= MAX_ITEMS or offset < 0:
-        message = f"limit must be between 0 and {MAX_ITEMS} and offset at least 0."
-        raise UserError(
-            message,
-            ErrorCode.OUT_OF_RANGE,
-            [FieldError(field="limit", message=message, code=ErrorCode.OUT_OF_RANGE)],
+    refused = []
+    if not 0 <= limit <= MAX_ITEMS:
+        refused.append(("limit", f"limit must be between 0 and {MAX_ITEMS}; got {limit}."))
+    if not 0 <= offset <= MAX_OFFSET:
+        refused.append(
+            (
+                "offset",
+                f"offset must be between 0 and {MAX_OFFSET}; got {offset}. Deeper pages: "
+                f"`tasks(filter: {{taskType: {task_type}}}, after: ...)` pages on by cursor.",
+            )
         )
+    if refused:
+        errors = [FieldError(field=f, message=m, code=ErrorCode.OUT_OF_RANGE) for f, m in refused]
+        raise UserError(" ".join(m for _f, m in refused), ErrorCode.OUT_OF_RANGE, errors)
     tasks = _scoped(info, models.Task.objects.order_by("id"), task_type)
     return list(optimize(tasks, info)[offset : offset + limit])
 

@@ -130,6 +130,35 @@ def errors_of(body: dict) -> list[str]:
     return [error["message"] for error in body.get("errors", [])]
 
 
+@contextlib.contextmanager
+def statements(using=connection) -> Iterator[list[tuple[str, tuple]]]:
+    """Every statement run inside the block, as (sql, params), parameters unformatted."""
+    ran = []
+
+    def record(execute, sql, params, many, context):
+        ran.append((sql, tuple(params or ())))
+        return execute(sql, params, many, context)
+
+    with using.execute_wrapper(record):
+        yield ran
+
+
+def explain(sql: str, params: tuple, *, analyze: bool = False, using=connection) -> dict:
+    """PostgreSQL's plan of a statement (EXPLAIN's JSON, its top node); ANALYZE runs it."""
+    options = "ANALYZE, FORMAT JSON" if analyze else "FORMAT JSON"
+    with using.cursor() as cursor:
+        cursor.execute(f"EXPLAIN ({options}) {sql}", params)
+        (plan,) = cursor.fetchone()[0]
+    return plan["Plan"]
+
+
+def plan_nodes(plan: dict) -> Iterator[dict]:
+    """Every node of an EXPLAIN plan, the top one first."""
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from plan_nodes(child)
+
+
 # --- GraphQL documents several tests send
 
 ERRORS = "errors { field message code }"

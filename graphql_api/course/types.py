@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Annotated, ClassVar
 
 import strawberry
 import strawberry_django
-from django.db.models import Count, QuerySet
+from django.db.models import OuterRef, QuerySet
 from strawberry import relay
 from strawberry.types import Info
 
@@ -14,11 +14,11 @@ from graphql_api.enums import CourseStatus, DifficultyLevel, Duration, Visibilit
 from graphql_api.ids import pk_id_attr, resolve_node
 from graphql_api.permissions import current_user
 from learningplatform import models
+from learningplatform.expressions import RowCount, TallySum
 from learningplatform.selectors import (
     courses_visible_to,
-    submission_visibility,
-    task_visibility,
-    tasks_visible_to,
+    submissions_visible_to,
+    tallies_visible_to,
 )
 
 if TYPE_CHECKING:
@@ -26,15 +26,20 @@ if TYPE_CHECKING:
     from graphql_api.user.types import User
 
 
-def _visible_tasks(info: Info) -> Count:
-    return Count("tasks", filter=task_visibility(current_user(info), "tasks__"), distinct=True)
+# Each count is a correlated subquery of its course: the database counts it for the rows of the
+# page only, after the LIMIT, instead of grouping every course, task and submission first (a
+# COUNT over joins, which Django groups by the whole list before cutting the page).
 
 
-def _visible_submissions(info: Info) -> Count:
-    condition = submission_visibility(
-        current_user(info), prefix="tasks__submissions__", course_prefix=""
-    )
-    return Count("tasks__submissions", filter=condition, distinct=True)
+def _visible_tasks(info: Info) -> TallySum:
+    # The course's few tallies (one per status), not its tasks: a course of 100,000 tasks too.
+    of_course = models.TaskTally.objects.filter(course=OuterRef("pk"))
+    return TallySum(tallies_visible_to(current_user(info), of_course))
+
+
+def _visible_submissions(info: Info) -> RowCount:
+    of_course = models.Submission.objects.filter(task__course=OuterRef("pk"))
+    return RowCount(submissions_visible_to(current_user(info), of_course))
 
 
 @strawberry_django.type(models.Course, name="Course")
@@ -73,7 +78,7 @@ class Course(relay.Node):
     def task_count(self, info: Info) -> int:
         if hasattr(self, "annotated_task_count"):
             return self.annotated_task_count
-        return tasks_visible_to(current_user(info), self.tasks.all()).count()
+        return tallies_visible_to(current_user(info), self.task_tallies.all()).count()
 
     @strawberry_django.field(
         annotate={"annotated_submission_count": _visible_submissions},
@@ -82,8 +87,8 @@ class Course(relay.Node):
     def submission_count(self, info: Info) -> int:
         if hasattr(self, "annotated_submission_count"):
             return self.annotated_submission_count
-        counted = models.Course.objects.filter(pk=self.pk).aggregate(n=_visible_submissions(info))
-        return counted["n"]
+        of_course = models.Submission.objects.filter(task__course=self.pk)
+        return submissions_visible_to(current_user(info), of_course).count()
 
     @classmethod
     def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs) -> QuerySet:

@@ -25,6 +25,7 @@ from graphql import GraphQLObjectType, get_named_type
 
 from graphql_api.connections import (
     Keyset,
+    count_is_bounded,
     counted,
     cursor,
     keyset_of,
@@ -33,6 +34,7 @@ from graphql_api.connections import (
     page_argument_error,
     page_limit,
     related_rows,
+    total_within_bound,
 )
 from graphql_api.readpath.cache import PlanningReads, plan_key, unchanged
 from graphql_api.readpath.fallbacks import Fallback
@@ -147,6 +149,7 @@ class RootList:
     page: Statement
     cut: Callable[[list], tuple[list, bool, bool]]
     count: Statement | None
+    count_bounded: bool  # `count` stops past SEARCH_COUNT_BOUND
 
     def __call__(self, user) -> dict:
         rows, has_previous, has_next = self.cut(self.page.rows())
@@ -157,6 +160,7 @@ class RootList:
         else:  # none asked for: one place per row, as edges are counted from it
             cursors = [None] * len(rows)
         total = self.count.count() if self.count is not None else None
+        total = total_within_bound(total, bounded=self.count_bounded)
         return connection_answer(self.plan, rows, cursors, has_previous, has_next, total, user)
 
 
@@ -182,9 +186,12 @@ def plan_root_list(planner: Planner, root_type, key, details, root: RootField) -
     compile_relations(plan.node_plans())
     window, cut = keyset_window(annotated(queryset, plan.columns), keyset, **paging)
     page = rows_statement(window.values_list(*plan.columns.names), len(plan.columns.names))
-    count = count_statement(counted(queryset)) if plan.needs_count else None
+    user = planner.context.context_value.request.user
+    count_rows = counted(queryset, user) if plan.needs_count else None
+    count = count_statement(count_rows) if count_rows is not None else None
+    bounded = count_is_bounded(count_rows)
     plan.columns.annotations = {}  # compiled; they hold the request's user
-    return RootList(plan, keyset, value_at, page, cut, count)
+    return RootList(plan, keyset, value_at, page, cut, count, bounded)
 
 
 @dataclass

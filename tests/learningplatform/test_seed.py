@@ -1,12 +1,22 @@
 """The `seed` command: sizes, determinism, re-runs and --reset."""
 
+import tracemalloc
 from collections import Counter
 
 import pytest
 from django.core.management import CommandError
+from django.db import connection
 
+from learningplatform import seeding
 from learningplatform.models import Course, Submission, Task, User
-from learningplatform.seeding import SeedSize, plan_data_set, seed_data_set
+from learningplatform.seeding import (
+    SeedSize,
+    plan_data_set,
+    plan_stream,
+    planned_rows,
+    reset_data_set,
+    seed_data_set,
+)
 from tests.factories import CourseFactory
 from tests.helpers import SMALL, seed, snapshot
 
@@ -102,3 +112,85 @@ def test_refuses_to_run_outside_development(settings, command):
     with pytest.raises(CommandError, match="runs only in development: set DEBUG=1"):
         seed(*SMALL, command=command)
     assert not User.objects.exists()
+
+
+def _largest_statements(size: SeedSize) -> dict[str, int]:
+    """The most parameters one statement of each kind (its first word) took while seeding."""
+    largest = Counter()
+
+    def record(execute, sql, params, many, context):
+        kind = sql.split(None, 1)[0].upper()
+        largest[kind] = max(largest[kind], len(params or ()))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        seed_data_set(size=size, seed=3)
+    return largest
+
+
+def test_no_statement_takes_a_parameter_per_row(monkeypatch):
+    # Small chunks and batches, so that a few hundred rows cross several of each.
+    monkeypatch.setattr(seeding, "CHUNK_ROWS", 40)
+    monkeypatch.setattr(seeding, "BATCH_SIZE", 16)
+    small = _largest_statements(SeedSize(instructors=2, students=6, courses=2, tasks_per_course=5))
+    reset_data_set()
+    large = _largest_statements(
+        SeedSize(
+            instructors=9, students=30, courses=12, tasks_per_course=40, submissions_per_task=4
+        )
+    )
+    for kind in ("SELECT", "UPDATE", "DELETE"):
+        assert large[kind] == small[kind], (kind, small, large)
+        assert large[kind] <= 16
+    if connection.vendor == "postgresql":  # bulk inserts send one array per column (UNNEST)
+        assert large["INSERT"] == small["INSERT"] <= len(Task._meta.concrete_fields)
+
+
+def test_an_interrupted_seed_keeps_its_chunks_and_the_next_run_finishes(monkeypatch):
+    size = SeedSize(instructors=3, students=8, courses=6, tasks_per_course=7)
+    seed_data_set(size=size, seed=5)
+    complete = snapshot()
+    reset_data_set()
+    monkeypatch.setattr(seeding, "CHUNK_ROWS", 20)
+    written = Counter()
+
+    def stop_midway(count: int, label: str) -> None:
+        written[label] += count
+        if written["tasks"] > 20:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        seed_data_set(size=size, seed=5, progress=stop_midway)
+    assert 0 < Task.objects.count() < 6 * 7  # the finished chunks are kept
+    report = seed_data_set(size=size, seed=5)
+    assert 0 < report.created["tasks"] < 6 * 7
+    assert snapshot() == complete
+
+
+def test_the_streamed_plan_is_the_whole_plan():
+    size = SeedSize(instructors=2, students=5, courses=4, tasks_per_course=6)
+    plan = plan_data_set(size=size, seed=9)
+    users, courses = plan_stream(size=size, seed=9)
+    streamed = list(courses)
+    assert users == plan.users
+    assert [p.course for p in streamed] == plan.courses
+    assert [t for p in streamed for t in p.tasks] == plan.tasks
+    assert [s for p in streamed for s in p.submissions] == plan.submissions
+    expected = len(plan.users) + len(plan.courses) + len(plan.tasks) + len(plan.submissions)
+    assert planned_rows(size=size, seed=9) == expected
+
+
+def test_memory_stays_that_of_a_chunk_whatever_the_size(monkeypatch, settings):
+    settings.DEBUG = True  # as `seed` runs: Django then logs every statement's text
+    monkeypatch.setattr(seeding, "CHUNK_ROWS", 200)
+    peaks = []
+    for courses in (4, 24):
+        reset_data_set()
+        tracemalloc.start()
+        seed_data_set(
+            size=SeedSize(instructors=3, students=12, courses=courses, tasks_per_course=40), seed=2
+        )
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+    assert Task.objects.count() == 24 * 40
+    assert peaks[1] < peaks[0] * 1.25, peaks  # six times the rows, not six times the memory

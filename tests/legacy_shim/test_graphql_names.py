@@ -10,6 +10,8 @@ from config.schema import schema
 from learningplatform import consolidation
 from learningplatform.consolidation import rehearsal
 from learningplatform.models import LegacyIdMap, Task
+from legacy_shim import graphql as legacy_graphql
+from legacy_shim.graphql import MAX_OFFSET
 from tests.factories import StaffFactory, TaskFactory
 from tests.helpers import errors_of, global_id, gql, post
 
@@ -202,7 +204,34 @@ def test_statements_do_not_grow_with_the_list(as_user, consolidated):
 
 def test_limit_above_100_is_refused(as_user, consolidated):
     body = post(as_user(None), "{ learningTasks(limit: 101) { id } }")
-    assert errors_of(body) == ["limit must be between 0 and 100 and offset at least 0."]
+    assert errors_of(body) == ["limit must be between 0 and 100; got 101."]
+    assert body["errors"][0]["extensions"]["fields"][0]["field"] == "limit"
+
+
+@pytest.mark.parametrize("root", ["learningTasks", "quizTasks"])
+@pytest.mark.parametrize("offset", [-1, MAX_OFFSET + 1, 900_000])
+def test_an_offset_deeper_than_the_cap_is_refused_on_its_field_before_any_read(
+    as_user, consolidated, root, offset
+):
+    with CaptureQueriesContext(connection) as captured:
+        body = post(as_user(None), f"{{ {root}(limit: 100, offset: {offset}) {{ id }} }}")
+    assert body["data"] is None
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] == "OUT_OF_RANGE"
+    (field,) = error["extensions"]["fields"]
+    assert field["field"] == "offset"
+    assert f"between 0 and {MAX_OFFSET}; got {offset}" in field["message"]
+    assert "after:" in field["message"]  # where deeper pages are
+    assert not [q for q in captured.captured_queries if "learningplatform_task" in q["sql"]]
+
+
+def test_the_deepest_offset_allowed_still_answers(as_user, consolidated, monkeypatch):
+    monkeypatch.setattr(legacy_graphql, "MAX_OFFSET", 2)
+    every = [t["id"] for t in gql(as_user(None), "{ learningTasks { id } }")["learningTasks"]]
+    deepest = gql(as_user(None), "{ learningTasks(offset: 2) { id } }")["learningTasks"]
+    assert [t["id"] for t in deepest] == every[2:]
+    body = post(as_user(None), "{ learningTasks(offset: 3) { id } }")
+    assert body["errors"][0]["extensions"]["fields"][0]["field"] == "offset"
 
 
 def test_every_legacy_root_field_is_deprecated_naming_the_replacement():

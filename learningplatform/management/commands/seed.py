@@ -9,7 +9,7 @@ from learningplatform.seeding import (
     SEED_USERNAME_PREFIX,
     SeedReport,
     SeedSize,
-    plan_data_set,
+    planned_rows,
     reset_data_set,
     seed_data_set,
 )
@@ -75,8 +75,7 @@ class Command(BaseCommand):
         if options["reset"]:
             removed = reset_data_set()
             self.stdout.write(f"Reset: removed {removed} seeded rows and everything they owned.")
-        plan = plan_data_set(size=size, seed=options["seed"])
-        total = len(plan.users) + len(plan.courses) + len(plan.tasks) + len(plan.submissions)
+        total = planned_rows(size=size, seed=options["seed"])
         with tqdm(
             total=total, unit="row", disable=options["no_progress"] or None, file=self.stderr
         ) as bar:
