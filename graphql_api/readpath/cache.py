@@ -43,7 +43,8 @@ from django.core.signals import setting_changed
 from django.db import DatabaseError, connection
 from strawberry.relay import GlobalID
 
-from learningplatform.selectors import viewer_key
+from graphql_api.readpath.binding import Shape
+from learningplatform.selectors import viewer_key, viewer_kind
 
 _caches: weakref.WeakSet[PlanCache] = weakref.WeakSet()
 
@@ -104,18 +105,26 @@ class PlanCache:
             return list(self._plans.values())
 
 
-def plan_key(context, user) -> Hashable | None:
-    """The key of this request's plan, or None if it cannot have one (kept plans are off)."""
+def plan_key(context, user, bound: Shape | None = None) -> Hashable | None:
+    """The key of this request's plan, or None if it cannot have one (kept plans are off).
+
+    By shape (`bound` given): the viewer's kind, and the variables `bound` does not bind. Else
+    per viewer: the viewer as the rules read them, and every variable.
+    """
     operation = context.operation
     if cache_size() <= 0 or operation.loc is None:
         return None
+    values = context.variable_values.coerced  # graphql-core 3.3's values
+    if bound is not None:
+        values = {k: v for k, v in values.items() if k not in bound.variables}
     try:
-        variables = frozen(context.variable_values.coerced)  # graphql-core 3.3's values
+        variables = frozen(values)
         hash(variables)
     except TypeError:  # a value with no stable identity: plan this request afresh
         return None
     name = operation.name.value if operation.name else None
-    return (operation.loc.source.body, name, variables, viewer_key(user))
+    viewer = viewer_kind(user) if bound is not None else viewer_key(user)
+    return (operation.loc.source.body, name, variables, viewer)
 
 
 PLAIN = (str, int, float, bool, datetime, date, time, Decimal, UUID)
@@ -133,8 +142,10 @@ class PlanningReads:
     def __init__(self) -> None:
         self.statements: list[tuple[str, Any, list]] = []
         self.known = True
+        self.any = False  # whether planning read anything at all
 
     def __call__(self, execute, sql, params, many, context):
+        self.any = True
         result = execute(sql, params, many, context)
         cursor = getattr(context["cursor"], "cursor", None)
         if many or cursor is None or cursor.description is None or not hasattr(cursor, "scroll"):
