@@ -1,25 +1,27 @@
 """Plans kept from one request to the next: planned and compiled once, then only run.
 
 A plan (graphql_api/readpath/read.py, `DocumentPlan`) holds what each level reads, the SQL
-that reads it, and how the answer is built from its rows. Its SQL depends on three things, and
-so does the key it is kept under:
+that reads it, and how the answer is built from its rows. It is kept by shape:
 
 - the document and the operation in it (the text, so a changed document is another plan);
-- every variable's value: page sizes, cursors, filters and ids are parameters of the SQL, and
-  `@include(if: $x)` changes what is read at all;
-- the viewer: the visibility rules write the user's id into the SQL, and read nothing else of
-  the user than `learningplatform.selectors.viewer_key` names (whether there is one, the id,
-  the staff flag).
+- the viewer's kind as the visibility rules tell viewers apart
+  (`learningplatform.selectors.viewer_kind`: anonymous, signed-in, staff), not the viewer: the
+  user's id is a parameter of the SQL, put in at each run (graphql_api/readpath/binding.py);
+- every variable's value, except the ids of objects asked for by id (`course(id: $id)`), which
+  are parameters too: page sizes, cursors and filters still shape the SQL, and
+  `@include(if: $x)` changes what is read at all.
 
-A plan must not depend on anything else. Planning may read the database: a filter by a
-course's id checks that the course exists and may be seen, and its answer (an error, or the SQL)
-follows the data. Such a plan is kept with what planning read (`PlanningReads`: each statement
-and the rows it gave), and before it runs those statements run again: any other rows, and the
-document is planned afresh (`unchanged`). That is one statement per check, the one planning
-would run anyway; on SQLite, whose cursors cannot be read twice, such plans are not kept.
-Settings can change the SQL too (the page limit): every cache is emptied
-when a setting changes (tests; a server reads its settings once). A plan keeps nothing of the
-request it was built for: not the request, the user, nor GraphQL's resolve info.
+A plan must not depend on anything else. An operation's first planning is for its real viewer
+and values, kept under their own key (`viewer_key`), and tells whether planning it reads the
+database: a filter by a course's id checks that the course exists and may be seen, and its
+answer (an error, or the SQL) follows the data. Such an operation is planned and kept per viewer
+and values, with what planning read (`PlanningReads`: each statement and the rows it gave), and
+before it runs those statements run again: any other rows, and the document is planned afresh
+(`unchanged`). That is one statement per check, the one planning would run anyway; on SQLite,
+whose cursors cannot be read twice, such plans are not kept. Settings can change the SQL too
+(the page limit): every cache is emptied when a setting changes (tests; a server reads its
+settings once). A plan keeps nothing of the request it was built for: not the request, the user,
+nor GraphQL's resolve info.
 
 The cache holds settings.GRAPHQL_PLAN_CACHE_SIZE plans per process (least recently used go
 first; 0 turns caching off). The documents a plan could not be made for are kept too, with the
