@@ -15,6 +15,15 @@ and task published so an anonymous client sees them all), and these targets on l
   graphql-core older than Strawberry's);
 - postgraphile: PostGraphile 5 with Node 22 from npm (bench/peers/postgraphile).
 
+The default run starts with the traffic model, what a frontend sends (`run_traffic`): 300
+logged-in users, each with a session of its own (the seed's 50 instructors and 250 students),
+the frontend's documents by id with the row drawn at random from the 1,000 courses or 20,000
+tasks for every request, and writes among the reads (9:1: an instructor renames a task of
+theirs), each shape alone and all of them mixed; against PostGraphile (as many Node processes
+as we run workers, node:cluster) and the floor, sent the same rows in the same rounds. Its table
+is bench/results/api-traffic-<time>.md. Then the fixed requests, as before (`--fixed-only`
+skips the traffic model, `--traffic-only` the fixed requests):
+
 Every target's answer to every query (bench/api_queries.py) is compared with the floor's before
 it is timed; a target that answers differently is reported and not timed. Then, in rounds,
 each target and query runs for a few seconds at 1 and at 2 concurrent clients (keep-alive HTTP
@@ -33,6 +42,7 @@ import json
 import multiprocessing
 import os
 import platform
+import random
 import shutil
 import signal
 import statistics
@@ -47,7 +57,7 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench.api_queries import BY_NAME, HEADLINE, QUERIES  # noqa: E402
+from bench.api_queries import BY_NAME, HEADLINE, QUERIES, TRAFFIC  # noqa: E402
 from bench.common import free_port, wait_for_port  # noqa: E402
 from graphql_api.trusted_documents import document_id, trusted_documents  # noqa: E402
 
@@ -422,6 +432,317 @@ def first_difference(expected, actual, path="") -> str:
     return f"{path}: expected {expected!r}, got {actual!r}"
 
 
+# --- the traffic model ----------------------------------------------------------------------
+
+TRAFFIC_STUDENTS = 250  # with the seed's 50 instructors: 300 users, each with its own session
+REQUESTS_PER_CLIENT = 3000  # drawn before a cell, then sent in turn (and again, if time allows)
+SESSIONS_SCRIPT = """
+import json, secrets
+from importlib import import_module
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.auth.hashers import make_password
+from learningplatform.models import User
+password = make_password(secrets.token_urlsafe(16))  # one hash: nobody logs in with it
+User.objects.bulk_create(
+    [User(username=f"traffic-{n:03d}", password=password) for n in range(%(students)d)],
+    ignore_conflicts=True,
+)
+store = import_module(settings.SESSION_ENGINE).SessionStore
+users = list(User.objects.filter(username__startswith="traffic-"))
+users += list(User.objects.filter(courses__isnull=False).distinct())
+found = []
+for user in users:
+    session = store()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[-1]
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    found.append([user.pk, session.session_key])
+print(json.dumps(found))
+"""
+
+
+class Traffic:
+    """Who sends what: the users' sessions, the rows of each kind, each instructor's tasks."""
+
+    def __init__(self) -> None:
+        env = server_env(DJANGO_SETTINGS_MODULE="config.settings")
+        made = subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c",
+             SESSIONS_SCRIPT % {"students": TRAFFIC_STUDENTS}],
+            cwd=ROOT, env=env, check=True, capture_output=True, text=True,
+        )  # fmt: skip
+        self.sessions = {}  # user id -> the headers its browser sends
+        for user_id, session_key in json.loads(made.stdout.strip().splitlines()[-1]):
+            token = "".join(random.choices("abcdefghijklmnopqrstuvwxyz0123456789", k=32))
+            self.sessions[user_id] = {
+                "Cookie": f"sessionid={session_key}; csrftoken={token}", "X-CSRFToken": token
+            }  # fmt: skip
+        with psycopg.connect(DB_URL) as db:
+            self.rows = {
+                "Course": [r for (r,) in db.execute("SELECT id FROM learningplatform_course")],
+                "Task": [r for (r,) in db.execute("SELECT id FROM learningplatform_task")],
+            }
+            self.tasks_of: dict[int, list[int]] = {}
+            for instructor, task in db.execute(
+                "SELECT c.instructor_id, t.id FROM learningplatform_task t "
+                "JOIN learningplatform_course c ON c.id = t.course_id"
+            ):
+                self.tasks_of.setdefault(instructor, []).append(task)
+        self.users = sorted(self.sessions)
+        self.instructors = sorted(set(self.tasks_of) & set(self.sessions))
+
+    def draw(self, shapes: list, seed: int, count: int) -> list[tuple]:
+        """`count` requests (query, row, user, title) of `shapes`, by their shares of the mix."""
+        chance = random.Random(seed)  # noqa: S311 - a benchmark's draw, not a secret
+        weights = [share for _query, _kind, share in shapes]
+        drawn = []
+        for n, (query, kind, _share) in enumerate(chance.choices(shapes, weights, k=count)):
+            if query.name == "update_task":  # an instructor, on a task of their own
+                user = chance.choice(self.instructors)
+                row = chance.choice(self.tasks_of[user])
+            else:
+                user = chance.choice(self.users)
+                row = chance.choice(self.rows[kind]) if kind else None
+            drawn.append((query.name, row, user, f"Renamed {seed}-{n}"))
+        return drawn
+
+
+def traffic_request(target: Target, drawn: tuple, traffic: Traffic) -> tuple[str, bytes, dict]:
+    """(the shape's name, the body, the headers) `target` is sent for one drawn request."""
+    name, row, user, title = drawn
+    query = BY_NAME[name]
+    kind = next(kind for q, kind, _share in TRAFFIC if q.name == name)
+    if target.name == "floor-view":
+        variables = {"row": row, "title": title} if row is not None else query.variables
+        return name, json.dumps({"query": name, "variables": variables}).encode(), {}
+    if target.name == "postgraphile":
+        variables = {"row": str(row)} if row is not None else {}
+        if name == "update_task":
+            variables["title"] = title
+        return name, json.dumps({"query": query.postgraphile, "variables": variables}).encode(), {}
+    if name == "update_task":
+        variables = {"input": {"id": bench_gid("Task", row), "title": title}}
+    elif row is not None:
+        variables = {"id": bench_gid(kind, row)}
+    else:
+        variables = query.variables
+    if document_id(query.document) in trusted_documents():
+        body = {"documentId": document_id(query.document), "variables": variables}
+    else:
+        body = {"query": query.document, "variables": variables}
+    return name, json.dumps(body).encode(), traffic.sessions[user]
+
+
+def bench_gid(kind: str, row: int) -> str:
+    import base64
+
+    return base64.b64encode(f"{kind}:{row}".encode()).decode()
+
+
+def traffic_client(port: int, path: str, requests: list, until: float, out) -> None:
+    """One client sending `requests` (shape, body, headers) in turn on a keep-alive connection
+    until `until`; reports each request's (shape, start, end, ok)."""
+    connection, spans, n = http.client.HTTPConnection("127.0.0.1", port, timeout=60), [], 0
+    while (started := time.perf_counter()) < until:
+        name, body, headers = requests[n % len(requests)]
+        n += 1
+        try:
+            connection.request("POST", path, body, {"Content-Type": "application/json"} | headers)
+            response = connection.getresponse()
+            payload = response.read()
+            ok = response.status == 200 and b'"errors"' not in payload[:20]
+            if name == "update_task" and b'"errors":[]' not in payload.replace(b" ", b""):
+                ok = ok and b"updateTaskByRowId" in payload  # PostGraphile's has no errors list
+            if response.getheader("Connection", "").lower() == "close":
+                connection.close()
+        except (ConnectionError, http.client.HTTPException):
+            connection.close()
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            continue
+        spans.append((name, started, time.perf_counter(), ok))
+    out.put(spans)
+
+
+def measure_traffic(target: Target, shapes: list, traffic: Traffic, clients: int, seconds: float,
+                    seed: int) -> dict:  # fmt: skip
+    plans = [
+        [traffic_request(target, d, traffic) for d in traffic.draw(shapes, seed + n, REQUESTS_PER_CLIENT)]
+        for n in range(clients)
+    ]  # fmt: skip
+    queue = multiprocessing.Queue()
+    cpu_before = tree_cpu(target.pid) if target.pid else None
+    until = time.perf_counter() + seconds
+    workers = [
+        multiprocessing.Process(
+            target=traffic_client, args=(target.port, target.path, plan, until, queue)
+        )
+        for plan in plans
+    ]
+    for worker in workers:
+        worker.start()
+    spans = [span for _ in workers for span in queue.get()]
+    for worker in workers:
+        worker.join()
+    cpu = tree_cpu(target.pid) - cpu_before if target.pid else None
+    latencies = sorted(end - begin for _name, begin, end, _ok in spans)
+    count, failed = len(latencies), sum(not ok for *_rest, ok in spans)
+    elapsed = max(s[2] for s in spans) - min(s[1] for s in spans) if spans else seconds
+    return {
+        "requests": count, "failed": failed, "rps": count / elapsed if elapsed else None,
+        "p50_ms": 1000 * latencies[count // 2] if count else None,
+        "p99_ms": 1000 * latencies[min(count - 1, int(count * 0.99))] if count else None,
+        "cpu_ms_per_request": 1000 * cpu / count if cpu and cpu > 0 and count else None,
+    }  # fmt: skip
+
+
+def traffic_differences(targets: list[Target], traffic: Traffic) -> dict:
+    """Each read shape, for three rows drawn at random, answered by every target as by the floor
+    (ours as a student, whose answers are an anonymous client's on this data)."""
+    from bench.postgraphile_adapter import adapt
+
+    found = {}
+    student = next(u for u in traffic.users if u not in traffic.tasks_of)
+    for query, kind, _share in TRAFFIC:
+        if query.name == "update_task":
+            continue
+        for n in range(3):
+            row = traffic.rows[kind][n * 337 % len(traffic.rows[kind])] if kind else None
+            answers = {}
+            for target in targets:
+                name, body, headers = traffic_request(
+                    target, (query.name, row, student, ""), traffic
+                )  # fmt: skip
+                status, payload = fetch(target.port, target.path, body, headers)
+                answer = json.loads(payload) if status == 200 else {"status": status}
+                if target.name == "postgraphile":
+                    answer = adapt_traffic(query.name, answer, adapt)
+                answers[target.name] = opaque_cursors(answer)
+            expected = answers.get("floor-view")
+            for name, answer in answers.items():
+                if expected is not None and answer != expected:
+                    found[(name, query.name)] = first_difference(expected, answer)
+    return found
+
+
+def adapt_traffic(name: str, answer: dict, adapt) -> dict:
+    if "errors" in answer or "data" not in answer:
+        return answer
+    if name == "task_by_id":
+        from bench.postgraphile_adapter import gid, when
+
+        t = answer["data"]["taskByRowId"]
+        c = t["courseByCourseId"]
+        return {"data": {"task": {
+            "id": gid("Task", t["rowId"]), "title": t["title"], "taskType": t["taskType"],
+            "status": t["status"], "deadline": when(t["deadline"]), "maxScore": t["maxScore"],
+            "course": {"id": gid("Course", c["rowId"]), "title": c["title"]}}}}  # fmt: skip
+    return adapt(name.removesuffix("_by_id"), answer)
+
+
+def run_traffic(targets: list[Target], options) -> dict:
+    """The traffic model's cells: each shape alone and the mix, at 1 and 4 clients, in rounds."""
+    targets = [t for t in targets if t.name in ("ours", "postgraphile", "floor-view")]
+    traffic = Traffic()
+    log(f"Traffic model: {len(traffic.users)} users with sessions, "
+        f"{len(traffic.rows['Course'])} courses, {len(traffic.rows['Task'])} tasks")  # fmt: skip
+    excluded = traffic_differences(targets, traffic)
+    for (target, query), difference in excluded.items():
+        log(f"{target} / {query}: answer differs from the floor, not timed: {difference}")
+    cells = [("mix", TRAFFIC)] + [
+        (query.name, [shape]) for shape in TRAFFIC for query in [shape[0]]
+    ]
+    results = []
+    for round_number in range(1, options.rounds + 1):
+        for name, shapes in cells:
+            for clients in CLIENTS:
+                for target in targets:
+                    if any((target.name, q.name) in excluded for q, _k, _s in shapes):
+                        continue
+                    seed = round_number * 1000 + clients * 100 + len(name)
+                    figures = measure_traffic(
+                        target, shapes, traffic, clients, options.seconds, seed
+                    )
+                    results.append({"round": round_number, "target": target.name, "query": name,
+                                    "clients": clients, **figures})  # fmt: skip
+                    log(f"traffic round {round_number} {name:<24} {clients}c {target.name:<13}"
+                        f" {figures['rps']:8.1f} req/s, {figures['failed']} failed")  # fmt: skip
+    ratios = traffic_ratios(results, options.rounds)
+    text = traffic_markdown(results, ratios, excluded, options)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    report = {"when": datetime.now(UTC).isoformat(), "label": options.label, "cells": results,
+              "ratios": ratios, "excluded": {f"{t}/{q}": d for (t, q), d in excluded.items()},
+              "markdown": text}  # fmt: skip
+    (RESULTS / f"api-traffic-{stamp}.json").write_text(json.dumps(report, indent=2, default=str))
+    (RESULTS / f"api-traffic-{stamp}.md").write_text(text)
+    print(text)
+    return report
+
+
+def traffic_ratios(results: list[dict], rounds: int) -> list[dict]:
+    ratios = []
+    for query in dict.fromkeys(r["query"] for r in results):
+        for clients in CLIENTS:
+            for peer in ("postgraphile", "floor-view"):
+                per_round = []
+                for round_number in range(1, rounds + 1):
+                    pick = {
+                        r["target"]: r["rps"] for r in results
+                        if (r["round"], r["query"], r["clients"]) == (round_number, query, clients)
+                    }  # fmt: skip
+                    if pick.get("ours") and pick.get(peer):
+                        per_round.append(pick["ours"] / pick[peer])
+                if per_round:
+                    ratios.append({"query": query, "clients": clients, "peer": peer,
+                                   "median": statistics.median(per_round),
+                                   "min": min(per_round), "max": max(per_round)})  # fmt: skip
+    return ratios
+
+
+def traffic_markdown(results, ratios, excluded, options) -> str:
+    lines = [
+        f"Traffic model, measured {datetime.now(UTC):%Y-%m-%d}: {options.rounds} round(s) of "
+        f"{options.seconds:g} s per cell; medians over rounds. Ours: {WORKERS} gunicorn workers, "
+        f"300 users each with its own session; PostGraphile: {WORKERS} Node processes "
+        "(node:cluster); rows drawn at random for every request, the same for every target.",
+        "",
+        "| shape | clients | ours req/s | PostGraphile req/s | floor req/s | ours / PostGraphile "
+        "| ours / floor | p99 ms ours / PostGraphile | server CPU ms/req ours / PostGraphile |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for query in dict.fromkeys(r["query"] for r in results):
+        for clients in CLIENTS:
+
+            def median(target, field, query=query, clients=clients):
+                values = [r[field] for r in results if (r["query"], r["clients"], r["target"])
+                          == (query, clients, target) and r.get(field) is not None]  # fmt: skip
+                return statistics.median(values) if values else None
+
+            def ratio(peer, query=query, clients=clients):
+                found = [r for r in ratios if (r["query"], r["clients"], r["peer"])
+                         == (query, clients, peer)]  # fmt: skip
+                if not found:
+                    return "n/a"
+                r = found[0]
+                return f"**{r['median']:.2f}x** ({r['min']:.2f}-{r['max']:.2f})"
+
+            lines.append(
+                f"| {query} | {clients} | {fmt(median('ours', 'rps'))} | "
+                f"{fmt(median('postgraphile', 'rps'))} | {fmt(median('floor-view', 'rps'))} | "
+                f"{ratio('postgraphile')} | {ratio('floor-view')} | "
+                f"{fmt(median('ours', 'p99_ms'))} / {fmt(median('postgraphile', 'p99_ms'))} | "
+                f"{fmt(median('ours', 'cpu_ms_per_request'), 2)} / "
+                f"{fmt(median('postgraphile', 'cpu_ms_per_request'), 2)} |"
+            )
+    failed = sum(r.get("failed", 0) for r in results)
+    lines += ["", f"Requests answered with an error or a non-200 status: {failed}."]
+    if excluded:
+        lines += ["", "Not timed (answer differs from the floor's):", ""]
+        lines += [f"- {t} / {q}: {d}" for (t, q), d in excluded.items()]
+    return "\n".join(lines) + "\n"
+
+
 # --- the run ----------------------------------------------------------------------------------
 
 
@@ -472,6 +793,8 @@ def main() -> int:
     parser.add_argument("--targets", nargs="+")
     parser.add_argument("--reuse-db", action="store_true", help="keep the database if it exists")
     parser.add_argument("--label", default="", help="a note saved with the results")
+    parser.add_argument("--traffic-only", action="store_true", help="no fixed requests")
+    parser.add_argument("--fixed-only", action="store_true", help="no traffic model")
     options = parser.parse_args()
     if options.quick:
         options.rounds, options.seconds = 1, 1.0
@@ -512,13 +835,17 @@ def main() -> int:
         if has_postgraphile:
             port = free_port()
             env = server_env(
-                DATABASE_URL=DB_URL.replace("postgres@", "bench_postgraphile@"), PORT=str(port)
+                DATABASE_URL=DB_URL.replace("postgres@", "bench_postgraphile@"),
+                PORT=str(port),
+                CLUSTER_WORKERS=str(WORKERS),  # as many processes as we run workers
             )
             start("postgraphile", [str(NODE), "server.mjs"], env, port, "/graphql",
                   "bench_postgraphile", cwd=POSTGRAPHILE)  # fmt: skip
         if options.targets:
             targets = [t for t in targets if t.name in options.targets]
-        return run(targets, queries, options)
+        if not options.fixed_only:
+            run_traffic(targets, options)
+        return 0 if options.traffic_only else run(targets, queries, options)
 
 
 def run(targets: list[Target], queries, options) -> int:

@@ -354,3 +354,72 @@ QUERIES = [
 ]
 HEADLINE = "nested_100x20"
 BY_NAME = {query.name: query for query in QUERIES}
+
+# --- The traffic model (bench/api.py's default): the same shapes for any row, and a write.
+# Each takes the row's id as `row` (the floor's %(row)s, PostGraphile's $row); ours is sent the
+# global id. bench/api.py draws the rows and the users.
+
+
+def by_row(query: Query, name: str, kind: str) -> Query:
+    """`query` (one object by id, row 1) for any row: the floor's and PostGraphile's id a
+    parameter."""
+    one = f"{kind[0].lower()}.id = 1 AND"
+    assert one in query.sql and 'rowId: "1"' in query.postgraphile, name
+    return Query(
+        name=name,
+        description=query.description + f", the {kind.lower()} drawn at random",
+        document=query.document,
+        variables={},
+        sql=query.sql.replace(one, f"{kind[0].lower()}.id = %(row)s AND"),
+        postgraphile="query ($row: BigInt!) "
+        + query.postgraphile.replace('rowId: "1"', "rowId: $row"),
+    )
+
+
+TASK_BY_ID = Query(
+    name="task_by_id",
+    description="one task by id with its course, the task drawn at random",
+    document="""query TaskById($id: ID!) { task(id: $id) { id title taskType status deadline
+  maxScore course { id title } } }""",
+    variables={},
+    sql=f"""
+SELECT json_build_object('data', json_build_object('task', json_build_object(
+  'id', {gid("Task", "t.id")}, 'title', t.title, 'taskType', t.task_type, 'status', t.status,
+  'deadline', t.deadline, 'maxScore', t.max_score::text,
+  'course', json_build_object('id', {gid("Course", "c.id")}, 'title', c.title))))::text
+FROM learningplatform_task t JOIN learningplatform_course c ON c.id = t.course_id
+WHERE t.id = %(row)s AND {VISIBLE_TASK} AND {VISIBLE_COURSE}""",
+    postgraphile="""query ($row: BigInt!) { taskByRowId(rowId: $row) { rowId title taskType
+  status deadline maxScore courseByCourseId { rowId title } } }""",
+)
+
+UPDATE_TASK = Query(
+    name="update_task",
+    description="frontend task_editor_update: an instructor renames a task of theirs (a write)",
+    document=(
+        __import__("pathlib").Path(__file__).parents[1]
+        / "graphql_api/documents/task_editor_update.graphql"
+    ).read_text(),
+    variables={},
+    sql=f"""
+UPDATE learningplatform_task t SET title = %(title)s, updated_at = now() WHERE t.id = %(row)s
+RETURNING json_build_object('data', json_build_object('updateTask', json_build_object(
+  'task', json_build_object('id', {gid("Task", "t.id")}, 'title', t.title, 'status', t.status,
+    'deadline', t.deadline, 'maxScore', t.max_score::text,
+    'passingScore', t.passing_score::text, 'maxSubmissions', t.max_submissions,
+    'timeLimit', t.time_limit, 'isRandomized', t.is_randomized, 'updatedAt', t.updated_at),
+  'errors', '[]'::json)))::text""",
+    postgraphile="""mutation ($row: BigInt!, $title: String!) {
+  updateTaskByRowId(input: {rowId: $row, taskPatch: {title: $title}}) { task { rowId title status
+    deadline maxScore passingScore maxSubmissions timeLimit isRandomized updatedAt } } }""",
+)
+
+# (query, what its row is, its share of the mix: reads 9 to writes 1)
+TRAFFIC = [
+    (by_row(COURSE_WITH_TASKS, "course_detail_by_id", "Course"), "Course", 40),
+    (TASK_BY_ID, "Task", 25),
+    (by_row(TASK_COUNT, "course_task_count_by_id", "Course"), "Course", 15),
+    (CATALOGUE, None, 10),
+    (UPDATE_TASK, "Task", 10),
+]
+BY_NAME |= {query.name: query for query, _kind, _share in TRAFFIC}

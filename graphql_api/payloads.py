@@ -5,8 +5,10 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from strawberry import UNSET
+from strawberry.types import Info
 
 from graphql_api.errors import FieldError, field_errors
+from graphql_api.transactions import own_savepoint
 
 
 def given_fields(data: object, *, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -19,10 +21,15 @@ def given_fields(data: object, *, exclude: tuple[str, ...] = ()) -> dict[str, An
 
 
 def run_service(
-    service: Callable[..., Any], *, field_names: dict[str, str] | None = None, **kwargs: Any
+    info: Info,
+    service: Callable[..., Any],
+    *,
+    field_names: dict[str, str] | None = None,
+    **kwargs: Any,
 ) -> tuple[Any, list[FieldError]]:
     """Call a service; a ValidationError becomes field errors and nothing is written."""
     try:
-        return service(**kwargs), []
+        with own_savepoint(info):
+            return service(**kwargs), []
     except ValidationError as error:
         return None, field_errors(error, field_names)

@@ -36,14 +36,19 @@ def object_for(
     visible: Callable[..., QuerySet],
     allowed: Callable[[object, Model], bool] = lambda user, obj: True,
     field: str = "id",
+    related: tuple[str, ...] = (),
 ) -> tuple[Model | None, list[FieldError]]:
-    """The object a mutation acts on, or the NOT_FOUND error for unknown and forbidden ids."""
+    """The object a mutation acts on, or the NOT_FOUND error for unknown and forbidden ids.
+
+    `related` names the to-one relations `allowed` and the service read, fetched in the same
+    statement.
+    """
     user = current_user(info)
     not_found = error(ErrorCode.NOT_FOUND, f"No {type_name.lower()} with id {global_id}.", field)
     if global_id.type_name != type_name:
         return None, not_found
     obj = (
-        visible(user).filter(pk=global_id.node_id).first()
+        visible(user).filter(pk=global_id.node_id).select_related(*related).first()
         if is_node_id(global_id.node_id)
         else None
     )

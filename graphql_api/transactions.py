@@ -5,10 +5,19 @@ reaches the response's top-level `errors` (a malformed id, say) can null the who
 client would see nothing happened while an earlier field had written. So a mutation operation
 runs in one transaction, rolled back when the response carries any top-level error. Refusals
 reported in a payload's `errors` are answers, not failures: they leave the other fields' writes.
+
+A write takes no savepoint of its own (learningplatform/services.py): a mutation alone in its
+document needs none, since a database error rolls its whole transaction back. When a document
+holds other root fields, each service call runs in a savepoint (`own_savepoint`), so that a
+refused write leaves the others'.
 """
 
+from contextlib import AbstractContextManager, nullcontext
+
 from django.db import transaction
+from graphql import FieldNode
 from strawberry.extensions import SchemaExtension
+from strawberry.types import Info
 from strawberry.types.graphql import OperationType
 
 
@@ -23,3 +32,11 @@ class AtomicMutations(SchemaExtension):
             result = context.result
             if result is not None and getattr(result, "errors", None):
                 transaction.set_rollback(True)
+
+
+def own_savepoint(info: Info) -> AbstractContextManager:
+    """A savepoint for this mutation field's writes if its document has other root fields."""
+    selections = info.operation.selection_set.selections
+    if len(selections) == 1 and isinstance(selections[0], FieldNode):
+        return nullcontext()
+    return transaction.atomic()

@@ -31,6 +31,18 @@ def viewer_key(user: AnyUser) -> tuple | None:
     return (user.pk, user.is_staff) if user.is_authenticated else None
 
 
+def viewer_kind(user: AnyUser) -> str:
+    """What the rules below tell apart of `user` other than its id: two viewers of one kind see
+    through the same conditions, which compare columns with the user's id and nothing else.
+
+    Whoever keeps something per kind of viewer (the read path's plans by shape) passes the id
+    as a value; a rule that reads more of the user than its id must add it here.
+    """
+    if not user.is_authenticated:
+        return "anonymous"
+    return "staff" if user.is_staff else "signed-in"
+
+
 # Each rule is written once, as a condition; `prefix` reaches the object from another one (a
 # course's tasks are "tasks__"), so counts and annotations reuse the rule instead of restating it.
 

@@ -1,10 +1,17 @@
 """Business rules: every change to courses, tasks and submissions goes through these functions.
 
 The GraphQL mutations, the admin and scripts call them; each validates with the model's own
-validation (field-level messages) before writing, and writes nothing when it raises
+rules in Python (field-level messages) before writing, and writes nothing when it raises
 `ValidationError`. Permissions are the caller's job (see `learningplatform.selectors`).
+
+A write sends the statement that writes and nothing else (docs/adr/0015): the model's rules
+(field validators and `clean`) already refuse every value its check constraints refuse (a test
+holds them to it), so Django's `validate_constraints`, one SELECT per constraint, is not run,
+and the database's constraints stay the last guard. Related objects are the ones the caller read
+(through the selectors), so they are not looked up again either.
 """
 
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -12,7 +19,7 @@ from typing import Any, TypeVar
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Model
+from django.db.models import DecimalField, ForeignKey, Model
 from django.utils import timezone
 from django.utils.text import capfirst
 
@@ -55,9 +62,11 @@ def submission_create(
 ) -> Submission:
     """Hand in the student's next attempt at a task, if the task still takes one."""
     now = now or timezone.now()
-    with transaction.atomic():
-        # Locking the task serialises concurrent attempts by the same student.
-        task = Task.objects.select_for_update().select_related("course").get(pk=task.pk)
+    with _transaction():
+        # Locking the task serialises concurrent attempts by the same student. The attempts
+        # are counted after the lock is held, in a statement of their own: a count in the
+        # locking statement would see the rows as they were before it waited.
+        task = Task.objects.select_for_update(of=("self",)).select_related("course").get(pk=task.pk)
         _check_task_takes_submissions(task, now)
         attempts = task.submissions.filter(user=user).count()
         if task.max_submissions is not None and attempts >= task.max_submissions:
@@ -156,6 +165,15 @@ def _check_task_takes_submissions(task: Task, now: datetime) -> None:
         )
 
 
+def _transaction() -> AbstractContextManager:
+    """A transaction if the caller has none; otherwise the caller's, with no savepoint.
+
+    A refusal raises before anything is written and leaves the caller's transaction usable; a
+    database error rolls it back whole (`_save_validated`).
+    """
+    return nullcontext() if transaction.get_connection().in_atomic_block else transaction.atomic()
+
+
 def _assign(instance: M, fields: dict[str, Any]) -> M:
     _refuse_nulls(type(instance), fields)
     for name, value in fields.items():
@@ -180,9 +198,16 @@ def _refuse_nulls(model: type[Model], fields: dict[str, Any]) -> None:
 
 
 def _save_validated(instance: M) -> M:
-    instance.full_clean()
+    """Validate `instance` with its model's rules, in Python, then write it in one statement."""
+    instance.full_clean(
+        exclude=[f.name for f in instance._meta.concrete_fields if isinstance(f, ForeignKey)],
+        validate_unique=False,  # the only unique rule, one attempt each, is kept by the lock
+        validate_constraints=False,  # the model's rules refuse what they refuse (docstring)
+    )
     try:
-        with transaction.atomic():
+        # No savepoint: on an error the caller's transaction (or this one) is rolled back whole;
+        # a caller that must go on after one takes a savepoint around the call.
+        with transaction.atomic(savepoint=False):
             instance.save()
     except IntegrityError as error:
         # Validation passed, so another request changed the same rows in between.
@@ -190,6 +215,19 @@ def _save_validated(instance: M) -> M:
             "This conflicts with a change made at the same time; reload and try again.",
             code="conflict",
         ) from error
-    # Return what the database stored (decimals at their scale, say), as later reads will see.
-    instance.refresh_from_db()
+    _as_stored(instance)
     return instance
+
+
+def _as_stored(instance: Model) -> None:
+    """Give `instance` the values the database stored, as later reads will see them.
+
+    Decimals are stored at their column's scale (validation has refused more places than it
+    has, so nothing is rounded); every other value is stored as it is.
+    """
+    for field in instance._meta.concrete_fields:
+        value = getattr(instance, field.attname)
+        if isinstance(field, DecimalField) and value is not None:
+            setattr(
+                instance, field.attname, value.quantize(Decimal(1).scaleb(-field.decimal_places))
+            )

@@ -61,7 +61,9 @@ class CourseMutation:
             return CoursePayload(
                 errors=error(ErrorCode.PERMISSION_DENIED, "Only instructors can create courses.")
             )
-        course, errors = run_service(services.course_create, instructor=user, **given_fields(input))
+        course, errors = run_service(
+            info, services.course_create, instructor=user, **given_fields(input)
+        )
         return CoursePayload(course=course, errors=errors)
 
     @strawberry.mutation(description="Change a course you teach.")
@@ -76,7 +78,7 @@ class CourseMutation:
         if errors:
             return CoursePayload(errors=errors)
         course, errors = run_service(
-            services.course_update, course=course, **given_fields(input, exclude=("id",))
+            info, services.course_update, course=course, **given_fields(input, exclude=("id",))
         )
         return CoursePayload(course=course, errors=errors)
 

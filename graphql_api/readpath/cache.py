@@ -1,26 +1,28 @@
 """Plans kept from one request to the next: planned and compiled once, then only run.
 
 A plan (graphql_api/readpath/read.py, `DocumentPlan`) holds what each level reads, the SQL
-that reads it, and how the answer is built from its rows. Its SQL depends on three things, and
-so does the key it is kept under:
+that reads it, and how the answer is built from its rows. It is kept by shape:
 
 - the document and the operation in it (the text's SHA-256, so a changed document is another
   plan, and a key is small whatever the document's size);
-- every variable's value: page sizes, cursors, filters and ids are parameters of the SQL, and
-  `@include(if: $x)` changes what is read at all;
-- the viewer: the visibility rules write the user's id into the SQL, and read nothing else of
-  the user than `learningplatform.selectors.viewer_key` names (whether there is one, the id,
-  the staff flag).
+- the viewer's kind as the visibility rules tell viewers apart
+  (`learningplatform.selectors.viewer_kind`: anonymous, signed-in, staff), not the viewer: the
+  user's id is a parameter of the SQL, put in at each run (graphql_api/readpath/binding.py);
+- every variable's value, except the ids of objects asked for by id (`course(id: $id)`), which
+  are parameters too: page sizes, cursors and filters still shape the SQL, and
+  `@include(if: $x)` changes what is read at all.
 
-A plan must not depend on anything else. Planning may read the database: a filter by a
-course's id checks that the course exists and may be seen, and its answer (an error, or the SQL)
-follows the data. Such a plan is kept with what planning read (`PlanningReads`: each statement
-and the rows it gave), and before it runs those statements run again: any other rows, and the
-document is planned afresh (`unchanged`). That is one statement per check, the one planning
-would run anyway; on SQLite, whose cursors cannot be read twice, such plans are not kept.
-Settings can change the SQL too (the page limit): every cache is emptied
-when a setting changes (tests; a server reads its settings once). A plan keeps nothing of the
-request it was built for: not the request, the user, nor GraphQL's resolve info.
+A plan must not depend on anything else. An operation's first planning is for its real viewer
+and values, kept under their own key (`viewer_key`), and tells whether planning it reads the
+database: a filter by a course's id checks that the course exists and may be seen, and its
+answer (an error, or the SQL) follows the data. Such an operation is planned and kept per viewer
+and values, with what planning read (`PlanningReads`: each statement and the rows it gave), and
+before it runs those statements run again: any other rows, and the document is planned afresh
+(`unchanged`). That is one statement per check, the one planning would run anyway; on SQLite,
+whose cursors cannot be read twice, such plans are not kept. Settings can change the SQL too
+(the page limit): every cache is emptied when a setting changes (tests; a server reads its
+settings once). A plan keeps nothing of the request it was built for: not the request, the user,
+nor GraphQL's resolve info.
 
 The cache holds settings.GRAPHQL_PLAN_CACHE_SIZE plans and settings.GRAPHQL_CACHE_BYTES bytes
 per process (graphql_api.bounded.BoundedLRU: least recently used go first; 0 plans turns caching
@@ -44,7 +46,8 @@ from django.db import DatabaseError, connection
 from strawberry.relay import GlobalID
 
 from graphql_api.bounded import BoundedLRU, deep_size, digest
-from learningplatform.selectors import viewer_key
+from graphql_api.readpath.binding import Shape
+from learningplatform.selectors import viewer_key, viewer_kind
 
 _caches: weakref.WeakSet[PlanCache] = weakref.WeakSet()
 
@@ -81,18 +84,26 @@ class PlanCache(BoundedLRU):
         return self.values()
 
 
-def plan_key(context, user) -> Hashable | None:
-    """The key of this request's plan, or None if it cannot have one (kept plans are off)."""
+def plan_key(context, user, bound: Shape | None = None) -> Hashable | None:
+    """The key of this request's plan, or None if it cannot have one (kept plans are off).
+
+    By shape (`bound` given): the viewer's kind, and the variables `bound` does not bind. Else
+    per viewer: the viewer as the rules read them, and every variable.
+    """
     operation = context.operation
     if cache_size() <= 0 or operation.loc is None:
         return None
+    values = context.variable_values.coerced  # graphql-core 3.3's values
+    if bound is not None:
+        values = {k: v for k, v in values.items() if k not in bound.variables}
     try:
-        variables = frozen(context.variable_values.coerced)  # graphql-core 3.3's values
+        variables = frozen(values)
         hash(variables)
     except TypeError:  # a value with no stable identity: plan this request afresh
         return None
     name = operation.name.value if operation.name else None
-    return (digest(operation.loc.source.body), name, variables, viewer_key(user))
+    viewer = viewer_kind(user) if bound is not None else viewer_key(user)
+    return (digest(operation.loc.source.body), name, variables, viewer)
 
 
 PLAIN = (str, int, float, bool, datetime, date, time, Decimal, UUID)
@@ -110,8 +121,10 @@ class PlanningReads:
     def __init__(self) -> None:
         self.statements: list[tuple[str, Any, list]] = []
         self.known = True
+        self.any = False  # whether planning read anything at all
 
     def __call__(self, execute, sql, params, many, context):
+        self.any = True
         result = execute(sql, params, many, context)
         cursor = getattr(context["cursor"], "cursor", None)
         if many or cursor is None or cursor.description is None or not hasattr(cursor, "scroll"):

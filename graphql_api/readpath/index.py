@@ -92,6 +92,7 @@ class SchemaIndex:
     roots: dict[str, RootField] = field(default_factory=dict)
     unsupported_roots: dict[str, str] = field(default_factory=dict)
     plans: PlanCache = field(default_factory=PlanCache)  # kept plans of documents on this schema
+    shapes: PlanCache = field(default_factory=PlanCache)  # what each operation's plans bind
 
 
 VIEWER_MARK = "answers_the_viewer"

@@ -133,9 +133,10 @@ class ConnectionPlan:
 class Planner:
     """Plans one document against one execution context (variables, fragments, user)."""
 
-    def __init__(self, context, index: SchemaIndex) -> None:
+    def __init__(self, context, index: SchemaIndex, node_ids: dict[str, int] | None = None) -> None:
         self.context, self.index = context, index
         self.strawberry_schema = context.schema._strawberry_schema
+        self.node_ids = node_ids or {}  # bound variables: name -> the mark planned for
 
     def subfields(self, object_type: GraphQLObjectType, details) -> dict[str, list]:
         """The selections under `details`, grouped per response key as CollectFields does."""
@@ -188,6 +189,12 @@ class Planner:
         return page_slice(first=first, after=after)
 
     def root_node_id(self, root_type, details, target: str) -> int:
+        if len(details) == 1:
+            argument = next((a for a in details[0].node.arguments if a.name.value == "id"), None)
+            if argument is not None and argument.value.kind == "variable":
+                mark = self.node_ids.get(argument.value.name.value)
+                if mark is not None:  # bound: each run passes its own id (binding.py)
+                    return mark
         raw = self.arguments_raw(root_type, details).get("id")
         try:
             type_name, node_id = from_base64(raw)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.db import DatabaseError, connections
@@ -35,6 +35,14 @@ from graphql_api.connections import (
     page_limit,
     related_rows,
     total_within_bound,
+)
+from graphql_api.readpath.binding import (
+    Shape,
+    bindings,
+    bound,
+    holds_a_mark,
+    shape_of,
+    stand_in,
 )
 from graphql_api.readpath.cache import PlanningReads, plan_key, unchanged
 from graphql_api.readpath.fallbacks import Fallback
@@ -74,33 +82,79 @@ def read_document(context, index, root_type: GraphQLObjectType, grouped_field_se
     root field); the other root fields are still answered.
     """
     user = context.context_value.request.user
-    key = plan_key(context, user)  # reads the user first: loading it is not planning
-    document = index.plans.get(key)
-    if document is not None and document.reads and not unchanged(document.reads):
-        document = None  # what its planning read has changed: plan it afresh
-    if document is None:
-        document = plan_document(context, index, root_type, grouped_field_set)
-        if document.keep:
-            index.plans.put(key, document)
-        else:
-            index.plans.forget(key)  # a plan kept before, whose reads have changed
+    document, values = kept_or_planned(context, index, root_type, grouped_field_set, user)
     if document.fallback is not None:
         raise Fallback(document.fallback)
     data = {}
-    for key, run in document.roots:
-        try:
-            data[key] = run(user)
-        except Fallback:
-            raise
-        except DatabaseError as exc:
-            details = grouped_field_set[key]
-            path = Path(None, key, root_type.name)
-            field_type = root_type.fields[details[0].node.name.value].type
-            context.handle_field_error(exc, field_type, details, path)  # raises when non-null
-            data[key] = None
-        except Exception as exc:  # noqa: BLE001 - the executor reports it, located and masked
-            raise Fallback(f"an error while reading ({type(exc).__name__})") from exc
+    with bound(values):
+        for key, run in document.roots:
+            try:
+                data[key] = run(user)
+            except Fallback:
+                raise
+            except DatabaseError as exc:
+                details = grouped_field_set[key]
+                path = Path(None, key, root_type.name)
+                field_type = root_type.fields[details[0].node.name.value].type
+                context.handle_field_error(exc, field_type, details, path)  # raises if non-null
+                data[key] = None
+            except Exception as exc:  # noqa: BLE001 - the executor reports it, located and masked
+                raise Fallback(f"an error while reading ({type(exc).__name__})") from exc
     return data
+
+
+def kept_or_planned(context, index, root_type, grouped_field_set, user):
+    """The request's plan, and the values its marks stand for (graphql_api/readpath/binding.py).
+
+    Kept by shape: planned once for a stand-in of the viewer's kind, with marks for the viewer's
+    id and the ids the operation binds. An operation's first planning is for the real viewer and
+    values, and tells whether planning it reads the database; if it does, it is planned, and
+    kept, for each viewer and value.
+    """
+    shape = operation_shape(context, index)
+    variables = context.variable_values.coerced  # graphql-core 3.3's values
+    values = bindings(shape, variables, user) if shape.per_viewer is False else None
+    body = context.operation.loc.source.body if context.operation.loc else ""
+    by_shape = values is not None and not holds_a_mark(variables, body)
+    key = plan_key(context, user, shape if by_shape else None)  # reads the user: not planning
+    document = index.plans.get(key)
+    if document is not None and document.reads and not unchanged(document.reads):
+        document = None  # what its planning read has changed: plan it afresh
+    if document is None and by_shape:
+        request = context.context_value.request
+        request.user = stand_in(user)
+        try:
+            node_ids = {name: mark for name, (mark, _target) in shape.variables.items()}
+            document = plan_document(context, index, root_type, grouped_field_set, node_ids)
+        finally:
+            request.user = user
+    elif document is None:
+        document = plan_document(context, index, root_type, grouped_field_set)
+        if shape.per_viewer is None:
+            index.shapes.put(shape_key(context), replace(shape, per_viewer=document.read_data))
+    if document.keep:
+        index.plans.put(key, document)
+    else:
+        index.plans.forget(key)  # a plan kept before, whose reads have changed
+    return document, values if by_shape else None
+
+
+def shape_key(context) -> tuple:
+    operation = context.operation
+    name = operation.name.value if operation.name else None
+    return (operation.loc.source.body if operation.loc else None, name)
+
+
+def operation_shape(context, index) -> Shape:
+    """What the operation's plans bind, worked out once per operation."""
+    key = shape_key(context)
+    shape = index.shapes.get(key) if key[0] is not None else None
+    if shape is None:
+        node_roots = {name: r.target for name, r in index.roots.items() if r.kind == "node"}
+        shape = shape_of(context.operation, context.fragments, node_roots)
+        if key[0] is not None:
+            index.shapes.put(key, shape)
+    return shape
 
 
 @dataclass
@@ -111,11 +165,17 @@ class DocumentPlan:
     fallback: str | None = None
     reads: list = field(default_factory=list)  # what planning read: (sql, params, rows)
     keep: bool = True  # whatever planning read can be read again to check it
+    read_data: bool = False  # planning read the database
 
 
-def plan_document(context, index, root_type: GraphQLObjectType, grouped_field_set) -> DocumentPlan:
-    """Plan every root field and compile every statement, before any row is read."""
-    planner, reads = Planner(context, index), PlanningReads()
+def plan_document(
+    context, index, root_type: GraphQLObjectType, grouped_field_set, node_ids=None
+) -> DocumentPlan:
+    """Plan every root field and compile every statement, before any row is read.
+
+    `node_ids`: the bound variables' marks, planned for in place of their values.
+    """
+    planner, reads = Planner(context, index, node_ids), PlanningReads()
     roots = []
     try:
         with connections["default"].execute_wrapper(reads):
@@ -130,11 +190,13 @@ def plan_document(context, index, root_type: GraphQLObjectType, grouped_field_se
                     raise Fallback(f"Query.{name}: {reason}")
                 roots.append((key, planner_for(root)(planner, root_type, key, details, root)))
     except Fallback as fallback:
-        return DocumentPlan([], fallback.reason, reads.statements, keep=reads.known)
+        return DocumentPlan(
+            [], fallback.reason, reads.statements, keep=reads.known, read_data=reads.any
+        )
     except Exception as exc:  # noqa: BLE001 - the executor reports it, located and masked
         reason = f"an error while planning ({type(exc).__name__})"
-        return DocumentPlan([], reason, keep=False)
-    return DocumentPlan(roots, None, reads.statements, keep=reads.known)
+        return DocumentPlan([], reason, keep=False, read_data=reads.any)
+    return DocumentPlan(roots, None, reads.statements, keep=reads.known, read_data=reads.any)
 
 
 def planner_for(root: RootField):

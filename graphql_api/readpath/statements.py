@@ -25,6 +25,8 @@ from django.db import NotSupportedError, connections
 from django.db.models import Lookup, QuerySet, Value
 from django.db.models.expressions import Col
 
+from graphql_api.readpath.binding import bind
+
 
 class Ids:
     """Where a statement takes the ids it reads: one parameter, filled in each time it runs."""
@@ -75,7 +77,7 @@ class Statement:
     known_count: int = 0  # a count Django knew without a statement (`sql` None)
 
     def execute(self, ids: list | None = None) -> list[tuple]:
-        connection, params = connections[self.alias], self.params
+        connection, params = connections[self.alias], bind(self.params)
         if self.ids_at:
             ids = list(ids or ())
             value = ids if connection.vendor == "postgresql" else json.dumps(ids)

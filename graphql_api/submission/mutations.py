@@ -51,6 +51,7 @@ class SubmissionMutation:
         if errors:
             return SubmissionPayload(errors=errors)
         submission, errors = run_service(
+            info,
             services.submission_create,
             task=task,
             user=current_user(info),
@@ -68,10 +69,12 @@ class SubmissionMutation:
             visible=submissions_visible_to,
             allowed=lambda user, submission: can_manage_course(user, submission.task.course),
             field="submissionId",
+            related=("task__course",),
         )
         if errors:
             return SubmissionPayload(errors=errors)
         submission, errors = run_service(
+            info,
             services.submission_grade,
             submission=submission,
             grader=current_user(info),

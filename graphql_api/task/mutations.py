@@ -74,6 +74,7 @@ class TaskMutation:
         if errors:
             return TaskPayload(errors=errors)
         task, errors = run_service(
+            info,
             services.task_create,
             course=course,
             created_by=current_user(info),
@@ -85,19 +86,29 @@ class TaskMutation:
     @strawberry.mutation(description="Change a task of a course you teach.")
     def update_task(self, info: Info, input: UpdateTaskInput) -> TaskPayload:
         task, errors = object_for(
-            info, input.id, type_name="Task", visible=tasks_visible_to, allowed=_manageable
+            info,
+            input.id,
+            type_name="Task",
+            visible=tasks_visible_to,
+            allowed=_manageable,
+            related=("course",),
         )
         if errors:
             return TaskPayload(errors=errors)
         task, errors = run_service(
-            services.task_update, task=task, **given_fields(input, exclude=("id",))
+            info, services.task_update, task=task, **given_fields(input, exclude=("id",))
         )
         return TaskPayload(task=task, errors=errors)
 
     @strawberry.mutation(description="Delete a task of a course you teach, with its submissions.")
     def delete_task(self, info: Info, id: relay.GlobalID) -> DeletePayload:
         task, errors = object_for(
-            info, id, type_name="Task", visible=tasks_visible_to, allowed=_manageable
+            info,
+            id,
+            type_name="Task",
+            visible=tasks_visible_to,
+            allowed=_manageable,
+            related=("course",),
         )
         if errors:
             return DeletePayload(errors=errors)

@@ -303,3 +303,33 @@ def test_refusals_in_payloads_leave_the_other_mutations_writes(as_user, instruct
     data = gql(as_user(instructor), document)
     assert (data["first"]["errors"], data["second"]["errors"]) == ([], [{"code": "REQUIRED"}])
     assert list(Course.objects.values_list("title", flat=True)) == ["Kept"]
+
+
+class TestTheDatabaseAsTheLastGuard:
+    """A write the model's rules let through but a constraint refuses (here: the rule is taken
+    away) is a CONFLICT on the payload, writes nothing, and leaves the document's other writes."""
+
+    @pytest.fixture(autouse=True)
+    def no_python_rule(self, monkeypatch):
+        monkeypatch.setattr(Task, "clean", lambda self: None)
+
+    def test_alone_in_its_document(self, as_user, task):
+        variables = {"input": {"id": global_id(task), "maxScore": "10", "passingScore": "20"}}
+        payload = gql(as_user(task.course.instructor), UPDATE_TASK, variables)["updateTask"]
+        assert payload["task"] is None
+        assert without_messages(payload["errors"]) == [error(None, "CONFLICT")]
+        task.refresh_from_db()
+        assert (task.max_score, task.passing_score) == (Decimal("100"), Decimal("50"))
+
+    def test_beside_other_mutations(self, as_user, task):
+        document = """mutation($id: ID!) {
+          refused: updateTask(input: {id: $id, maxScore: "10", passingScore: "20"}) { errors { code } }
+          kept: updateTask(input: {id: $id, title: "Kept"}) { task { title } errors { code } }
+        }"""
+        data = gql(as_user(task.course.instructor), document, {"id": global_id(task)})
+        assert data == {
+            "refused": {"errors": [{"code": "CONFLICT"}]},
+            "kept": {"task": {"title": "Kept"}, "errors": []},
+        }
+        task.refresh_from_db()
+        assert (task.title, task.max_score) == ("Kept", Decimal("100"))

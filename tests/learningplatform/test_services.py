@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, transaction
 
 from learningplatform import services
 from learningplatform.choices import CourseStatus, TaskStatus, TaskType
@@ -221,3 +221,73 @@ def test_making_an_instructor_grants_course_creation_at_once():
     services.user_make_instructor(user=user)
     assert user.has_perm("learningplatform.add_course")
     assert InstructorFactory().has_perm("learningplatform.add_course")
+
+
+# One value each check constraint refuses, on an otherwise valid object: the model's rules in
+# Python (what services validate with) must refuse it too, on a field, since services no longer
+# ask the database (Django's validate_constraints). A new constraint without a row here fails.
+# The field None: no input sets it, a service computes it (attempts are counted, from 1).
+CONSTRAINT_VIOLATIONS = {
+    "course_title_not_empty": (Course, {"title": ""}, "title"),
+    "course_status_valid": (Course, {"status": "LIVE"}, "status"),
+    "course_visibility_valid": (Course, {"visibility": "SECRET"}, "visibility"),
+    "course_difficulty_level_valid": (Course, {"difficulty_level": "EXPERT"}, "difficulty_level"),
+    "course_duration_not_negative": (Course, {"duration": timedelta(seconds=-1)}, "duration"),
+    "task_title_not_empty": (Task, {"title": ""}, "title"),
+    "task_type_valid": (Task, {"task_type": "ESSAY"}, "task_type"),
+    "task_status_valid": (Task, {"status": "LIVE"}, "status"),
+    "task_difficulty_level_valid": (Task, {"difficulty_level": "EXPERT"}, "difficulty_level"),
+    "task_max_score_not_negative": (
+        Task, {"max_score": Decimal("-1"), "passing_score": None}, "max_score"
+    ),
+    "task_passing_score_not_negative": (Task, {"passing_score": Decimal("-0.01")}, "passing_score"),
+    "task_passing_score_at_most_max_score": (
+        Task, {"max_score": Decimal("10"), "passing_score": Decimal("10.01")}, "passing_score"
+    ),
+    "task_time_limit_positive": (Task, {"time_limit": 0}, "time_limit"),
+    "submission_attempt_positive": (Submission, {"attempt": 0}, None),
+    "submission_score_not_negative": (Submission, {"score": Decimal("-1")}, "score"),
+}  # fmt: skip
+
+
+def test_every_check_constraint_has_a_row_above():
+    names = {
+        constraint.name
+        for model in (Course, Task, Submission)
+        for constraint in model._meta.constraints
+        if constraint.__class__.__name__ == "CheckConstraint"
+    }
+    assert names == set(CONSTRAINT_VIOLATIONS)
+
+
+@pytest.mark.parametrize("name", sorted(CONSTRAINT_VIOLATIONS))
+def test_the_models_rules_refuse_what_each_check_constraint_refuses(name, task):
+    model, values, field = CONSTRAINT_VIOLATIONS[name]
+    valid = {
+        Course: lambda: task.course,
+        Task: lambda: task,
+        Submission: lambda: SubmissionFactory(task=task),
+    }[model]()
+    for attribute, value in values.items():
+        setattr(valid, attribute, value)
+    (constraint,) = [c for c in model._meta.constraints if c.name == name]
+    with pytest.raises(ValidationError):  # the database's own rule, asked the slow way
+        constraint.validate(model, valid)
+    if field is None:
+        assert list(values) == ["attempt"]  # submission_create numbers attempts: tested above
+        return
+    with pytest.raises(ValidationError) as error:
+        valid.full_clean(validate_unique=False, validate_constraints=False)
+    assert field in error.value.error_dict
+
+
+def test_the_database_refuses_what_slips_past_the_rules_and_nothing_is_written(task, monkeypatch):
+    """The constraints are the last guard: a rule gone missing in Python is still refused, as a
+    conflict, with nothing written."""
+    monkeypatch.setattr(Task, "clean", lambda self: None)
+    # A write takes no savepoint of its own: a caller that goes on after an error takes one.
+    with pytest.raises(ValidationError) as error, transaction.atomic():
+        services.task_update(task=task, passing_score=Decimal("100"), max_score=Decimal("10"))
+    assert error.value.code == "conflict"
+    task.refresh_from_db()
+    assert (task.max_score, task.passing_score) == (Decimal("100"), Decimal("50"))
