@@ -5,11 +5,22 @@ reaches the response's top-level `errors` (a malformed id, say) can null the who
 client would see nothing happened while an earlier field had written. So a mutation operation
 runs in one transaction, rolled back when the response carries any top-level error. Refusals
 reported in a payload's `errors` are answers, not failures: they leave the other fields' writes.
+
+A commit that fails on a database outage leaves the client not knowing whether its change was
+applied: the answer says so (CommitUncertain, reported as UNAVAILABLE), with no data.
 """
 
-from django.db import transaction
+import logging
+
+from django.db import DatabaseError, transaction
+from graphql import ExecutionResult, GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
+
+from graphql_api.unavailable import CommitUncertain
+from learningplatform.db.faults import database_fault
+
+logger = logging.getLogger("graphql_api.transactions")
 
 
 class AtomicMutations(SchemaExtension):
@@ -18,8 +29,20 @@ class AtomicMutations(SchemaExtension):
         if context.operation_type != OperationType.MUTATION:
             yield
             return
-        with transaction.atomic():
-            yield
-            result = context.result
-            if result is not None and getattr(result, "errors", None):
-                transaction.set_rollback(True)
+        executed = False
+        try:
+            with transaction.atomic():
+                yield
+                executed = True
+                result = context.result
+                if result is not None and getattr(result, "errors", None):
+                    transaction.set_rollback(True)
+        except DatabaseError as error:
+            if not executed or database_fault(error) is None:
+                raise
+            logger.warning("A mutation's commit failed: %s", error)
+            uncertain = CommitUncertain("the commit failed")
+            uncertain.__cause__ = error
+            context.result = ExecutionResult(
+                data=None, errors=[GraphQLError(str(uncertain), original_error=uncertain)]
+            )
