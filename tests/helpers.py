@@ -303,6 +303,17 @@ FUZZ = settings(
 LEAKS = ("Traceback", "Exception", "Error:", "django.", "psycopg", "sqlite3", 'File "')
 
 
+def seeded_server_env(database_url: str, tmp_path) -> dict[str, str]:
+    """The production server's environment over a new database, migrated and seeded (SMALL)."""
+    env = server_env(database_url, tmp_path)
+    for command in (["migrate"], ["seed", "--no-progress", *SMALL]):
+        # The demo accounts' published password needs DEBUG, for the seed only.
+        extra = {"DEBUG": "1"} if command[0] == "seed" else {}
+        done = manage(*command, tmp_path=tmp_path, **(env | extra))
+        assert done.returncode == 0, done.stdout + done.stderr
+    return env
+
+
 # --- Traffic: clients reading and writing through a running server, every answer recorded
 
 

@@ -13,7 +13,7 @@ import pytest
 from django.db import connection
 
 from bench.cluster import Cluster
-from tests.helpers import SMALL, Traffic, gunicorn, manage, server_env
+from tests.helpers import Traffic, gunicorn, seeded_server_env
 
 pytestmark = [
     pytest.mark.slow,  # starts a cluster and a server
@@ -26,19 +26,9 @@ WRITERS = ["seed-instructor-0000", "seed-instructor-0001"]
 RECOVERY_SECONDS = 2
 
 
-def served(cluster: Cluster, tmp_path) -> dict[str, str]:
-    env = server_env(cluster.create_database("lp"), tmp_path)
-    for command in (["migrate"], ["seed", "--no-progress", *SMALL]):
-        # The demo accounts' published password needs DEBUG, for the seed only.
-        extra = {"DEBUG": "1"} if command[0] == "seed" else {}
-        done = manage(*command, tmp_path=tmp_path, **(env | extra))
-        assert done.returncode == 0, done.stdout + done.stderr
-    return env
-
-
 def test_a_database_restart_under_load(tmp_path):
     with Cluster() as cluster:
-        env = served(cluster, tmp_path)
+        env = seeded_server_env(cluster.create_database("lp"), tmp_path)
         with (
             gunicorn(env, workers=2) as url,
             Traffic(url, readers=READERS, writers=WRITERS) as traffic,
