@@ -1,7 +1,7 @@
 """Load and faults: concurrent clients against the production-style server on PostgreSQL.
 
     .venv/bin/python bench/load.py                     # 20 clients, 60 s, with the three faults
-    .venv/bin/python bench/load.py --clients 4 --seconds 6      # the short version CI runs
+    .venv/bin/python bench/load.py --clients 4 --seconds 8      # the short version CI runs
 
 Starts a PostgreSQL cluster of its own (bench/cluster.py: it restarts it) and gunicorn
 (config/gunicorn.py) on loopback over a fresh database with the demo data, then runs clients
