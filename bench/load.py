@@ -1,19 +1,22 @@
 """Load and faults: concurrent clients against the production-style server on PostgreSQL.
 
-    .venv/bin/python bench/load.py                     # 20 clients, 60 s, with both faults
-    .venv/bin/python bench/load.py --clients 4 --seconds 6      # the short version CI runs
+    .venv/bin/python bench/load.py                     # 20 clients, 60 s, with the three faults
+    .venv/bin/python bench/load.py --clients 4 --seconds 8      # the short version CI runs
 
-Starts gunicorn (config/gunicorn.py) on loopback over a fresh PostgreSQL database with the demo
-data, then runs clients that mix reads (catalogue, course detail, task lists) and mutations
-(submissions, task creation and deletion) for a bounded time, counted from the moment every
-client has logged in. One third in, one gunicorn worker is killed with SIGKILL, at a moment
-when reads are in flight but no mutation is (a mutation cut off mid-way cannot be retried
-blindly: its client cannot know whether it was written); two thirds in, with no request in
-flight (new ones wait a moment), PostgreSQL terminates every connection the app holds: the
-health checks must reconnect.
+Starts a PostgreSQL cluster of its own (bench/cluster.py: it restarts it) and gunicorn
+(config/gunicorn.py) on loopback over a fresh database with the demo data, then runs clients
+that mix reads (catalogue, course detail, task lists) and mutations (submissions) for a bounded
+time, counted from the moment every client has logged in. A quarter in, one gunicorn worker is
+killed with SIGKILL, at a moment when reads are in flight but no mutation is (a mutation cut off
+mid-way cannot be retried blindly: its client cannot know whether it was written); half way,
+with no request in flight (new ones wait a moment), PostgreSQL terminates every connection the
+app holds: the health checks must reconnect; three quarters in, PostgreSQL restarts
+(`pg_ctl restart -m fast`) with requests in flight.
 A client retries an idempotent query once if its connection breaks (the killed worker's
-requests). An error is a 5xx, a broken connection after that retry, or a masked GraphQL error;
-a refusal the API explains (MAX_SUBMISSIONS_REACHED, say) is an answer, not an error.
+requests). An error is a 5xx other than the restart's, a broken connection after that retry, or
+a masked GraphQL error; a refusal the API explains (MAX_SUBMISSIONS_REACHED, say) is an answer,
+not an error. During the restart a request may be answered 503 UNAVAILABLE (counted apart, as
+`unavailable`); one sent more than 2 s after the database is back is an error.
 Exit status 1 if there was any error. Results: bench/results/load.json.
 """
 
@@ -33,11 +36,12 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench.cluster import Cluster  # noqa: E402
 from bench.common import free_port, wait_for_port  # noqa: E402
 from graphql_api.client import GraphQLClient  # noqa: E402
 
-ADMIN_URL = os.environ.get("DATABASE_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-DATABASE = os.environ.get("LOAD_DATABASE", "lp_load")  # its own database, dropped after the run
+DATABASE = "lp_load"
+RECOVERY_SECONDS = 2  # the most a restart may leave clients answered UNAVAILABLE after it
 
 CATALOGUE = (ROOT / "graphql_api/documents/course_catalogue.graphql").read_text()
 DETAIL = (ROOT / "graphql_api/documents/course_detail.graphql").read_text()
@@ -64,13 +68,6 @@ def data_of(status: int, body: dict) -> dict:
     return body["data"]
 
 
-def setup_database() -> str:
-    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{DATABASE}"')
-    return ADMIN_URL.rsplit("/", 1)[0] + f"/{DATABASE}"
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -80,7 +77,16 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--no-faults", action="store_true")
     options = parser.parse_args()
-    url = setup_database()
+    with Cluster() as cluster:
+        result = serve_and_load(cluster, options)
+    (ROOT / "bench/results").mkdir(exist_ok=True)
+    (ROOT / "bench/results/load.json").write_text(json.dumps(result, indent=2))
+    print(json.dumps(result, indent=2))
+    return 1 if result["errors"] else 0
+
+
+def serve_and_load(cluster: Cluster, options) -> dict:
+    url = cluster.create_database(DATABASE)
     env = os.environ | {
         "DATABASE_URL": url, "SECRET_KEY": "load-test-" + "x" * 50, "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "0", "SESSION_COOKIE_SECURE": "0", "CSRF_COOKIE_SECURE": "0",
@@ -106,21 +112,16 @@ def main() -> int:
     )  # fmt: skip
     try:
         wait_for_port(port, server)
-        result = run_load(port, options, server.pid)
+        return run_load(port, options, server.pid, cluster)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=20)
         server_log.close()
-        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-    (ROOT / "bench/results").mkdir(exist_ok=True)
-    (ROOT / "bench/results/load.json").write_text(json.dumps(result, indent=2))
-    print(json.dumps(result, indent=2))
-    return 1 if result["errors"] else 0
 
 
-def run_load(port: int, options, master_pid: int) -> dict:
+def run_load(port: int, options, master_pid: int, cluster: Cluster) -> dict:
     latencies, errors, lock = [], [], threading.Lock()
+    unavailable = []  # when each request answered 503 UNAVAILABLE was sent
     # The measured window (and the faults' schedule) starts once every client has logged in and
     # read what it will ask for: on a slow machine that set-up can take seconds.
     deadline = [0.0]
@@ -194,7 +195,11 @@ def run_load(port: int, options, master_pid: int) -> dict:
             try:
                 status, body = client.post(query, variables, retry=idempotent)
                 problem = None
-                if status >= 500:
+                codes = {(e.get("extensions") or {}).get("code") for e in body.get("errors", [])}
+                if status == 503 and codes == {"UNAVAILABLE"}:
+                    with lock:
+                        unavailable.append(started)
+                elif status >= 500:
                     problem = f"HTTP {status}"
                 elif any(e.get("message") == "Unexpected error." for e in body.get("errors", [])):
                     problem = "masked error"
@@ -214,9 +219,9 @@ def run_load(port: int, options, master_pid: int) -> dict:
         thread.start()
     with contextlib.suppress(threading.BrokenBarrierError):  # a client died setting up
         ready.wait()
-    faults = []
+    faults, restarted = [], None
     if not options.no_faults:
-        time.sleep(options.seconds / 3)
+        time.sleep(options.seconds / 4)
         workers = subprocess.run(
             ["pgrep", "-P", str(master_pid)], capture_output=True, text=True
         ).stdout.split()
@@ -226,13 +231,13 @@ def run_load(port: int, options, master_pid: int) -> dict:
                 time.sleep(0.001)
             os.kill(int(workers[0]), signal.SIGKILL)
             writes_gate.set()
-            faults.append(f"killed worker {workers[0]} with SIGKILL at {options.seconds / 3:.0f} s")
-        time.sleep(options.seconds / 3)
+            faults.append(f"killed worker {workers[0]} with SIGKILL at {options.seconds / 4:.0f} s")
+        time.sleep(options.seconds / 4)
         gate.clear()
         try:
             while in_flight[0]:
                 time.sleep(0.001)
-            with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+            with psycopg.connect(cluster.url(), autocommit=True) as admin:
                 pids = [
                     row[0]
                     for row in admin.execute(
@@ -256,10 +261,25 @@ def run_load(port: int, options, master_pid: int) -> dict:
                     time.sleep(0.001)
         finally:
             gate.set()
-        moment = 2 * options.seconds / 3
+        moment = options.seconds / 2
         faults.append(f"terminated {ended} database connections between requests at {moment:.0f} s")
+        time.sleep(options.seconds / 4)
+        down = time.monotonic()
+        cluster.restart()
+        restarted = (down, time.monotonic())
+        faults.append(
+            f"restarted PostgreSQL at {3 * options.seconds / 4:.0f} s, in "
+            f"{restarted[1] - restarted[0]:.2f} s, with requests in flight"
+        )
     for thread in threads:
         thread.join()
+    late = [t for t in unavailable if restarted is None or t > restarted[1] + RECOVERY_SECONDS]
+    errors += [f"UNAVAILABLE more than {RECOVERY_SECONDS} s after the database was back"] * len(
+        late
+    )
+    back = (
+        round(max(unavailable) - restarted[1], 2) if restarted and unavailable else None
+    )  # the last request answered UNAVAILABLE was sent this long after the database was back
     ordered = sorted(latencies)
 
     def percentile(p: float) -> float:
@@ -274,6 +294,7 @@ def run_load(port: int, options, master_pid: int) -> dict:
         "requests_per_second": round(len(latencies) / options.seconds, 1),
         "p50_ms": percentile(0.50), "p95_ms": percentile(0.95), "p99_ms": percentile(0.99),
         "errors": len(errors), "error_samples": sorted(set(errors))[:10], "faults": faults,
+        "unavailable": len(unavailable), "last_unavailable_after_restart_s": back,
     }  # fmt: skip
 
 

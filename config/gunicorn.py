@@ -11,6 +11,12 @@ workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2)
 # deadline (DB_STATEMENT_TIMEOUT_MS, 10 s from its start) stops its queries first.
 timeout = int(os.environ.get("REQUEST_TIMEOUT", "12"))
 graceful_timeout = 10
+# gunicorn's own answers (a request line or headers over these limits, a malformed request, a
+# request cut off by the timeout) in JSON with a code, as the application answers.
+worker_class = "config.gunicorn_worker.JSONErrorWorker"
+# The longest request line gunicorn accepts (its maximum; its default is 4094): a GET carries a
+# trusted document's id and its variables, a document's text goes in a POST body (256 KiB).
+limit_request_line = 8190
 max_requests = 5000
 max_requests_jitter = 500
 accesslog = "-"

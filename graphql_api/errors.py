@@ -18,6 +18,8 @@ from strawberry.relay.types import GlobalIDValueError
 from strawberry.utils.str_converters import to_camel_case
 
 from graphql_api.ids import INVALID_ID
+from graphql_api.unavailable import unavailable_error
+from learningplatform.db.faults import database_fault
 from learningplatform.deadline import timeout_message
 
 
@@ -42,6 +44,7 @@ class ErrorCode(Enum):
     THROTTLED = "THROTTLED"
     TOO_COSTLY = "TOO_COSTLY"
     DOCUMENT_TOO_LARGE = "DOCUMENT_TOO_LARGE"
+    UNAVAILABLE = "UNAVAILABLE"
 
 
 # Django's and the services' ValidationError codes, mapped onto the codes clients rely on.
@@ -133,7 +136,9 @@ def log_errors(errors: list[GraphQLError]) -> None:
     escaped, so no log handler chokes on it."""
     for error in errors:
         text = str(error).encode("utf-8", "backslashreplace").decode("utf-8")
-        if should_mask_error(error) and not timed_out(error.original_error):
+        if database_fault(error.original_error) is not None:  # not a bug: no traceback
+            logger.warning("%s", text.replace("\n", " "))
+        elif should_mask_error(error) and not timed_out(error.original_error):
             logger.error("%s", text, exc_info=error.original_error)
         else:
             logger.info("%s", text.replace("\n", " "))
@@ -158,7 +163,8 @@ SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")
 
 
 class ClientErrors(MaskErrors):
-    """Mask unexpected errors as "Unexpected error.", but say so when the request ran too long.
+    """Mask unexpected errors as "Unexpected error.", but say so when the request ran too long
+    or the database was unavailable (graphql_api/unavailable.py).
 
     Every invalid id gets the same message (INVALID_ID), and without introspection no message
     suggests a name from the schema.
@@ -185,6 +191,8 @@ class ClientErrors(MaskErrors):
         return processed
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        if database_fault(error.original_error) is not None:
+            return unavailable_error(error)
         if not timed_out(error.original_error):
             return super().anonymise_error(error)
         return GraphQLError(

@@ -10,15 +10,24 @@ A write takes no savepoint of its own (learningplatform/services.py): a mutation
 document needs none, since a database error rolls its whole transaction back. When a document
 holds other root fields, each service call runs in a savepoint (`own_savepoint`), so that a
 refused write leaves the others'.
+
+A commit that fails on a database outage leaves the client not knowing whether its change was
+applied: the answer says so (CommitUncertain, reported as UNAVAILABLE), with no data.
 """
 
+import logging
 from contextlib import AbstractContextManager, nullcontext
 
-from django.db import transaction
-from graphql import FieldNode
+from django.db import DatabaseError, transaction
+from graphql import ExecutionResult, FieldNode, GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types import Info
 from strawberry.types.graphql import OperationType
+
+from graphql_api.unavailable import CommitUncertain
+from learningplatform.db.faults import database_fault
+
+logger = logging.getLogger("graphql_api.transactions")
 
 
 class AtomicMutations(SchemaExtension):
@@ -27,11 +36,23 @@ class AtomicMutations(SchemaExtension):
         if context.operation_type != OperationType.MUTATION:
             yield
             return
-        with transaction.atomic():
-            yield
-            result = context.result
-            if result is not None and getattr(result, "errors", None):
-                transaction.set_rollback(True)
+        executed = False
+        try:
+            with transaction.atomic():
+                yield
+                executed = True
+                result = context.result
+                if result is not None and getattr(result, "errors", None):
+                    transaction.set_rollback(True)
+        except DatabaseError as error:
+            if not executed or database_fault(error) is None:
+                raise
+            logger.warning("A mutation's commit failed: %s", error)
+            uncertain = CommitUncertain("the commit failed")
+            uncertain.__cause__ = error
+            context.result = ExecutionResult(
+                data=None, errors=[GraphQLError(str(uncertain), original_error=uncertain)]
+            )
 
 
 def own_savepoint(info: Info) -> AbstractContextManager:

@@ -12,6 +12,9 @@
 - Every error response is JSON: `{"errors": [{"message": ...}]}`, and a body that is not a JSON
   object (invalid UTF-8, `null`, `5`, nesting too deep to parse) is a 400 that says so; the rest
   of the site answers its errors in JSON too (`json_error_handlers`, installed by config/urls.py).
+- A database outage answers 503 with Retry-After and the code UNAVAILABLE, after one retry of a
+  request that wrote nothing (graphql_api/unavailable.py); the 500 handler answers one met
+  outside the view the same way.
 - GraphiQL is served when settings.GRAPHIQL is on, with its assets from this project.
 - Answers are encoded by orjson, much faster than the json module on large answers
   (docs/performance.md); anything orjson refuses (integers beyond 64 bits, lone surrogates,
@@ -20,6 +23,7 @@
 
 import dataclasses
 import json
+import sys
 
 import orjson
 from cross_web import HTTPException
@@ -35,6 +39,8 @@ from strawberry.django.views import GraphQLView as StrawberryGraphQLView
 
 from graphql_api.limits import check_document_size
 from graphql_api.trusted_documents import DocumentRefused, resolve_document
+from graphql_api.unavailable import answer_through_outages, note_outage, outage_response
+from learningplatform.db.faults import database_fault
 
 EXAMPLE_QUERY = """# Published public courses with their first tasks. Run it with Ctrl-Enter.
 query Catalogue {
@@ -94,6 +100,8 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonR
 
 
 def server_error(request: HttpRequest) -> JsonResponse:
+    if database_fault(sys.exc_info()[1]) is not None:  # Django calls this inside its `except`
+        return outage_response(written=False if request.method in ("GET", "HEAD") else None)
     return _problem(500, "Unexpected error.")
 
 
@@ -107,6 +115,9 @@ class GraphQLView(StrawberryGraphQLView):
             self.graphql_ide = None
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        return answer_through_outages(request, lambda: self.answer(request, *args, **kwargs))
+
+    def answer(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if request.method == "GET":
             get_token(request)  # hands out the csrftoken cookie that session POSTs send back
         if request.method == "POST":
@@ -127,6 +138,11 @@ class GraphQLView(StrawberryGraphQLView):
             # Strawberry answers malformed requests in plain text; clients expect JSON errors.
             return _problem(response.status_code, response.content.decode(errors="replace"))
         return response
+
+    def execute_single(self, **kwargs):
+        result = super().execute_single(**kwargs)
+        note_outage(kwargs["request"], result, kwargs["sub_response"])
+        return result
 
     def decode_json(self, data: str | bytes) -> object:
         try:

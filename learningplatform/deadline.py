@@ -98,6 +98,14 @@ class DeadlineWrapper:
                 _session_timeouts.pop(raw, None)
 
 
+def request_time_left_ms() -> int | None:
+    """The milliseconds the current request has left; None outside a request with a deadline."""
+    for wrapper in connection.execute_wrappers:
+        if isinstance(wrapper, DeadlineWrapper):
+            return wrapper.deadline.left_ms()
+    return None
+
+
 def _set_statement_timeout(raw, milliseconds: int) -> None:
     with raw.cursor() as cursor:  # the driver's own cursor: not through the wrappers again
         cursor.execute(f"SET statement_timeout = {int(milliseconds)}")

@@ -8,8 +8,11 @@ import os
 import secrets
 import subprocess
 import sys
+import threading
+import time
 import warnings
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from io import StringIO
 from pathlib import Path
@@ -327,3 +330,92 @@ FUZZ = settings(
 
 
 LEAKS = ("Traceback", "Exception", "Error:", "django.", "psycopg", "sqlite3", 'File "')
+
+
+def seeded_server_env(database_url: str, tmp_path) -> dict[str, str]:
+    """The production server's environment over a new database, migrated and seeded (SMALL)."""
+    env = server_env(database_url, tmp_path)
+    for command in (["migrate"], ["seed", "--no-progress", *SMALL]):
+        # The demo accounts' published password needs DEBUG, for the seed only.
+        extra = {"DEBUG": "1"} if command[0] == "seed" else {}
+        done = manage(*command, tmp_path=tmp_path, **(env | extra))
+        assert done.returncode == 0, done.stdout + done.stderr
+    return env
+
+
+# --- Traffic: clients reading and writing through a running server, every answer recorded
+
+
+@dataclass
+class Answer:
+    kind: str  # "read" or "write"
+    started: float
+    ended: float
+    status: int | None  # None: no HTTP answer at all
+    body: dict
+    title: str | None = None  # the course a write created
+
+
+SEED_PASSWORD = "learn-and-teach"  # noqa: S105 - the demo data's published password
+TRAFFIC_READ = (
+    "query($first: Int) { courses(first: $first) { totalCount edges { node { title } } } }"
+)
+TRAFFIC_WRITE = (
+    'mutation($title: String!) { createCourse(input: {title: $title, duration: "P3D"}) '
+    "{ course { id } errors { code message } } }"
+)
+
+
+class Traffic:
+    """Clients that send reads (anonymous and logged in) and writes (instructors creating
+    courses, each with a title of its own) to a server in a loop until stopped, recording every
+    answer. Nothing is retried: what the server answered is what the test sees."""
+
+    def __init__(self, url: str, *, readers: list[str | None], writers: list[str]) -> None:
+        self.url, self.answers, self.stopped = url, [], threading.Event()
+        self.lock = threading.Lock()
+        self.threads = [
+            threading.Thread(target=self.loop, args=(user, "read", n), daemon=True)
+            for n, user in enumerate(readers)
+        ] + [
+            threading.Thread(target=self.loop, args=(user, "write", n), daemon=True)
+            for n, user in enumerate(writers)
+        ]
+        self.ready = threading.Barrier(len(self.threads) + 1)
+
+    def __enter__(self) -> "Traffic":
+        for thread in self.threads:
+            thread.start()
+        self.ready.wait(timeout=120)  # every client logged in
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stopped.set()
+        for thread in self.threads:
+            thread.join(timeout=60)
+
+    def loop(self, username: str | None, kind: str, number: int) -> None:
+        from graphql_api.client import GraphQLClient
+
+        client = GraphQLClient(self.url, client_name="tests/traffic", timeout=30)
+        if username:
+            login = "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { errors { message } } }"
+            client.post(login, {"u": username, "p": SEED_PASSWORD}, retry=True)
+        self.ready.wait(timeout=120)
+        sent = 0
+        while not self.stopped.is_set():
+            sent += 1
+            title = f"traffic {kind} {number}-{sent}" if kind == "write" else None
+            query, variables = (
+                (TRAFFIC_WRITE, {"title": title}) if title else (TRAFFIC_READ, {"first": 5})
+            )
+            started = time.monotonic()
+            try:
+                status, body = client.post(query, variables)
+            except Exception as error:  # noqa: BLE001 - no answer is an answer to report
+                client.close()
+                status, body = None, {"errors": [{"message": repr(error)}]}
+            with self.lock:
+                self.answers.append(Answer(kind, started, time.monotonic(), status, body, title))
+            if status is not None and status >= 500:
+                time.sleep(0.05)  # as a client honouring Retry-After would, only sooner
