@@ -5,7 +5,10 @@
 - A POST from a logged-in session must carry the CSRF token (header `X-CSRFToken`, the value of
   the `csrftoken` cookie that any GET and the login mutation set), as Django forms do; requests
   without a session have nothing to forge and need none.
-- GET may run queries, never mutations (Strawberry refuses them).
+- GET may run queries, never mutations: a mutation over GET is a 405 with `Allow: POST`; any
+  method but GET, POST and OPTIONS is a 405 with `Allow: GET, POST` (RFC 9110).
+- The answer's media type, its `data` entry and its status follow the GraphQL-over-HTTP spec
+  (`application/graphql-response+json` by Accept; graphql_api/responses.py).
 - A trusted document may be sent by id instead of its text, `{"documentId": "sha256:...",
   "variables": ...}`, by POST or GET; with GRAPHQL_TRUSTED_DOCUMENTS_ONLY nothing else runs
   (graphql_api/trusted_documents.py).
@@ -32,7 +35,9 @@ from django.shortcuts import render
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from strawberry.django.views import GraphQLView as StrawberryGraphQLView
+from strawberry.schema.exceptions import InvalidOperationTypeError
 
+from graphql_api.responses import raised_before_execution, response_media_type, status_for
 from graphql_api.trusted_documents import DocumentRefused, resolve_document
 
 EXAMPLE_QUERY = """# Published public courses with their first tasks. Run it with Ctrl-Enter.
@@ -95,6 +100,14 @@ def server_error(request: HttpRequest) -> JsonResponse:
     return _problem(500, "Unexpected error.")
 
 
+class MethodNotAllowed(HTTPException):
+    """A 405, with the methods that would have worked (RFC 9110's Allow header)."""
+
+    def __init__(self, allow: str, reason: str) -> None:
+        super().__init__(405, reason)
+        self.allow = allow
+
+
 @method_decorator(csrf_exempt, name="dispatch")
 class GraphQLView(StrawberryGraphQLView):
     allow_queries_via_get = True
@@ -105,6 +118,10 @@ class GraphQLView(StrawberryGraphQLView):
             self.graphql_ide = None
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.method == "OPTIONS":  # a CORS preflight never gets here (corsheaders answers)
+            response = HttpResponse(status=204)
+            response["Allow"] = "GET, POST, OPTIONS"
+            return response
         if request.method == "GET":
             get_token(request)  # hands out the csrftoken cookie that session POSTs send back
         if request.method == "POST":
@@ -115,12 +132,49 @@ class GraphQLView(StrawberryGraphQLView):
                 csrf._reject = csrf_failure
                 if (rejection := csrf.process_view(request, None, (), {})) is not None:
                     return rejection
-        response = super().dispatch(request, *args, **kwargs)
-        if response.status_code >= 400 and not response.get("Content-Type", "").startswith(
-            "application/json"
+        try:
+            return self.run(request=request)
+        except HTTPException as refused:
+            # Strawberry's own dispatch answers these in plain text; clients expect JSON errors.
+            response = _problem(refused.status_code, refused.reason)
+            if isinstance(refused, MethodNotAllowed):
+                response["Allow"] = refused.allow
+            return response
+
+    def is_request_allowed(self, request) -> bool:
+        if request.method not in {"GET", "POST"}:
+            raise MethodNotAllowed(
+                "GET, POST", f"/graphql/ takes GET and POST, not {request.method}."
+            )
+        return True
+
+    def execute_single(self, *args, **kwargs):
+        try:
+            return super().execute_single(*args, **kwargs)
+        except HTTPException as refused:
+            if isinstance(refused.__cause__, InvalidOperationTypeError):
+                raise MethodNotAllowed(
+                    "POST", "Mutations are not allowed over GET: send them by POST."
+                ) from None
+            raise
+
+    def get_sub_response(self, request: HttpRequest) -> HttpResponse:
+        sub_response = super().get_sub_response(request)
+        sub_response["Content-Type"] = response_media_type(request)
+        return sub_response
+
+    def process_result(self, request: HttpRequest, result) -> dict:
+        response_data = super().process_result(request, result)
+        if raised_before_execution(result.errors, result.data):
+            del response_data["data"]
+        return response_data
+
+    def create_response(self, response_data, sub_response: HttpResponse) -> HttpResponse:
+        response = super().create_response(response_data, sub_response)
+        if isinstance(response_data, dict) and (
+            status := status_for(response["Content-Type"], response_data)
         ):
-            # Strawberry answers malformed requests in plain text; clients expect JSON errors.
-            return _problem(response.status_code, response.content.decode(errors="replace"))
+            response.status_code = status
         return response
 
     def decode_json(self, data: str | bytes) -> object:
