@@ -41,6 +41,8 @@ class ErrorCode(Enum):
     TIMEOUT = "TIMEOUT"
     THROTTLED = "THROTTLED"
     TOO_COSTLY = "TOO_COSTLY"
+    INSUFFICIENT_SCOPE = "INSUFFICIENT_SCOPE"
+    INVALID_TOKEN = "INVALID_TOKEN"  # noqa: S105 - an error code, not a secret
 
 
 # Django's and the services' ValidationError codes, mapped onto the codes clients rely on.

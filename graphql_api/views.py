@@ -2,6 +2,9 @@
 
 - POST bodies must be JSON (`application/json`): browsers cannot send that cross-site without a
   CORS preflight, which this server never grants, so forged form or text/plain posts are refused.
+- A request may authenticate with a personal access token instead, `Authorization: Bearer
+  lpat_...` (learningplatform/access_tokens.py): it is then its token's user, no session cookie
+  is read and no CSRF token is needed; a refused token is a JSON 400, 401 or 429 that says why.
 - A POST from a logged-in session must carry the CSRF token (header `X-CSRFToken`, the value of
   the `csrftoken` cookie that any GET and the login mutation set), as Django forms do; requests
   without a session have nothing to forge and need none.
@@ -23,6 +26,7 @@
 
 import dataclasses
 import json
+from importlib import import_module
 
 import orjson
 from cross_web import HTTPException
@@ -39,6 +43,7 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 
 from graphql_api.responses import raised_before_execution, response_media_type, status_for
 from graphql_api.trusted_documents import DocumentRefused, resolve_document
+from learningplatform.access_tokens import TokenRefused, access_token_of_request
 
 EXAMPLE_QUERY = """# Published public courses with their first tasks. Run it with Ctrl-Enter.
 query Catalogue {
@@ -100,6 +105,33 @@ def server_error(request: HttpRequest) -> JsonResponse:
     return _problem(500, "Unexpected error.")
 
 
+def token_refused(refused: TokenRefused) -> JsonResponse:
+    """A refused token in JSON, with RFC 6750's WWW-Authenticate on a 401."""
+    response = JsonResponse(
+        {"errors": [{"message": str(refused), "extensions": {"code": refused.code}}]},
+        status=refused.status,
+    )
+    if refused.status == 401:
+        response["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+    if refused.status == 429:
+        response["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
+    return response
+
+
+def authenticate_by_token(request: HttpRequest) -> JsonResponse | None:
+    """Make a request that sends a token its token's user, with a session that reads no cookie;
+    the refusal to answer if its token is refused."""
+    try:
+        token = access_token_of_request(request)
+    except TokenRefused as refused:
+        return token_refused(refused)
+    request.access_token = token
+    if token is not None:
+        request.user = token.user
+        request.session = import_module(settings.SESSION_ENGINE).SessionStore()
+    return None
+
+
 class MethodNotAllowed(HTTPException):
     """A 405, with the methods that would have worked (RFC 9110's Allow header)."""
 
@@ -122,12 +154,15 @@ class GraphQLView(StrawberryGraphQLView):
             response = HttpResponse(status=204)
             response["Allow"] = "GET, POST, OPTIONS"
             return response
-        if request.method == "GET":
+        if (refusal := authenticate_by_token(request)) is not None:
+            return refusal
+        by_token = request.access_token is not None
+        if request.method == "GET" and not by_token:
             get_token(request)  # hands out the csrftoken cookie that session POSTs send back
         if request.method == "POST":
             if request.content_type != "application/json":
                 return _problem(415, "Send the GraphQL request as application/json.")
-            if request.user.is_authenticated:
+            if request.user.is_authenticated and not by_token:
                 csrf = CsrfViewMiddleware(lambda request: HttpResponse())
                 csrf._reject = csrf_failure
                 if (rejection := csrf.process_view(request, None, (), {})) is not None:

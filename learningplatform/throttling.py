@@ -3,6 +3,8 @@
 Failed logins are counted per account and per client address; either reaching
 settings.AXES_FAILURE_LIMIT locks that account or address out for settings.AXES_COOLOFF_TIME,
 counted from its latest failure. This covers the `login` mutation and the admin's login form.
+Failed personal access tokens (learningplatform/access_tokens.py) name no account: they are
+counted per client address only, in the same count as failed logins from that address.
 """
 
 from django.conf import settings
@@ -22,6 +24,14 @@ def client_address(request: HttpRequest) -> str:
     if proxies and len(forwarded) >= proxies and forwarded[-proxies]:
         return forwarded[-proxies]
     return request.META.get("REMOTE_ADDR", "")
+
+
+def lockout_parameters(request_or_attempt, credentials: dict | None = None) -> list[str]:
+    """What failures are counted by (settings.AXES_LOCKOUT_PARAMETERS): a login's account and
+    address separately; a token's address only, since a wrong token names no account."""
+    if credentials and "token" in credentials:
+        return ["ip_address"]
+    return ["username", "ip_address"]
 
 
 def lockout_message() -> str:
