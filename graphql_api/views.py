@@ -39,8 +39,8 @@ from django.shortcuts import render
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from strawberry.django.views import GraphQLView as StrawberryGraphQLView
-from strawberry.schema.exceptions import InvalidOperationTypeError
 
+from graphql_api.readpath.internals import InvalidOperationTypeError
 from graphql_api.responses import raised_before_execution, response_media_type, status_for
 from graphql_api.trusted_documents import DocumentRefused, resolve_document
 from learningplatform.access_tokens import TokenRefused, access_token_of_request
