@@ -91,20 +91,28 @@ def data():
     return InstructorFactory(username="cross-origin-teacher")
 
 
-def call(page, function: str, *args):
-    return page.evaluate(f"(args) => attempt(() => {function}(...args))", list(args))
+def from_page(origin: str, api: str, *calls: tuple) -> list[dict]:
+    """Open the frontend's page at `origin` and make its calls to `api`, in order: each answer
+    is {"ok": {"status", "body"}}, or {"refused": the error fetch raised}."""
+    with chromium() as browser:
+        page = browser.new_page()
+        page.goto(origin)
+        return [
+            page.evaluate(f"(args) => attempt(() => {function}(...args))", [api, *args])
+            for function, *args in calls
+        ]
 
 
 def test_a_listed_origin_logs_in_queries_and_mutates(live_server, origins, data):
     listed, _ = origins
-    api = f"{live_server.url}/graphql/"
-    with chromium() as browser:
-        page = browser.new_page()
-        page.goto(listed)
-        catalogue = call(page, "getQuery", api, CATALOGUE)
-        login = call(page, "gql", api, LOGIN, {"u": data.username, "p": PASSWORD})
-        me = call(page, "gql", api, ME)
-        created = call(page, "gql", api, NEW_COURSE)
+    catalogue, login, me, created = from_page(
+        listed,
+        f"{live_server.url}/graphql/",
+        ("getQuery", CATALOGUE),
+        ("gql", LOGIN, {"u": data.username, "p": PASSWORD}),
+        ("gql", ME),
+        ("gql", NEW_COURSE),
+    )
     assert catalogue["ok"]["body"]["data"]["courses"]["edges"] == [
         {"node": {"title": "Seen from afar"}}
     ]
@@ -124,14 +132,12 @@ def test_a_listed_origin_logs_in_queries_and_mutates(live_server, origins, data)
 
 def test_an_unlisted_origin_is_refused_by_the_browser(live_server, origins, data):
     _, unlisted = origins
-    api = f"{live_server.url}/graphql/"
-    with chromium() as browser:
-        page = browser.new_page()
-        page.goto(unlisted)
-        answers = [
-            call(page, "getQuery", api, CATALOGUE),
-            call(page, "gql", api, LOGIN, {"u": data.username, "p": PASSWORD}),
-            call(page, "gql", api, NEW_COURSE),
-        ]
+    answers = from_page(
+        unlisted,
+        f"{live_server.url}/graphql/",
+        ("getQuery", CATALOGUE),
+        ("gql", LOGIN, {"u": data.username, "p": PASSWORD}),
+        ("gql", NEW_COURSE),
+    )
     assert all("Failed to fetch" in answer.get("refused", "") for answer in answers), answers
     assert not Course.objects.filter(title="Made cross-origin").exists()
