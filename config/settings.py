@@ -78,6 +78,18 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
+# Frontends on other origins (django-cors-headers): only the listed origins may call /graphql/
+# from a browser, with credentials (the session cookie), and nothing else on the site. A listed
+# origin is also trusted for CSRF, so its session POSTs pass with the X-CSRFToken header; a
+# frontend on another subdomain reads the csrftoken cookie if CSRF_COOKIE_DOMAIN is the parent
+# domain (.example.com). Token requests (Authorization: Bearer) need neither.
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", [])
+CORS_ALLOW_CREDENTIALS = True
+CORS_ALLOW_METHODS = ("GET", "POST", "OPTIONS")
+CORS_URLS_REGEX = r"^/graphql/$"
+CSRF_TRUSTED_ORIGINS += [o for o in CORS_ALLOWED_ORIGINS if o not in CSRF_TRUSTED_ORIGINS]
+CSRF_COOKIE_DOMAIN = os.environ.get("CSRF_COOKIE_DOMAIN") or None
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -87,6 +99,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_filters",
     "axes",
+    "corsheaders",
     "learningplatform",
     # Before strawberry_django: its export_schema command is replaced by ours (no arguments,
     # writes schema.graphql, reports breaking changes).
@@ -102,6 +115,8 @@ if LEGACY_SHIM:
 MIDDLEWARE = [
     # First, so the request's deadline covers every statement, its session's included.
     "learningplatform.deadline.RequestDeadlineMiddleware",
+    # Before anything that answers early, so preflights and refusals carry their CORS headers.
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves collected static files (admin, GraphiQL) from the app server itself.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -196,7 +211,9 @@ AUTHENTICATION_BACKENDS = [
 ]
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15, minimum=1))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = "learningplatform.throttling.lockout_parameters"
+# Axes's reset on success clears every failure matching any lockout parameter, the address's
+# guesses at other accounts included; learningplatform.throttling.forget_failures_of replaces it.
 AXES_RESET_ON_SUCCESS = False
 AXES_DISABLE_ACCESS_LOG = True  # failures are what is counted; no row per successful login
 AXES_CLIENT_IP_CALLABLE = "learningplatform.throttling.client_address"

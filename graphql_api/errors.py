@@ -45,6 +45,8 @@ class ErrorCode(Enum):
     TOO_COSTLY = "TOO_COSTLY"
     DOCUMENT_TOO_LARGE = "DOCUMENT_TOO_LARGE"
     UNAVAILABLE = "UNAVAILABLE"
+    INSUFFICIENT_SCOPE = "INSUFFICIENT_SCOPE"
+    INVALID_TOKEN = "INVALID_TOKEN"  # noqa: S105 - an error code, not a secret
 
 
 # Django's and the services' ValidationError codes, mapped onto the codes clients rely on.

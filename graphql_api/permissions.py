@@ -10,11 +10,15 @@ from collections.abc import Callable
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Model, QuerySet
+from graphql import GraphQLError
 from strawberry import relay
-from strawberry.types import Info
+from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionResult, Info
+from strawberry.types.graphql import OperationType
 
 from graphql_api.errors import ErrorCode, FieldError, error
 from graphql_api.ids import is_node_id
+from learningplatform.access_tokens import may_mutate
 from learningplatform.models import User
 
 
@@ -55,3 +59,19 @@ def object_for(
     if obj is None or not allowed(user, obj):
         return None, not_found
     return obj, []
+
+
+class ReadTokensCannotMutate(SchemaExtension):
+    """Refuse, before execution, a mutation sent with a `read` personal access token."""
+
+    def on_execute(self):
+        context = self.execution_context
+        token = getattr(context.context.request, "access_token", None)
+        if context.operation_type == OperationType.MUTATION and not may_mutate(token):
+            message = (
+                "This token's scope is read: it runs queries only. "
+                "Make a token with the write scope to change data."
+            )
+            error = GraphQLError(message, extensions={"code": ErrorCode.INSUFFICIENT_SCOPE.value})
+            context.result = ExecutionResult(data=None, errors=[error])
+        yield

@@ -20,6 +20,7 @@ from graphql_api.enums import SCALARS
 from graphql_api.errors import ClientErrors, log_errors
 from graphql_api.inputs import InputCheck
 from graphql_api.limits import CostLimit, OneLoginRule, OperationChoice
+from graphql_api.permissions import ReadTokensCannotMutate
 from graphql_api.readpath.execution import ReadPathExecutionContext
 from graphql_api.readpath.index import build_index
 from graphql_api.readpath.optimizer import QueryOptimizer
@@ -27,6 +28,7 @@ from graphql_api.submission.mutations import SubmissionMutation
 from graphql_api.task.schema import TaskMutation, TaskQuery
 from graphql_api.transactions import AtomicMutations
 from graphql_api.trusted_documents import PreparedDocuments
+from graphql_api.user.access_tokens import AccessTokenMutation, AccessTokenQuery
 from graphql_api.user.schema import UserMutation, UserQuery
 
 MAX_DEPTH = 10
@@ -70,6 +72,7 @@ def build_schema(
         OperationChoice,
         lambda: AddValidationRules([DEPTH_RULE, ALIASES_RULE, OneLoginRule]),
         PreparedDocuments,  # the parser and validation caches
+        ReadTokensCannotMutate,
         CostLimit,
         QueryOptimizer,
         AtomicMutations,
@@ -79,11 +82,21 @@ def build_schema(
         extensions.append(DisableIntrospection)
     extensions += extra_extensions
     built = Schema(
-        query=merge_types("Query", (NodeQuery, CourseQuery, TaskQuery, UserQuery, *extra_queries)),
+        query=merge_types(
+            "Query",
+            (NodeQuery, CourseQuery, TaskQuery, UserQuery, AccessTokenQuery, *extra_queries),
+        ),
         mutation=merge_types(
             "Mutation",
-            (CourseMutation, TaskMutation, SubmissionMutation, UserMutation, *extra_mutations),
-        ),
+            (
+                CourseMutation,
+                TaskMutation,
+                SubmissionMutation,
+                UserMutation,
+                AccessTokenMutation,
+                *extra_mutations,
+            ),
+        ),  # fmt: skip
         types=extra_types,
         extensions=extensions,
         execution_context_class=ReadPathExecutionContext,

@@ -2,10 +2,16 @@
 
 - POST bodies must be JSON (`application/json`): browsers cannot send that cross-site without a
   CORS preflight, which this server never grants, so forged form or text/plain posts are refused.
+- A request may authenticate with a personal access token instead, `Authorization: Bearer
+  lpat_...` (learningplatform/access_tokens.py): it is then its token's user, no session cookie
+  is read and no CSRF token is needed; a refused token is a JSON 400, 401 or 429 that says why.
 - A POST from a logged-in session must carry the CSRF token (header `X-CSRFToken`, the value of
   the `csrftoken` cookie that any GET and the login mutation set), as Django forms do; requests
   without a session have nothing to forge and need none.
-- GET may run queries, never mutations (Strawberry refuses them).
+- GET may run queries, never mutations: a mutation over GET is a 405 with `Allow: POST`; any
+  method but GET, POST and OPTIONS is a 405 with `Allow: GET, POST` (RFC 9110).
+- The answer's media type, its `data` entry and its status follow the GraphQL-over-HTTP spec
+  (`application/graphql-response+json` by Accept; graphql_api/responses.py).
 - A trusted document may be sent by id instead of its text, `{"documentId": "sha256:...",
   "variables": ...}`, by POST or GET; with GRAPHQL_TRUSTED_DOCUMENTS_ONLY nothing else runs
   (graphql_api/trusted_documents.py).
@@ -24,6 +30,7 @@
 import dataclasses
 import json
 import sys
+from importlib import import_module
 
 import orjson
 from cross_web import HTTPException
@@ -38,8 +45,11 @@ from django.views.decorators.csrf import csrf_exempt
 from strawberry.django.views import GraphQLView as StrawberryGraphQLView
 
 from graphql_api.limits import check_document_size
+from graphql_api.readpath.internals import InvalidOperationTypeError
+from graphql_api.responses import raised_before_execution, response_media_type, status_for
 from graphql_api.trusted_documents import DocumentRefused, resolve_document
 from graphql_api.unavailable import answer_through_outages, note_outage, outage_response
+from learningplatform.access_tokens import TokenRefused, access_token_of_request
 from learningplatform.db.faults import database_fault
 
 EXAMPLE_QUERY = """# Published public courses with their first tasks. Run it with Ctrl-Enter.
@@ -105,6 +115,41 @@ def server_error(request: HttpRequest) -> JsonResponse:
     return _problem(500, "Unexpected error.")
 
 
+def token_refused(refused: TokenRefused) -> JsonResponse:
+    """A refused token in JSON, with RFC 6750's WWW-Authenticate on a 401."""
+    response = JsonResponse(
+        {"errors": [{"message": str(refused), "extensions": {"code": refused.code}}]},
+        status=refused.status,
+    )
+    if refused.status == 401:
+        response["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+    if refused.status == 429:
+        response["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
+    return response
+
+
+def authenticate_by_token(request: HttpRequest) -> JsonResponse | None:
+    """Make a request that sends a token its token's user, with a session that reads no cookie;
+    the refusal to answer if its token is refused."""
+    try:
+        token = access_token_of_request(request)
+    except TokenRefused as refused:
+        return token_refused(refused)
+    request.access_token = token
+    if token is not None:
+        request.user = token.user
+        request.session = import_module(settings.SESSION_ENGINE).SessionStore()
+    return None
+
+
+class MethodNotAllowed(HTTPException):
+    """A 405, with the methods that would have worked (RFC 9110's Allow header)."""
+
+    def __init__(self, allow: str, reason: str) -> None:
+        super().__init__(405, reason)
+        self.allow = allow
+
+
 @method_decorator(csrf_exempt, name="dispatch")
 class GraphQLView(StrawberryGraphQLView):
     allow_queries_via_get = True
@@ -115,34 +160,74 @@ class GraphQLView(StrawberryGraphQLView):
             self.graphql_ide = None
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        return answer_through_outages(request, lambda: self.answer(request, *args, **kwargs))
+        if request.method == "OPTIONS":  # a CORS preflight never gets here (corsheaders answers)
+            response = HttpResponse(status=204)
+            response["Allow"] = "GET, POST, OPTIONS"
+            return response
+        return answer_through_outages(request, lambda: self.answer(request))
 
-    def answer(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if request.method == "GET":
+    def answer(self, request: HttpRequest) -> HttpResponse:
+        if (refusal := authenticate_by_token(request)) is not None:
+            return refusal
+        by_token = request.access_token is not None
+        if request.method == "GET" and not by_token:
             get_token(request)  # hands out the csrftoken cookie that session POSTs send back
         if request.method == "POST":
             if request.content_type != "application/json":
                 return _problem(415, "Send the GraphQL request as application/json.")
-            if request.user.is_authenticated:
+            if request.user.is_authenticated and not by_token:
                 csrf = CsrfViewMiddleware(lambda request: HttpResponse())
                 csrf._reject = csrf_failure
                 if (rejection := csrf.process_view(request, None, (), {})) is not None:
                     return rejection
         try:
-            response = super().dispatch(request, *args, **kwargs)
+            return self.run(request=request)
         except DocumentRefused as refused:
             return _problem(refused.status, str(refused), refused.code)
-        if response.status_code >= 400 and not response.get("Content-Type", "").startswith(
-            "application/json"
-        ):
-            # Strawberry answers malformed requests in plain text; clients expect JSON errors.
-            return _problem(response.status_code, response.content.decode(errors="replace"))
-        return response
+        except HTTPException as refused:
+            # Strawberry's own dispatch answers these in plain text; clients expect JSON errors.
+            response = _problem(refused.status_code, refused.reason)
+            if isinstance(refused, MethodNotAllowed):
+                response["Allow"] = refused.allow
+            return response
+
+    def is_request_allowed(self, request) -> bool:
+        if request.method not in {"GET", "POST"}:
+            raise MethodNotAllowed(
+                "GET, POST", f"/graphql/ takes GET and POST, not {request.method}."
+            )
+        return True
 
     def execute_single(self, **kwargs):
-        result = super().execute_single(**kwargs)
+        try:
+            result = super().execute_single(**kwargs)
+        except HTTPException as refused:
+            if isinstance(refused.__cause__, InvalidOperationTypeError):
+                raise MethodNotAllowed(
+                    "POST", "Mutations are not allowed over GET: send them by POST."
+                ) from None
+            raise
         note_outage(kwargs["request"], result, kwargs["sub_response"])
         return result
+
+    def get_sub_response(self, request: HttpRequest) -> HttpResponse:
+        sub_response = super().get_sub_response(request)
+        sub_response["Content-Type"] = response_media_type(request)
+        return sub_response
+
+    def process_result(self, request: HttpRequest, result) -> dict:
+        response_data = super().process_result(request, result)
+        if raised_before_execution(result.errors, result.data):
+            del response_data["data"]
+        return response_data
+
+    def create_response(self, response_data, sub_response: HttpResponse) -> HttpResponse:
+        response = super().create_response(response_data, sub_response)
+        if isinstance(response_data, dict) and (
+            status := status_for(response["Content-Type"], response_data)
+        ):
+            response.status_code = status
+        return response
 
     def decode_json(self, data: str | bytes) -> object:
         try:

@@ -1,9 +1,22 @@
 """Admin for every consolidated model: filters on the choice fields, search, raw-id foreign keys."""
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from learningplatform.models import ConsolidationConflict, Course, Submission, Task, User
+from learningplatform.access_tokens import (
+    MAX_LIFETIME_DAYS,
+    access_token_create,
+    access_token_revoke,
+)
+from learningplatform.models import (
+    ConsolidationConflict,
+    Course,
+    PersonalAccessToken,
+    Submission,
+    Task,
+    User,
+)
 
 
 @admin.register(User)
@@ -71,3 +84,64 @@ class ConsolidationConflictAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class AccessTokenCreationForm(forms.ModelForm):
+    expires_in_days = forms.IntegerField(min_value=1, max_value=MAX_LIFETIME_DAYS, initial=30)
+
+    class Meta:
+        model = PersonalAccessToken
+        fields = ("user", "name", "scope")
+
+
+@admin.register(PersonalAccessToken)
+class PersonalAccessTokenAdmin(admin.ModelAdmin):
+    """Tokens are made here (the secret is shown once, in a message) and revoked; never edited."""
+
+    list_display = (
+        "name", "user", "scope", "hint", "created_at", "expires_at", "last_used_at", "revoked_at",
+    )  # fmt: skip
+    list_filter = ("scope", "created_at", "expires_at", "revoked_at")
+    search_fields = ("name", "hint", "user__username")
+    raw_id_fields = ("user",)
+    list_select_related = ("user",)
+    actions = ["revoke"]
+    shown = ("user", "name", "scope", "hint", "created_at", "expires_at", "last_used_at")
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = AccessTokenCreationForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("user", "name", "scope", "expires_in_days")
+        return (*self.shown, "revoked_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else (*self.shown, "revoked_at")
+
+    def get_changeform_initial_data(self, request):
+        return {"user": request.user.pk, **super().get_changeform_initial_data(request)}
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        token, secret = access_token_create(
+            user=form.cleaned_data["user"],
+            name=form.cleaned_data["name"],
+            scope=form.cleaned_data["scope"],
+            expires_in_days=form.cleaned_data["expires_in_days"],
+        )
+        for field in PersonalAccessToken._meta.concrete_fields:  # the admin links to what it made
+            setattr(obj, field.attname, getattr(token, field.attname))
+        obj._state.adding = False
+        messages.success(
+            request, f"Copy the token now, it is not shown again: {secret}", extra_tags="token"
+        )
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request, queryset):
+        for token in queryset:
+            access_token_revoke(token=token)
+        self.message_user(request, f"Revoked {queryset.count()} tokens.")

@@ -56,3 +56,10 @@ class TaskType(models.TextChoices):
     TEXT_SUBMISSION = "TEXT_SUBMISSION", "Text submission"
     FILE_UPLOAD = "FILE_UPLOAD", "File upload"
     MULTIPLE_CHOICE = "MULTIPLE_CHOICE", "Multiple choice"
+
+
+class TokenScope(models.TextChoices):
+    """What a personal access token may do: `read` runs queries only; `write` mutations too."""
+
+    READ = "read", "Read"
+    WRITE = "write", "Write"

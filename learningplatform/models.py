@@ -15,7 +15,14 @@ from django.db.models import Q, Sum
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
-from learningplatform.choices import CourseStatus, DifficultyLevel, TaskStatus, TaskType, Visibility
+from learningplatform.choices import (
+    CourseStatus,
+    DifficultyLevel,
+    TaskStatus,
+    TaskType,
+    TokenScope,
+    Visibility,
+)
 
 
 def _in_choices(field: str, choices: type[models.TextChoices]) -> Q:
@@ -378,3 +385,43 @@ def _refuse_blank_title(instance: models.Model, message: str) -> None:
     # An empty title is refused by the field itself (and a constraint); one of spaces looks empty.
     if instance.title and not instance.title.strip():
         raise ValidationError({"title": ValidationError(message, code="blank")})
+
+
+class PersonalAccessToken(models.Model):
+    """A token a user made for a client without a browser, sent as `Authorization: Bearer ...`.
+
+    Only the SHA-256 digest of the token is stored (the token is shown once, when made): the
+    token is 256 random bits, so a fast hash is enough and a lookup is one indexed equality.
+    `hint` is the token's first characters, for the user to tell tokens apart.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="access_tokens"
+    )
+    name = models.CharField(max_length=100)
+    scope = models.CharField(max_length=5, choices=TokenScope.choices, default=TokenScope.READ)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    hint = models.CharField(max_length=12, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=_in_choices("scope", TokenScope),
+                name="access_token_scope_valid",
+                violation_error_message="A token's scope is read or write.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(name=""),
+                name="access_token_name_not_empty",
+                violation_error_message="Name the token.",
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "created_at"], name="access_token_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.hint}…, {self.user})"

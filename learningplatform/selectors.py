@@ -17,7 +17,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db.models import Q, QuerySet
 
 from learningplatform.choices import CourseStatus, TaskStatus, Visibility
-from learningplatform.models import Course, Submission, Task, TaskTally, User
+from learningplatform.models import Course, PersonalAccessToken, Submission, Task, TaskTally, User
 
 AnyUser = User | AnonymousUser
 
@@ -148,6 +148,13 @@ def submissions_visible_to(
     if not user.is_authenticated:
         return queryset.none()
     return queryset.filter(submission_visibility(user))
+
+
+def access_tokens_visible_to(user: AnyUser) -> QuerySet[PersonalAccessToken]:
+    """A user's own personal access tokens, staff included (the admin shows everyone's)."""
+    if not user.is_authenticated:
+        return PersonalAccessToken.objects.none()
+    return PersonalAccessToken.objects.filter(user=user)
 
 
 def can_create_courses(user: AnyUser) -> bool:

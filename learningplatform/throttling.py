@@ -4,6 +4,8 @@ Failed logins are counted per account and per client address; either reaching
 settings.AXES_FAILURE_LIMIT locks that account or address out for settings.AXES_COOLOFF_TIME,
 counted from its latest failure. This covers the `login` mutation and the admin's login form.
 A successful login clears the failures of its own account only (forget_failures_of).
+Failed personal access tokens (learningplatform/access_tokens.py) name no account: they are
+counted per client address only, in the same count as failed logins from that address.
 """
 
 from axes.utils import reset as axes_reset
@@ -34,6 +36,14 @@ def forget_failures_of(sender, request: HttpRequest, user, **kwargs) -> None:
     same address; it is off (settings), and this receiver of user_logged_in replaces it.
     """
     axes_reset(username=user.get_username())
+
+
+def lockout_parameters(request_or_attempt, credentials: dict | None = None) -> list[str]:
+    """What failures are counted by (settings.AXES_LOCKOUT_PARAMETERS): a login's account and
+    address separately; a token's address only, since a wrong token names no account."""
+    if credentials and "token" in credentials:
+        return ["ip_address"]
+    return ["username", "ip_address"]
 
 
 def lockout_message() -> str:

@@ -6,6 +6,7 @@ import hashlib
 import importlib
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 import threading
@@ -17,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from io import StringIO
 from pathlib import Path
 
+import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
@@ -98,6 +100,34 @@ def gunicorn(env: dict[str, str], workers: int = 1) -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(timeout=15)
+
+
+# --- A real browser: Debian's Chromium, driven by Playwright
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+NEEDS_CHROMIUM = pytest.mark.skipif(
+    shutil.which("chromium") is None,
+    reason="needs Debian's chromium (bash .ci/test installs it when run as root)",
+)
+
+
+@contextlib.contextmanager
+def chromium() -> Iterator:
+    """A headless Chromium until the block ends (Playwright's own browser download is not used).
+
+    Objects a test needs in the database must exist before: Playwright's API runs an event loop
+    on this thread, where Django refuses database calls."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 # --- GraphQL over HTTP, as a client sends it

@@ -1,4 +1,5 @@
-"""Every library internal the read path relies on, imported here and nowhere else.
+"""Every library internal the read path (and the endpoint's view) relies on, imported here and
+nowhere else.
 
 These names are not the libraries' documented API, so pyproject.toml pins strawberry-graphql,
 strawberry-graphql-django and graphql-core to the minor versions tested, and
@@ -11,6 +12,7 @@ from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path
 from strawberry.relay.types import PREFIX
 from strawberry.relay.utils import SliceMetadata
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext, validate_document
 from strawberry.schema.schema_converter import get_arguments
 from strawberry_django.fields.field import (
@@ -32,6 +34,8 @@ INTERNALS = {
     "SliceMetadata": "strawberry.relay.utils",  # the Relay slice of a page
     "StrawberryGraphQLCoreExecutionContext": "strawberry.schema.schema",  # extended here
     "validate_document": "strawberry.schema.schema",  # validation with Strawberry's own rules
+    # What Strawberry's view raises for a mutation over GET (graphql_api/views.py makes it a 405).
+    "InvalidOperationTypeError": "strawberry.schema.exceptions",
     "get_arguments": "strawberry.schema.schema_converter",  # arguments as a resolver gets them
     "StrawberryDjangoConnectionExtension": "strawberry_django.fields.field",
     "StrawberryDjangoField": "strawberry_django.fields.field",
@@ -45,8 +49,27 @@ INTERNALS = {
 
 __all__ = [
     "FieldDetails", "collect_subfields", "get_argument_values", "Path", "PREFIX",
-    "SliceMetadata", "StrawberryGraphQLCoreExecutionContext", "get_arguments",
+    "SliceMetadata", "StrawberryGraphQLCoreExecutionContext", "InvalidOperationTypeError",
+    "get_arguments",
     "StrawberryDjangoConnectionExtension", "StrawberryDjangoField", "DjangoOptimizerExtension",
     "optimizer", "apply_window_pagination", "get_queryset_config", "run_type_get_queryset",
     "resolve_edge_class", "validate_document",
 ]  # fmt: skip
+
+# The methods of Strawberry's Django view (strawberry.django.views.GraphQLView) that
+# graphql_api/views.py overrides, none of them documented, with their parameters as installed.
+OVERRIDDEN_VIEW_METHODS = {
+    "run": ("self", "request", "context", "root_value"),  # called, not overridden
+    "is_request_allowed": ("self", "request"),
+    "parse_http_body": ("self", "request"),
+    "execute_single": (
+        "self", "request", "request_adapter", "sub_response", "context", "root_value",
+        "request_data",
+    ),
+    "get_sub_response": ("self", "request"),
+    "process_result": ("self", "request", "result"),
+    "create_response": ("self", "response_data", "sub_response"),
+    "decode_json": ("self", "data"),
+    "encode_json": ("self", "data"),
+    "should_render_graphql_ide": ("self", "request"),
+}  # fmt: skip

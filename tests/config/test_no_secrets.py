@@ -18,6 +18,7 @@ PATTERNS = {
     "AWS access key": re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
     "GitHub token": re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b"),
     "Slack token": re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}\b"),
+    "personal access token": re.compile(r"\blpat_[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])"),
     "database URL with a password": re.compile(r"postgres(?:ql)?://[^:/@\s]+:(?!password@|\.\.\.)[^@\s]{8,}@(?!db\.internal)"),
     "Django secret key": re.compile(r"SECRET_KEY\s*=\s*['\"](?!django-insecure-local-development-only)[^'\"]{20,}['\"]"),
 }  # fmt: skip
@@ -56,6 +57,7 @@ def test_no_tracked_file_holds_a_credential():
         ("-----BEGIN OPENSSH PRIVATE KEY-----", "private key"),
         ("key = 'AKIA" + "ABCDEFGHIJKLMNOP'", "AWS access key"),
         ("ghp_" + "a" * 36, "GitHub token"),
+        ("Authorization: Bearer lpat_" + "a1_-" * 10 + "xyz", "personal access token"),
         ("DATABASE_URL=postgres://app:" + "hunter2hunter2@prod.example.com/db", "database URL with a password"),
         ("SECRET_KEY = '" + "k" * 50 + "'", "Django secret key"),
     ],

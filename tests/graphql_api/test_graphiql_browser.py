@@ -1,19 +1,15 @@
 """GraphiQL in a real headless Chromium, with every request off this server refused."""
 
-import shutil
 from urllib.parse import urlparse
 
 import pytest
 
 from tests.factories import CourseFactory
+from tests.helpers import NEEDS_CHROMIUM, chromium
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = [
     pytest.mark.slow,  # starts servers or processes
-    pytest.mark.skipif(
-        shutil.which("chromium") is None,
-        reason="needs Debian's chromium (bash .ci/test installs it when run as root)",
-    ),
+    NEEDS_CHROMIUM,
     pytest.mark.django_db(transaction=True),
 ]
 
@@ -22,20 +18,12 @@ QUERY = "{ courses { edges { node { title instructor { username } } } } }"
 
 @pytest.fixture
 def course_on_server():
-    # Created before the browser starts: Playwright's API runs an event loop on this thread,
-    # where Django refuses database calls.
     return CourseFactory(title="Offline Course", instructor__username="ada")
 
 
 @pytest.fixture
 def page(live_server, course_on_server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+    with chromium() as browser:
         page = browser.new_page()
         here = urlparse(live_server.url).netloc
         page.outside_requests = []
@@ -49,7 +37,6 @@ def page(live_server, course_on_server):
 
         page.route("**/*", only_this_server)
         yield page
-        browser.close()
 
 
 def test_a_query_typed_into_graphiql_returns_data(live_server, page):

@@ -2,6 +2,7 @@
 module only (graphql_api/readpath/internals.py), with the versions pinned to what is tested."""
 
 import importlib
+import inspect
 import re
 import tomllib
 from importlib.metadata import version
@@ -41,3 +42,11 @@ def test_the_libraries_are_pinned_to_the_tested_minor_versions():
         low = re.search(r">=([\d.]+)", pin).group(1)
         installed = version(package)
         assert installed.split(".")[:2] == low.split(".")[:2], (package, installed, pin)
+
+
+@pytest.mark.parametrize("name", sorted(internals.OVERRIDDEN_VIEW_METHODS))
+def test_the_view_methods_overridden_take_what_they_took(name):
+    from strawberry.django.views import GraphQLView
+
+    parameters = tuple(inspect.signature(getattr(GraphQLView, name)).parameters)
+    assert parameters == internals.OVERRIDDEN_VIEW_METHODS[name]

@@ -1,9 +1,12 @@
 """Every model's admin lists, filters, searches and opens its objects."""
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
-from tests.factories import StaffFactory, SubmissionFactory
+from learningplatform.access_tokens import access_token_create
+from learningplatform.models import PersonalAccessToken
+from tests.factories import StaffFactory, SubmissionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -71,3 +74,51 @@ def test_recorded_legacy_values_are_listed_filtered_and_read_only(admin_client):
     delete = reverse("admin:learningplatform_consolidationconflict_delete", args=[record.pk])
     assert admin_client.post(delete, {"post": "yes"}).status_code == 403
     assert ConsolidationConflict.objects.filter(pk=record.pk).exists()
+
+
+class TestPersonalAccessTokens:
+    """Made in the admin (the secret shown once, in a message), listed, revoked; never edited."""
+
+    def add(self, admin_client, user, **fields):
+        data = {"user": user.pk, "name": "deploy", "scope": "write", "expires_in_days": 30} | fields
+        return admin_client.post(
+            reverse("admin:learningplatform_personalaccesstoken_add"), data, follow=True
+        )
+
+    def test_made_in_the_admin_shown_once_and_working(self, admin_client):
+        owner = UserFactory()
+        response = self.add(admin_client, owner)
+        shown = [str(m) for m in response.context["messages"] if "token" in m.tags]
+        assert len(shown) == 1
+        secret = shown[0].rsplit(" ", 1)[1]
+        token = PersonalAccessToken.objects.get()
+        assert token.user == owner and secret.startswith(token.hint)
+        change = admin_client.get(
+            reverse("admin:learningplatform_personalaccesstoken_change", args=[token.pk])
+        )
+        assert secret not in change.content.decode()
+        answer = Client().post(
+            "/graphql/", {"query": "{ me { username } }"}, content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {secret}",
+        )  # fmt: skip
+        assert answer.json() == {"data": {"me": {"username": owner.username}}}
+
+    @pytest.mark.parametrize(
+        ("field", "value"),
+        [("expires_in_days", 0), ("expires_in_days", 367), ("name", ""), ("scope", "admin")],
+    )
+    def test_bad_input_makes_nothing(self, admin_client, field, value):
+        response = self.add(admin_client, UserFactory(), **{field: value})
+        assert field in response.context["adminform"].form.errors
+        assert not PersonalAccessToken.objects.exists()
+
+    def test_revoked_from_the_list(self, admin_client):
+        token, _ = access_token_create(
+            user=UserFactory(), name="x", scope="read", expires_in_days=1
+        )
+        admin_client.post(
+            reverse("admin:learningplatform_personalaccesstoken_changelist"),
+            {"action": "revoke", "_selected_action": [token.pk]},
+        )
+        token.refresh_from_db()
+        assert token.revoked_at is not None
