@@ -6,9 +6,10 @@
   the `csrftoken` cookie that any GET and the login mutation set), as Django forms do; requests
   without a session have nothing to forge and need none.
 - GET may run queries, never mutations (Strawberry refuses them).
-- A trusted document may be sent by id instead of its text, `{"documentId": "sha256:...",
-  "variables": ...}`, by POST or GET; with GRAPHQL_TRUSTED_DOCUMENTS_ONLY nothing else runs
-  (graphql_api/trusted_documents.py).
+- A trusted document (shipped, or registered from a client's manifest) may be sent by id
+  instead of its text, `{"documentId": "sha256:...", "variables": ...}` or Apollo's
+  `extensions.persistedQuery`, by POST or GET; with GRAPHQL_TRUSTED_DOCUMENTS_ONLY nothing else
+  runs (graphql_api/trusted_documents.py).
 - Every error response is JSON: `{"errors": [{"message": ...}]}`, and a body that is not a JSON
   object (invalid UTF-8, `null`, `5`, nesting too deep to parse) is a 400 that says so; the rest
   of the site answers its errors in JSON too (`json_error_handlers`, installed by config/urls.py).
@@ -115,7 +116,10 @@ class GraphQLView(StrawberryGraphQLView):
                 csrf._reject = csrf_failure
                 if (rejection := csrf.process_view(request, None, (), {})) is not None:
                     return rejection
-        response = super().dispatch(request, *args, **kwargs)
+        try:
+            response = super().dispatch(request, *args, **kwargs)
+        except DocumentRefused as refused:
+            return JsonResponse(refused.body, status=refused.status)
         if response.status_code >= 400 and not response.get("Content-Type", "").startswith(
             "application/json"
         ):
@@ -150,10 +154,7 @@ class GraphQLView(StrawberryGraphQLView):
         request_data = super().parse_http_body(request)
         if isinstance(payload, list):  # a batch: Strawberry refuses it (batching is off)
             return request_data
-        try:
-            query = resolve_document(payload)
-        except DocumentRefused as refused:
-            raise HTTPException(refused.status, str(refused)) from None
+        query = resolve_document(payload, request_data.extensions)  # DocumentRefused: dispatch
         return dataclasses.replace(request_data, query=query)
 
     def encode_json(self, data: object) -> bytes | str:
