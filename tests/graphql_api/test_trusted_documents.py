@@ -91,14 +91,17 @@ def test_each_frontend_document_runs_by_id_in_trusted_only_mode(
         assert as_text.json() == body
 
 
-def test_trusted_only_refuses_an_arbitrary_document_before_any_sql(trusted_only, client):
+def test_trusted_only_refuses_an_arbitrary_document_after_one_lookup(trusted_only, client):
     with CaptureQueriesContext(connection) as captured:
         response = client.post("/graphql/", {"query": ARBITRARY}, content_type="application/json")
     assert response.status_code == 403
     (error,) = response.json()["errors"]
     assert "trusted documents only" in error["message"]
     assert "documentId" in error["message"]
-    assert captured.captured_queries == []
+    assert error["extensions"] == {"code": "DOCUMENT_NOT_TRUSTED"}
+    # Only whether a client's manifest registered that text (an indexed lookup), nothing else.
+    (lookup,) = captured.captured_queries
+    assert "graphql_api_registereddocument" in lookup["sql"]
 
 
 def test_an_arbitrary_document_runs_when_the_mode_is_off(settings, client):

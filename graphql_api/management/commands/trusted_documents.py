@@ -39,7 +39,12 @@ class Command(BaseCommand):
             help="print a JSON manifest {documentId: text} for client builds instead of a table "
             "(default: a table of ids and names)",
         )
-        commands = parser.add_subparsers(dest="subcommand", title="subcommands")
+        commands = parser.add_subparsers(
+            dest="subcommand",
+            title="subcommands",
+            help="import, registered or revoke (`<subcommand> -h` for each); without one, list "
+            "the shipped documents",
+        )
         register = commands.add_parser(
             "import",
             help="register a client build's manifest: Codegen's persisted-documents.json, "
