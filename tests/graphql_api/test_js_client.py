@@ -9,6 +9,7 @@ it) installs the client.
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -16,8 +17,6 @@ import sys
 import pytest
 
 from tests.helpers import ROOT, gunicorn, server_env
-
-pytestmark = pytest.mark.slow  # npm tools, a server and Node processes
 
 CLIENT = ROOT / "tests" / "js" / "client"
 FRONTEND_FLOWS = {
@@ -96,6 +95,7 @@ def flows(client_build, step: str) -> dict[str, dict]:
     return {result["flow"]: result for result in results}
 
 
+@pytest.mark.slow  # npm tools, a server and Node processes
 def test_apollo_client_runs_every_frontend_flow_in_trusted_only_mode(client_build):
     results = flows(client_build, "frontend")
     assert set(results) == FRONTEND_FLOWS
@@ -107,6 +107,7 @@ def test_apollo_client_runs_every_frontend_flow_in_trusted_only_mode(client_buil
     assert "403" in results["a document not in the manifest"]["error"]
 
 
+@pytest.mark.slow
 def test_a_bearer_token_client(client_build):
     results = flows(client_build, "bearer")
     if skipped := results.get("bearer-token client", {}).get("skipped"):
@@ -114,3 +115,24 @@ def test_a_bearer_token_client(client_build):
     failed = {name: result for name, result in results.items() if not result["ok"]}
     assert not failed
     assert set(results) == {"bearer-token client: create", "bearer-token client"}
+
+
+# What docs/api.md's Apollo set-up says of Apollo's and Codegen's APIs (paths aside).
+API_USES = [
+    r'import \{[^}]*\} from "@(?:apollo|graphql-codegen)/[^"]*";',
+    r'preset: "client",',
+    r"presetConfig: \{[^}]*\},",
+    r"documentTransforms: \[[^\]]*\],",
+    r"new PersistedQueryLink\(\{[^}]*\}\)",
+    r"fromGraphQLCodegenPersistedDocuments\(",
+]
+
+
+def test_the_docs_apollo_set_up_is_the_clients():
+    docs = (ROOT / "docs" / "api.md").read_text().split("## Use it from a frontend")[1]
+    shown = "\n".join(re.findall(r"```js\n(.*?)```", docs.split("**urql**")[0], re.S))
+    client = "\n".join(path.read_text() for path in CLIENT.glob("*.*js"))
+    for use in API_USES:
+        in_docs = set(re.findall(use, shown))
+        assert in_docs, use
+        assert in_docs <= set(re.findall(use, client)), use

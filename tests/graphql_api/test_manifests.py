@@ -35,14 +35,6 @@ DETAIL = "query Detail($id: ID!) { course(id: $id) { title } }"
 
 
 @pytest.fixture
-def trusted_only(settings):
-    settings.GRAPHQL_TRUSTED_DOCUMENTS_ONLY = True
-    settings.GRAPHIQL = False
-    settings.DEBUG = False
-    return settings
-
-
-@pytest.fixture
 def published():
     course = CourseFactory(status="PUBLISHED", visibility="PUBLIC", title="Open course")
     TaskFactory(course=course, status="PUBLISHED")

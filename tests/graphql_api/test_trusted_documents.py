@@ -30,15 +30,6 @@ def by_id(client, name: str, variables: dict | None = None):
 
 
 @pytest.fixture
-def trusted_only(settings):
-    """Production: trusted documents only, no GraphiQL, no DEBUG."""
-    settings.GRAPHQL_TRUSTED_DOCUMENTS_ONLY = True
-    settings.GRAPHIQL = False
-    settings.DEBUG = False
-    return settings
-
-
-@pytest.fixture
 def course(instructor):
     course = CourseFactory(instructor=instructor)
     TaskFactory.create_batch(2, course=course)

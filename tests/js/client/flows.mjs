@@ -54,13 +54,14 @@ function cookieFetch(extraHeaders = {}) {
 
 // The set-up docs/api.md shows: Apollo's persisted-query link (hashes by GET for queries) in
 // front of an HttpLink.
+const sha256 = (text) => createHash("sha256").update(text).digest("hex");
+
 function apolloClient(fetchImpl) {
-  const persisted = new PersistedQueryLink({
-    sha256: (text) => createHash("sha256").update(text).digest("hex"),
-    useGETForHashedQueries: true,
-  });
   return new ApolloClient({
-    link: ApolloLink.from([persisted, new HttpLink({ uri, fetch: fetchImpl })]),
+    link: ApolloLink.from([
+      new PersistedQueryLink({ sha256, useGETForHashedQueries: true }),
+      new HttpLink({ uri, fetch: fetchImpl }),
+    ]),
     cache: new InMemoryCache(),
     defaultOptions: { query: { fetchPolicy: "network-only" } },
   });
