@@ -12,9 +12,10 @@ only `manage.py trusted_documents import` registers, so a client cannot grow wha
 
 With settings.GRAPHQL_TRUSTED_DOCUMENTS_ONLY on, the server runs nothing else: a `query` whose
 text is not one of these documents is refused (GraphiQL and DEBUG keep accepting any document).
-A registered document is looked up in the database on every request (one indexed statement),
-so a revoked one is refused at once by every process; only its parsed form is kept, by text,
-in a cache bounded in entries and bytes (`RegisteredCache`).
+A registered document is looked up in the database (one indexed statement) and then trusted by
+the process for settings.GRAPHQL_REGISTERED_DOCUMENTS_TTL seconds, so a revocation holds in
+every process within that time (0: at once, a statement every request); the documents are kept
+parsed, by id and by text, in a cache bounded in entries and bytes (`RegisteredCache`).
 
 A trusted document is parsed when the folder is read, validated once per schema and rule set,
 and its cost is bounded once per page size (`cost_bound`): `PreparedDocuments`, a schema
@@ -25,6 +26,7 @@ import functools
 import hashlib
 import re
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -118,43 +120,70 @@ def only_trusted() -> bool:
 
 
 class RegisteredCache:
-    """Registered documents' parsed forms by text, least recently used out first, bounded in
-    entries and in bytes of text (a parsed document takes some ten times its text); `evicted`
-    counts what fell past either bound."""
+    """Registered documents, parsed, by text, and the ids they were sent by: least recently
+    used out first, bounded in entries and in bytes of text (a parsed document takes some ten
+    times its text); `evicted` counts what fell past either bound. A document is kept only once
+    the database said it is registered, and `fresh` trusts it for
+    `GRAPHQL_REGISTERED_DOCUMENTS_TTL` seconds after that."""
 
-    def __init__(self, max_entries: int = 256, max_bytes: int = 1 << 20) -> None:
-        self.max_entries, self.max_bytes = max_entries, max_bytes
-        self._documents: OrderedDict[str, TrustedDocument] = OrderedDict()
+    def __init__(self, max_entries: int = 256, max_bytes: int = 1 << 20, clock=time.monotonic):
+        self.max_entries, self.max_bytes, self.clock = max_entries, max_bytes, clock
+        self._texts: OrderedDict[str, tuple[TrustedDocument, float]] = OrderedDict()
+        self._ids: OrderedDict[str, str] = OrderedDict()  # digest -> text
         self._bytes = self.evicted = 0
         self._lock = threading.Lock()
 
     def get(self, text: str) -> TrustedDocument | None:
+        """The document kept for that text, however long ago it was confirmed."""
         with self._lock:
-            found = self._documents.get(text)
-            if found is not None:
-                self._documents.move_to_end(text)
-            return found
+            found = self._texts.get(text)
+            if found is None:
+                return None
+            self._texts.move_to_end(text)
+            return found[0]
 
-    def prepare(self, text: str) -> TrustedDocument:
-        """The parsed document for a registered body, kept if it fits the bounds."""
-        if (found := self.get(text)) is not None:
-            return found
-        prepared = TrustedDocument("registered", text, document_id(text), parse(text))
-        size = len(text.encode())
+    def fresh(
+        self, *, text: str | None = None, digest: str | None = None
+    ) -> TrustedDocument | None:
+        """The document of that text or id if the database confirmed it within the TTL."""
+        ttl = settings.GRAPHQL_REGISTERED_DOCUMENTS_TTL
         with self._lock:
-            if size > self.max_bytes or text in self._documents:
-                return self._documents.get(text, prepared)
-            self._documents[text] = prepared
-            self._bytes += size
-            while len(self._documents) > self.max_entries or self._bytes > self.max_bytes:
-                evicted, _ = self._documents.popitem(last=False)
+            text = self._ids.get(digest) if text is None else text
+            found = self._texts.get(text) if text is not None else None
+            if found is None or ttl <= 0 or self.clock() - found[1] >= ttl:
+                return None
+            self._texts.move_to_end(text)
+            return found[0]
+
+    def confirmed(self, text: str, digest: str | None = None) -> TrustedDocument:
+        """The parsed document of a body the database just confirmed registered (sent by the id
+        `digest`, if it was), kept if it fits the bounds."""
+        document = self.get(text) or TrustedDocument(
+            "registered", text, document_id(text), parse(text)
+        )
+        size = len(text.encode())
+        if size > self.max_bytes:
+            return document  # used by this request, not kept
+        with self._lock:
+            if text not in self._texts:
+                self._bytes += size
+            self._texts[text] = (document, self.clock())
+            self._texts.move_to_end(text)
+            if digest is not None:
+                self._ids[digest] = text
+                self._ids.move_to_end(digest)
+            while len(self._texts) > self.max_entries or self._bytes > self.max_bytes:
+                evicted, _ = self._texts.popitem(last=False)
                 self._bytes -= len(evicted.encode())
                 self.evicted += 1
-        return prepared
+            while len(self._ids) > self.max_entries:  # an id whose text went is a miss
+                self._ids.popitem(last=False)
+        return document
 
     def clear(self) -> None:
         with self._lock:
-            self._documents.clear()
+            self._texts.clear()
+            self._ids.clear()
             self._bytes = 0
 
 
@@ -171,18 +200,23 @@ def registered_by_id(document_id_sent: str) -> TrustedDocument | None:
     digest = document_id_sent.removeprefix(ID_PREFIX)
     if not _DIGEST.fullmatch(digest):
         return None  # no tool writes such an id: not worth a statement
+    if (kept := registered_cache.fresh(digest=digest)) is not None:
+        return kept
     bodies = RegisteredDocument.objects.filter(document_id=digest, revoked_at=None)
     body = next(iter(bodies.values_list("body", flat=True)[:1]), None)
-    return None if body is None else registered_cache.prepare(body)
+    return None if body is None else registered_cache.confirmed(body, digest)
 
 
 def registered_by_text(text: str) -> TrustedDocument | None:
     """The registered, unrevoked document whose body this text is exactly."""
     from graphql_api.models import RegisteredDocument
 
+    if (kept := registered_cache.fresh(text=text)) is not None:
+        return kept
     digest = hashlib.sha256(text.encode()).hexdigest()
     found = RegisteredDocument.objects.filter(sha256=digest, revoked_at=None)
-    return registered_cache.prepare(text) if text in found.values_list("body", flat=True) else None
+    registered = text in found.values_list("body", flat=True)
+    return registered_cache.confirmed(text) if registered else None
 
 
 # Apollo's error codes (its persisted-query link retries or stops on them), and ours for a

@@ -279,7 +279,9 @@ def test_a_lookup_is_one_indexed_statement_and_garbage_none(client):
         assert response.status_code == 400 and captured.captured_queries == []
 
 
-def test_revoked_documents_are_refused_at_once(trusted_only, client, published, tmp_path):
+def test_revoked_documents_are_refused_at_once_without_a_ttl(
+    trusted_only, client, published, tmp_path
+):
     key = GOOD_KEY
     register(write(tmp_path, {key: CATALOGUE}), "--client", "web", "--release", "1")
     register(write(tmp_path, {hexdigest("md5", DETAIL): DETAIL}, "ios.json"), "--client", "ios")
@@ -341,18 +343,23 @@ def test_a_release_defaults_to_the_manifests_digest(tmp_path):
 # --- The per-process cache of registered documents is bounded
 
 
-def test_the_cache_is_bounded_in_entries_and_bytes():
+def test_the_cache_is_bounded_in_entries_and_bytes(settings):
+    settings.GRAPHQL_REGISTERED_DOCUMENTS_TTL = 60
     cache = RegisteredCache(max_entries=3, max_bytes=1_000)
     texts = [f"query Q{i} {{ me {{ id }} }}" for i in range(5)]
-    for text in texts:
-        cache.prepare(text)
+    for number, text in enumerate(texts):
+        cache.confirmed(text, f"{number:032x}")
     assert [t for t in texts if cache.get(t)] == texts[2:] and cache.evicted == 2
+    assert cache.fresh(digest=f"{4:032x}") is cache.get(texts[4])
+    assert cache.fresh(digest=f"{0:032x}") is None  # its id and its text are gone
     large = "query Large { me { id } }" + " " * 600
-    cache.prepare(large)
-    cache.prepare(large.replace("Large", "Other"))  # the two do not fit 1,000 bytes
+    cache.confirmed(large)
+    cache.confirmed(large.replace("Large", "Other"))  # the two do not fit 1,000 bytes
     assert cache.get(large) is None and cache.evicted == 6
-    assert cache.prepare("#" * 2_000 + "\n{ me { id } }").document  # too large: used, not kept
-    assert cache.get("#" * 2_000 + "\n{ me { id } }") is None
+    assert cache.fresh(digest=f"{4:032x}") is None  # its text went: asked again
+    huge = "#" * 2_000 + "\n{ me { id } }"
+    assert cache.confirmed(huge).document  # too large: used, not kept
+    assert cache.get(huge) is None
 
 
 def test_many_registered_documents_stay_within_the_bound(trusted_only, client, tmp_path):
@@ -361,4 +368,37 @@ def test_many_registered_documents_stay_within_the_bound(trusted_only, client, t
     registered_cache.clear()
     for body in bodies:
         assert send(client, by_hash(hexdigest("sha256", body))).status_code == 200
-    assert len(registered_cache._documents) <= registered_cache.max_entries
+    assert len(registered_cache._texts) <= registered_cache.max_entries
+    assert registered_cache.evicted >= 300 - registered_cache.max_entries
+
+
+def test_within_the_ttl_a_process_trusts_what_the_database_confirmed(
+    trusted_only, client, published, tmp_path, monkeypatch
+):
+    trusted_only.GRAPHQL_REGISTERED_DOCUMENTS_TTL = 10
+    now = [1_000.0]
+    monkeypatch.setattr(registered_cache, "clock", lambda: now[0])
+    registered_cache.clear()
+    register(write(tmp_path, {GOOD_KEY: CATALOGUE}))
+
+    def statements(payload: dict) -> tuple[int, list[str]]:
+        with CaptureQueriesContext(connection) as captured:
+            response = send(client, payload)
+        return response.status_code, [q["sql"] for q in captured.captured_queries]
+
+    for payload in [{"documentId": GOOD_KEY}, {"query": CATALOGUE}]:
+        registered_cache.clear()
+        status, first = statements(payload)
+        assert status == 200 and any("registereddocument" in sql for sql in first)
+        status, again = statements(payload)
+        assert status == 200 and not any("registereddocument" in sql for sql in again)
+    assert statements({"documentId": GOOD_KEY})[0] == 200  # by id again, confirmed now
+    call_command("trusted_documents", "revoke", GOOD_KEY, stdout=StringIO())
+    now[0] += 9.9
+    assert statements({"documentId": GOOD_KEY})[0] == 200  # trusted a little longer
+    now[0] += 0.1
+    assert statements({"documentId": GOOD_KEY})[0] == 400  # then asked again, and refused
+    assert statements({"query": CATALOGUE})[0] == 403
+    # An unknown id is never kept: it is asked again, however often it is sent.
+    unknown = {"documentId": "sha256:" + "0" * 64}
+    assert [statements(unknown) for _ in range(2)] == [(400, [statements(unknown)[1][0]])] * 2
