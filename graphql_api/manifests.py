@@ -167,6 +167,9 @@ def documents_register(
     A document already registered stays as it was (with the client and release that first
     registered it); a revoked one is registered again, for this release.
     """
+    for name, value in [("client", client), ("release", release)]:
+        if not value or len(value) > 100:
+            raise ManifestError(f"The {name} must be 1 to 100 characters; got {len(value)}.")
     now = timezone.now()
     counts = {"registered": 0, "unchanged": 0, "restored": 0}
     with transaction.atomic():

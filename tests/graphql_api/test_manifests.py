@@ -221,6 +221,34 @@ def test_a_manifest_of_another_format_than_asked_is_refused(tmp_path, forced):
     assert not RegisteredDocument.objects.exists()
 
 
+@pytest.mark.parametrize("option", ["--client", "--release"])
+@pytest.mark.parametrize("value", ["", "x" * 101])
+def test_a_client_or_release_name_out_of_bounds(tmp_path, option, value):
+    with pytest.raises(CommandError, match="must be 1 to 100 characters"):
+        register(write(tmp_path, {GOOD_KEY: CATALOGUE}), option, value)
+    assert not RegisteredDocument.objects.exists()
+
+
+def test_a_registered_mutation_runs_by_post_only(trusted_only, as_user, instructor, tmp_path):
+    course = CourseFactory(instructor=instructor)
+    register(APOLLO)
+    create = next(
+        o for o in json.loads(APOLLO.read_text())["operations"] if o["name"] == "TaskEditorCreate"
+    )
+    client = as_user(instructor)
+    client.get("/graphql/", {"documentId": GOOD_KEY})  # the csrftoken cookie (an unknown id)
+    task = {"courseId": global_id(course), "title": "By hash", "taskType": "LEARNING"}
+    payload = by_hash(create["id"]) | {"variables": {"input": task}}
+    assert send(client, payload, "get").status_code in {400, 405}
+    assert not course.tasks.exists()
+    response = client.post(
+        "/graphql/", payload, content_type="application/json",
+        HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value,
+    )  # fmt: skip
+    assert response.json()["data"]["createTask"]["errors"] == []
+    assert list(course.tasks.values_list("title", flat=True)) == ["By hash"]
+
+
 def test_unreadable_files(tmp_path):
     with pytest.raises(CommandError, match="Cannot read"):
         register(tmp_path / "missing.json")

@@ -108,7 +108,8 @@ class Command(BaseCommand):
             text = data.decode()
         except UnicodeDecodeError:
             raise CommandError(f"{file} is not UTF-8 text.") from None
-        release = release or hashlib.sha256(data).hexdigest()[:12]
+        if release is None:
+            release = hashlib.sha256(data).hexdigest()[:12]
         manifest_format, entries = manifest_read(
             text=text, schema=parse_sdl(schema_sdl()), manifest_format=options["format"]
         )
