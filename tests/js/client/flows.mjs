@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { ApolloClient, ApolloLink, HttpLink, InMemoryCache } from "@apollo/client";
 import { PersistedQueryLink } from "@apollo/client/link/persisted-queries";
 import { parse } from "graphql";
-import { buildDir, hasTokenMutation } from "./build.config.js";
+import { buildDir, tokenMutation } from "./build.config.js";
 
 const uri = process.env.GRAPHQL_URL;
 const step = process.argv[2] || "frontend";
@@ -145,9 +145,15 @@ async function frontend() {
 }
 
 async function bearer() {
-  if (!hasTokenMutation) {
+  if (!tokenMutation) {
     report("bearer-token client", null, {
-      skipped: "schema.graphql has no createAccessToken mutation (issue 23, item 4) yet",
+      skipped: "schema.graphql has no create...Token mutation (issue 23, item 4) yet",
+    });
+    return;
+  }
+  if (tokenMutation !== "createAccessToken") {
+    report("bearer-token client", false, {
+      error: `schema.graphql's token mutation is ${tokenMutation}: adapt documents/token.graphql and this flow to it`,
     });
     return;
   }
