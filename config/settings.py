@@ -270,9 +270,13 @@ GRAPHQL_FAST_READS = env_bool("GRAPHQL_FAST_READS", True)
 # Plans the read path keeps per process, by document, variables and viewer (least recently used
 # go first); 0 plans every request afresh. graphql_api/readpath/cache.py says what a key holds.
 GRAPHQL_PLAN_CACHE_SIZE = env_int("GRAPHQL_PLAN_CACHE_SIZE", 256, minimum=0)
-# On: /graphql/ runs only the frontend's trusted documents (graphql_api/documents/, sent by
-# documentId or as their exact text) and refuses any other; GraphiQL and DEBUG accept any.
+# On: /graphql/ runs only trusted documents (shipped in graphql_api/documents/, or registered from
+# client manifests by `trusted_documents import`) and refuses any other; GraphiQL and DEBUG
+# accept any.
 GRAPHQL_TRUSTED_DOCUMENTS_ONLY = env_bool("GRAPHQL_TRUSTED_DOCUMENTS_ONLY", False)
+# Seconds a process trusts a registered document the database confirmed before it asks again:
+# a revocation holds everywhere within that time; 0 asks on every request (one statement).
+GRAPHQL_REGISTERED_DOCUMENTS_TTL = env_int("GRAPHQL_REGISTERED_DOCUMENTS_TTL", 10, minimum=0)
 
 # On: `migrate` stops on legacy values the consolidated models cannot hold as they are (listing
 # each) instead of mapping and recording them; `consolidate --strict` does the same on demand.

@@ -1,12 +1,21 @@
-"""Trusted documents: the frontend's GraphQL documents, shipped with the package, sent by id.
+"""Trusted documents: the frontend's documents shipped with the package, and the documents
+client builds registered from their manifests (graphql_api/manifests.py), sent by id.
 
 The GraphQL-over-HTTP persisted documents convention: a client sends
 `{"documentId": "sha256:<hex>", "variables": {...}}` (POST, or GET for queries) instead of the
-document's text; the id is `sha256:` and the hex SHA-256 of the `.graphql` file's bytes exactly
-as stored in graphql_api/documents/. `manage.py trusted_documents` lists them for client builds.
+document's text; a shipped document's id is `sha256:` and the hex SHA-256 of the `.graphql`
+file's bytes exactly as stored in graphql_api/documents/ (`manage.py trusted_documents` lists
+them). Apollo's persisted-query link sends `{"extensions": {"persistedQuery": {"version": 1,
+"sha256Hash": "<hex>"}}}` instead; both name shipped and registered documents alike. An unknown
+id is answered with Apollo's PERSISTED_QUERY_NOT_FOUND and is never registered from a request:
+only `manage.py trusted_documents import` registers, so a client cannot grow what is trusted.
 
 With settings.GRAPHQL_TRUSTED_DOCUMENTS_ONLY on, the server runs nothing else: a `query` whose
 text is not one of these documents is refused (GraphiQL and DEBUG keep accepting any document).
+A registered document is looked up in the database (one indexed statement) and then trusted by
+the process for settings.GRAPHQL_REGISTERED_DOCUMENTS_TTL seconds, so a revocation holds in
+every process within that time (0: at once, a statement every request); the documents are kept
+parsed, by id and by text, in a cache bounded in entries and bytes (`RegisteredCache`).
 
 A trusted document is parsed when the folder is read, validated once per schema and rule set,
 and its cost is bounded once per page size (`cost_bound`): `PreparedDocuments`, a schema
@@ -15,6 +24,10 @@ extension, hands those to each request instead of parsing, validating and costin
 
 import functools
 import hashlib
+import re
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,8 +104,12 @@ def trusted_documents() -> dict[str, TrustedDocument]:
 
 
 def trusted_by_text(text: str | None) -> TrustedDocument | None:
-    """The trusted document whose text this is exactly, if any."""
-    return _by_text().get(text) if isinstance(text, str) else None
+    """The trusted document whose text this is exactly, if any is shipped or was prepared for
+    this request (no SQL: whether a registered document may run was decided by
+    `resolve_document`)."""
+    if not isinstance(text, str):
+        return None
+    return _by_text().get(text) or registered_cache.get(text)
 
 
 @functools.cache
@@ -105,36 +122,148 @@ def only_trusted() -> bool:
     return settings.GRAPHQL_TRUSTED_DOCUMENTS_ONLY and not settings.DEBUG and not settings.GRAPHIQL
 
 
+class RegisteredCache:
+    """Registered documents, parsed, by text, and the ids they were sent by: least recently
+    used out first, bounded in entries and in bytes of text (a parsed document takes some ten
+    times its text); `evicted` counts what fell past either bound. A document is kept only once
+    the database said it is registered, and `fresh` trusts it for
+    `GRAPHQL_REGISTERED_DOCUMENTS_TTL` seconds after that."""
+
+    def __init__(self, max_entries: int = 256, max_bytes: int = 1 << 20, clock=time.monotonic):
+        self.max_entries, self.max_bytes, self.clock = max_entries, max_bytes, clock
+        self._texts: OrderedDict[str, tuple[TrustedDocument, float]] = OrderedDict()
+        self._ids: OrderedDict[str, str] = OrderedDict()  # digest -> text
+        self._bytes = self.evicted = 0
+        self._lock = threading.Lock()
+
+    def get(self, text: str) -> TrustedDocument | None:
+        """The document kept for that text, however long ago it was confirmed."""
+        with self._lock:
+            found = self._texts.get(text)
+            if found is None:
+                return None
+            self._texts.move_to_end(text)
+            return found[0]
+
+    def fresh(
+        self, *, text: str | None = None, digest: str | None = None
+    ) -> TrustedDocument | None:
+        """The document of that text or id if the database confirmed it within the TTL."""
+        ttl = settings.GRAPHQL_REGISTERED_DOCUMENTS_TTL
+        with self._lock:
+            text = self._ids.get(digest) if text is None else text
+            found = self._texts.get(text) if text is not None else None
+            if found is None or ttl <= 0 or self.clock() - found[1] >= ttl:
+                return None
+            self._texts.move_to_end(text)
+            return found[0]
+
+    def confirmed(self, text: str, digest: str | None = None) -> TrustedDocument:
+        """The parsed document of a body the database just confirmed registered (sent by the id
+        `digest`, if it was), kept if it fits the bounds."""
+        document = self.get(text) or TrustedDocument(
+            "registered", text, document_id(text), parse(text)
+        )
+        size = len(text.encode())
+        if size > self.max_bytes:
+            return document  # used by this request, not kept
+        with self._lock:
+            if text not in self._texts:
+                self._bytes += size
+            self._texts[text] = (document, self.clock())
+            self._texts.move_to_end(text)
+            if digest is not None:
+                self._ids[digest] = text
+                self._ids.move_to_end(digest)
+            while len(self._texts) > self.max_entries or self._bytes > self.max_bytes:
+                evicted, _ = self._texts.popitem(last=False)
+                self._bytes -= len(evicted.encode())
+                self.evicted += 1
+            while len(self._ids) > self.max_entries:  # an id whose text went is a miss
+                self._ids.popitem(last=False)
+        return document
+
+    def clear(self) -> None:
+        with self._lock:
+            self._texts.clear()
+            self._ids.clear()
+            self._bytes = 0
+
+
+registered_cache = RegisteredCache()
+
+# A hex digest as the tools write them: md5 (Relay's default), sha1 (Codegen's before 6), sha256.
+_DIGEST = re.compile(r"[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64}")
+
+
+def registered_by_id(document_id_sent: str) -> TrustedDocument | None:
+    """The registered, unrevoked document of that id (`sha256:<hex>` or the bare hex digest)."""
+    from graphql_api.models import RegisteredDocument
+
+    digest = document_id_sent.removeprefix(ID_PREFIX)
+    if not _DIGEST.fullmatch(digest):
+        return None  # no tool writes such an id: not worth a statement
+    if (kept := registered_cache.fresh(digest=digest)) is not None:
+        return kept
+    bodies = RegisteredDocument.objects.filter(document_id=digest, revoked_at=None)
+    body = next(iter(bodies.values_list("body", flat=True)[:1]), None)
+    return None if body is None else registered_cache.confirmed(body, digest)
+
+
+def registered_by_text(text: str) -> TrustedDocument | None:
+    """The registered, unrevoked document whose body this text is exactly."""
+    from graphql_api.models import RegisteredDocument
+
+    if (kept := registered_cache.fresh(text=text)) is not None:
+        return kept
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    found = RegisteredDocument.objects.filter(sha256=digest, revoked_at=None)
+    registered = text in found.values_list("body", flat=True)
+    return registered_cache.confirmed(text) if registered else None
+
+
+# Apollo's error codes (its persisted-query link retries or stops on them), and ours for a
+# document refused in trusted-only mode. Request errors, before GraphQL runs: not FieldError codes.
+NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
+NOT_SUPPORTED = "PERSISTED_QUERY_NOT_SUPPORTED"
+NOT_TRUSTED = "DOCUMENT_NOT_TRUSTED"
+BAD_REQUEST = "BAD_REQUEST"
+
+
 class DocumentRefused(Exception):  # noqa: N818 - answered as the client's error
     """The request's document cannot run: `status`, a message the client can act on, a code."""
 
-    def __init__(self, status: int, message: str, code: str | None = None) -> None:
+    def __init__(self, status: int, message: str, code: str = BAD_REQUEST) -> None:
         super().__init__(message)
         self.status, self.code = status, code
 
+    @property
+    def body(self) -> dict:
+        return {"errors": [{"message": str(self), "extensions": {"code": self.code}}]}
 
-def resolve_document(payload) -> str | None:
-    """The text to run for a request's `query` or `documentId`; DocumentRefused if none may."""
+
+def resolve_document(payload, extensions: dict | None = None) -> str | None:
+    """The text to run for a request's `query`, `documentId` or Apollo `persistedQuery`
+    extension; DocumentRefused if none may run."""
     document_id_sent, query = payload.get("documentId"), payload.get("query")
+    persisted = (extensions or {}).get("persistedQuery")
     if document_id_sent is not None:
         if query is not None:
             raise DocumentRefused(400, "Send either `query` or `documentId`, not both.")
         if not isinstance(document_id_sent, str):
             raise DocumentRefused(400, "`documentId` must be a string such as 'sha256:<hex>'.")
-        trusted = trusted_documents().get(document_id_sent)
-        if trusted is None:
-            raise DocumentRefused(
-                400,
-                f"Unknown documentId {document_id_sent[:80]!r}: this server knows only the "
-                "documents `manage.py trusted_documents` lists; rebuild the client against them.",
-            )
-        return trusted.text
-    if isinstance(query, str) and only_trusted() and trusted_by_text(query) is None:
+        return _by_id(document_id_sent, "documentId").text
+    if persisted is not None and query is None:
+        return _by_id(_apollo_hash(persisted), "persistedQuery.sha256Hash").text
+    # With its text (Apollo's retry after PERSISTED_QUERY_NOT_FOUND), a document is judged by
+    # its text alone, as any other: the hash beside it registers nothing.
+    if isinstance(query, str) and only_trusted() and not _trusted_text(query):
         raise DocumentRefused(
             403,
             "This server runs trusted documents only: send "
-            '{"documentId": "sha256:...", "variables": {...}} with an id that '
-            "`manage.py trusted_documents` lists.",
+            '{"documentId": "sha256:...", "variables": {...}} with the id of a document that '
+            "`manage.py trusted_documents` lists or a client's manifest registered.",
+            NOT_TRUSTED,
         )
     return query
 
@@ -157,6 +286,40 @@ validations = BoundedLRU(
     max_bytes=_cache_bytes,
     sizeof=lambda key, errors: deep_size((key[0], errors), follow=("graphql.",)),
 )
+
+
+def _trusted_text(query: str) -> bool:
+    return query in _by_text() or registered_by_text(query) is not None
+
+
+def _by_id(document_id_sent: str, name: str) -> TrustedDocument:
+    trusted = trusted_documents().get(ID_PREFIX + document_id_sent.removeprefix(ID_PREFIX))
+    if trusted is None:
+        trusted = registered_by_id(document_id_sent)
+    if trusted is None:
+        raise DocumentRefused(
+            400,
+            f"PersistedQueryNotFound: unknown {name} {document_id_sent[:80]!r}. This server "
+            "runs the documents `manage.py trusted_documents` lists and those registered from "
+            "client manifests (`manage.py trusted_documents import`); register the client's "
+            "manifest, or rebuild the client against them.",
+            NOT_FOUND,
+        )
+    return trusted
+
+
+def _apollo_hash(persisted) -> str:
+    if not isinstance(persisted, dict) or persisted.get("version") != 1:
+        raise DocumentRefused(
+            400,
+            "PersistedQueryNotSupported: send extensions.persistedQuery as "
+            '{"version": 1, "sha256Hash": "<hex>"}.',
+            NOT_SUPPORTED,
+        )
+    digest = persisted.get("sha256Hash")
+    if not isinstance(digest, str):
+        raise DocumentRefused(400, "`extensions.persistedQuery.sha256Hash` must be a string.")
+    return digest
 
 
 class PreparedDocuments(SchemaExtension):

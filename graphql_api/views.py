@@ -12,9 +12,10 @@
   method but GET, POST and OPTIONS is a 405 with `Allow: GET, POST` (RFC 9110).
 - The answer's media type, its `data` entry and its status follow the GraphQL-over-HTTP spec
   (`application/graphql-response+json` by Accept; graphql_api/responses.py).
-- A trusted document may be sent by id instead of its text, `{"documentId": "sha256:...",
-  "variables": ...}`, by POST or GET; with GRAPHQL_TRUSTED_DOCUMENTS_ONLY nothing else runs
-  (graphql_api/trusted_documents.py).
+- A trusted document (shipped, or registered from a client's manifest) may be sent by id
+  instead of its text, `{"documentId": "sha256:...", "variables": ...}` or Apollo's
+  `extensions.persistedQuery`, by POST or GET; with GRAPHQL_TRUSTED_DOCUMENTS_ONLY nothing else
+  runs (graphql_api/trusted_documents.py).
 - Every error response is JSON: `{"errors": [{"message": ...}]}`, and a body that is not a JSON
   object (invalid UTF-8, `null`, `5`, nesting too deep to parse) is a 400 that says so; the rest
   of the site answers its errors in JSON too (`json_error_handlers`, installed by config/urls.py).
@@ -183,7 +184,7 @@ class GraphQLView(StrawberryGraphQLView):
         try:
             return self.run(request=request)
         except DocumentRefused as refused:
-            return _problem(refused.status, str(refused), refused.code)
+            return JsonResponse(refused.body, status=refused.status)
         except HTTPException as refused:
             # Strawberry's own dispatch answers these in plain text; clients expect JSON errors.
             response = _problem(refused.status_code, refused.reason)
@@ -257,7 +258,8 @@ class GraphQLView(StrawberryGraphQLView):
         if isinstance(payload, list):  # a batch: Strawberry refuses it (batching is off)
             return request_data
         check_document_size(payload)  # before anything reads the document
-        return dataclasses.replace(request_data, query=resolve_document(payload))
+        query = resolve_document(payload, request_data.extensions)  # DocumentRefused: dispatch
+        return dataclasses.replace(request_data, query=query)
 
     def encode_json(self, data: object) -> bytes | str:
         try:

@@ -23,3 +23,6 @@ DATA_DIR = Path(tempfile.mkdtemp(prefix="learningplatform-tests-"))  # noqa: F40
 # Statement counts must not depend on which test saw a document first (graphql_api/readpath/
 # fallbacks.py); the tests of the record turn it on.
 GRAPHQL_RECORD_FALLBACKS = False
+# Registered documents are looked up on every request, so that no test sees a document another
+# test registered; the tests of the per-process trust set a TTL.
+GRAPHQL_REGISTERED_DOCUMENTS_TTL = 0

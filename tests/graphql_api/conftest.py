@@ -14,3 +14,12 @@ def other_instructor(db):
 def no_cost_limit(settings):
     """No cost limit, for tests of other things that send large documents."""
     settings.GRAPHQL_MAX_COST = 10**9
+
+
+@pytest.fixture
+def trusted_only(settings):
+    """Production: trusted documents only, no GraphiQL, no DEBUG."""
+    settings.GRAPHQL_TRUSTED_DOCUMENTS_ONLY = True
+    settings.GRAPHIQL = False
+    settings.DEBUG = False
+    return settings
