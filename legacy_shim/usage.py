@@ -28,6 +28,7 @@ from graphql import TypeInfo, TypeInfoVisitor, visit
 from graphql.language import Visitor
 from strawberry.extensions import SchemaExtension
 
+from graphql_api.observability.metrics import legacy_names_used
 from legacy_shim.models import LegacyNameUse
 
 logger = logging.getLogger(__name__)
@@ -129,7 +130,9 @@ usage_counts = UsageCounts()
 
 def record_use(names: Iterable[str], client: str) -> None:
     """Count one use of each name by the client, in this process; see the module docstring."""
+    names = set(names)
     usage_counts.add(names, client_name(client))
+    legacy_names_used(names)  # and live, per name, in the API's metrics
 
 
 def flush_usage() -> None:

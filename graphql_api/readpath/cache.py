@@ -43,6 +43,7 @@ from django.core.signals import setting_changed
 from django.db import DatabaseError, connection
 from strawberry.relay import GlobalID
 
+from graphql_api.observability import metrics
 from learningplatform.selectors import viewer_key
 
 _caches: weakref.WeakSet[PlanCache] = weakref.WeakSet()
@@ -68,10 +69,11 @@ class PlanCache:
             plan = self._plans.get(key)
             if plan is None:
                 self.misses += 1
-                return None
-            self._plans.move_to_end(key)
-            self.hits += 1
-            return plan
+            else:
+                self._plans.move_to_end(key)
+                self.hits += 1
+        metrics.plan_looked_up(hit=plan is not None)
+        return plan
 
     def put(self, key: Hashable | None, plan: Any) -> None:
         size = cache_size()
