@@ -32,6 +32,11 @@ class OperationObserver(SchemaExtension):
         request = getattr(context.context, "request", None)
         if request is None:
             return
+        result = context.result
+        if not getattr(request, "errors_counted", False) and result is not None and result.errors:
+            # Refused by an extension (the cost limit, say): Strawberry does not process those.
+            graphql_errors_observed(result.errors, context)
+        request.errors_counted = True  # the middleware must not count its response's again
         trusted = trusted_by_text(context.query)
         request.graphql_operation = metrics.operation_label(context.operation_name)
         request.graphql_document = trusted.name if trusted else ""
