@@ -4,7 +4,7 @@ Both are JSON, unauthenticated and cheap; the middleware answers them before any
 (no session, no host or HTTPS check, no throttling) and they are left out of the access log.
 
 - /healthz touches nothing: a 200 says the process is alive and not stuck.
-- /readyz asks the database, on a thread of its own so that a database that does not answer at
+- /readyz asks the database, on a thread and a connection of its own so that a database that does not answer at
   all (a lost network, a full connection queue) costs the probe settings.READYZ_TIMEOUT_MS and
   no more: `SELECT 1`, then whether any migration is pending. The migration check reads the
   migration files and the migration table; a clean answer is kept for
@@ -23,6 +23,8 @@ from django.conf import settings
 from django.db import DatabaseError, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from graphql_api.observability import tracing
 
 logger = logging.getLogger(__name__)
 
@@ -57,15 +59,22 @@ class _Checker:
             return self.running
 
     def check(self) -> dict[str, str]:
+        """The checks, on a connection opened for them and closed after: a probe holds no
+        connection between probes, and one that fails leaves nothing half-open behind."""
         connection = connections["default"]
-        connection.close_if_unusable_or_obsolete()
+        try:
+            with tracing.untraced():
+                return self.database_checks(connection)
+        finally:
+            connection.close()
+
+    def database_checks(self, connection) -> dict[str, str]:
         try:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT 1")
                 cursor.fetchone()
         except DatabaseError:
             logger.warning("readyz: the database did not answer", exc_info=True)
-            connection.close()
             return {"database": "unreachable", "migrations": "unknown"}
         if time.monotonic() < self.clean_until:
             return {"database": "ok", "migrations": "ok"}

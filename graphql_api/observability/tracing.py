@@ -9,6 +9,8 @@ the operation's name, type and trusted document are attributes of the request's 
 (the psycopg instrumentation is PostgreSQL's).
 """
 
+import contextlib
+
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
@@ -61,6 +63,15 @@ def tracing_stop() -> None:
     """Stop tracing (tests: the next request is not traced)."""
     while _instrumented:
         _instrumented.pop().uninstrument()
+
+
+def untraced():
+    """A block whose statements make no spans (the readiness probe's)."""
+    if not active():
+        return contextlib.nullcontext()
+    from opentelemetry.instrumentation.utils import suppress_instrumentation
+
+    return suppress_instrumentation()
 
 
 def operation_named(*, name: str, operation_type: str, document: str) -> None:
