@@ -4,13 +4,13 @@ Both are JSON, unauthenticated and cheap; the middleware answers them before any
 (no session, no host or HTTPS check, no throttling) and they are left out of the access log.
 
 - /healthz touches nothing: a 200 says the process is alive and not stuck.
-- /readyz asks the database, on a thread and a connection of its own so that a database that does not answer at
-  all (a lost network, a full connection queue) costs the probe settings.READYZ_TIMEOUT_MS and
-  no more: `SELECT 1`, then whether any migration is pending. The migration check reads the
-  migration files and the migration table; a clean answer is kept for
-  settings.READYZ_MIGRATIONS_TTL_SECONDS (migrations are added by a deploy, which restarts the
-  server), a pending one is checked again on every probe, so the server is ready as soon as
-  `migrate` has run.
+- /readyz asks the database, on a thread and a connection of its own so that a database that
+  does not answer at all (a lost network, a full connection queue) costs the probe
+  settings.READYZ_TIMEOUT_MS and no more: `SELECT 1`, then whether any migration is pending.
+  The migration check reads the migration files and the migration table; a clean answer is
+  kept for settings.READYZ_MIGRATIONS_TTL_SECONDS (migrations are added by a deploy, which
+  restarts the server), a pending one is checked again on every probe, so the server is ready
+  as soon as `migrate` has run.
 """
 
 import logging

@@ -14,7 +14,7 @@ from django.db import InterfaceError, OperationalError
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from graphql_api.errors import error_code, timed_out
+from graphql_api.errors import error_code
 from graphql_api.observability import logs, metrics, tracing
 from graphql_api.trusted_documents import trusted_by_text
 
@@ -37,6 +37,8 @@ class OperationObserver(SchemaExtension):
             # Refused by an extension (the cost limit, say): Strawberry does not process those.
             graphql_errors_observed(result.errors, context)
         request.errors_counted = True  # the middleware must not count its response's again
+        if name := valid_name(context.operation_name):  # refused before it ran: name it now
+            logs.request_operation_set(operation=name)
         trusted = trusted_by_text(context.query)
         request.graphql_operation = metrics.operation_label(context.operation_name)
         request.graphql_document = trusted.name if trusted else ""
@@ -73,12 +75,18 @@ def graphql_errors_observed(errors: list[GraphQLError], execution_context) -> No
             metrics.database_error_seen()
 
 
+# SQLSTATEs of a lost or refused connection: class 08, and the server shutting down or starting.
+CONNECTION_STATES = ("08", "57P01", "57P02", "57P03")
+
+
 def connection_failed(error: BaseException | None) -> bool:
-    """Whether the database connection failed (refused, lost), not a statement's own error."""
-    if timed_out(error):
+    """Whether the database connection failed (refused, lost), not a statement of its own: the
+    driver's error says so (PostgreSQL: no SQLSTATE, as a refused connection has, or one of
+    CONNECTION_STATES; SQLite: its file cannot be opened)."""
+    if not isinstance(error, OperationalError | InterfaceError):
         return False
-    while error is not None:
-        if isinstance(error, OperationalError | InterfaceError):
-            return True
-        error = error.__cause__
-    return False
+    driver = error.__cause__ or error
+    if hasattr(driver, "sqlstate"):  # psycopg's
+        state = driver.sqlstate
+        return state is None or state.startswith(CONNECTION_STATES)
+    return "unable to open database" in str(driver)

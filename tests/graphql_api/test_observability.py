@@ -22,7 +22,9 @@ pytestmark = pytest.mark.django_db
 
 TOKEN = "scrape-token-for-tests"  # noqa: S105 - a test's
 CATALOGUE = "query Catalogue { courses(first: 5) { edges { node { title } } } }"
-NODES = 'query Nodes { node(id: "Q291cnNlOjE=") { id } }'  # the read path leaves node to the executor
+NODES = (
+    'query Nodes { node(id: "Q291cnNlOjE=") { id } }'  # the read path leaves node to the executor
+)
 COSTLY = "query Costly { courses(first: 100) { edges { node { tasks(first: 100) { edges { node { id } } } } } } }"
 CREATE = 'mutation Create { createCourse(input: {title: "x"}) { errors { code } } }'
 LOGIN = 'mutation Login { login(username: "%s", password: "wrong") { errors { code } } }'
@@ -50,7 +52,8 @@ class Deltas:
         self.before = [value(name, **labels) for name, labels in series]
 
     def __call__(self) -> list[float]:
-        return [value(n, **l) - b for (n, l), b in zip(self.series, self.before, strict=True)]
+        pairs = zip(self.series, self.before, strict=True)
+        return [value(name, **labels) - b for (name, labels), b in pairs]
 
 
 def scrape(client: Client, **headers):
@@ -62,17 +65,34 @@ def scrape(client: Client, **headers):
 
 def test_metrics_are_off_by_default_and_then_a_404_even_with_a_token(client, settings):
     assert settings.METRICS_ENABLED is False
-    for headers in ({}, {"HTTP_AUTHORIZATION": "Bearer "}, {"HTTP_AUTHORIZATION": f"Bearer {TOKEN}"}):
+    for headers in (
+        {},
+        {"HTTP_AUTHORIZATION": "Bearer "},
+        {"HTTP_AUTHORIZATION": f"Bearer {TOKEN}"},
+    ):
         response = scrape(client, **headers)
         assert response.status_code == 404
-        assert response.json() == {"errors": [{"message": "Nothing here: the API is at /graphql/."}]}
+        assert response.json() == {
+            "errors": [{"message": "Nothing here: the API is at /graphql/."}]
+        }
 
 
 @pytest.mark.parametrize(
     "authorization",
-    ["", "Bearer", "Bearer ", f"Bearer {TOKEN}x", f"bearer {TOKEN}", TOKEN, f"Basic {TOKEN}", f"Bearer  {TOKEN}"],
+    [
+        "",
+        "Bearer",
+        "Bearer ",
+        f"Bearer {TOKEN}x",
+        f"bearer {TOKEN}",
+        TOKEN,
+        f"Basic {TOKEN}",
+        f"Bearer  {TOKEN}",
+    ],
 )
-def test_metrics_without_the_exact_token_are_a_404_like_any_unknown_page(client, metrics_on, authorization):
+def test_metrics_without_the_exact_token_are_a_404_like_any_unknown_page(
+    client, metrics_on, authorization
+):
     response = scrape(client, HTTP_AUTHORIZATION=authorization)
     assert response.status_code == 404
     assert response.content == client.get("/no-such-page").content
@@ -110,7 +130,9 @@ def test_a_forwarded_address_counts_only_behind_trusted_proxies(settings):
     forged = Client(REMOTE_ADDR="203.0.113.5", HTTP_X_FORWARDED_FOR="10.9.9.9")
     assert scrape(forged).status_code == 404
     settings.TRUSTED_PROXY_COUNT = 1
-    assert scrape(Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="10.9.9.9")).status_code == 200
+    assert (
+        scrape(Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="10.9.9.9")).status_code == 200
+    )
 
 
 # --- the series
@@ -154,7 +176,9 @@ def test_requests_are_timed_per_operation_and_trusted_document(client, metrics_o
     )  # fmt: skip
     post(client, CATALOGUE)
     post(client, CATALOGUE)
-    client.post("/graphql/", {"documentId": trusted.id, "variables": {}}, content_type="application/json")
+    client.post(
+        "/graphql/", {"documentId": trusted.id, "variables": {}}, content_type="application/json"
+    )
     post(client, "{ me { id } }")
     client.get("/no-such-page")
     assert deltas() == [2, 1, 1, 1]
@@ -291,7 +315,9 @@ def test_every_fallback_reason_has_a_class(reason, kind):
 # --- /healthz and /readyz
 
 
-def test_healthz_answers_without_the_database_a_session_or_https(settings, django_assert_num_queries):
+def test_healthz_answers_without_the_database_a_session_or_https(
+    settings, django_assert_num_queries
+):
     settings.SECURE_SSL_REDIRECT = True
     settings.ALLOWED_HOSTS = ["api.example.com"]
     client = Client(HTTP_HOST="10.0.0.7:8000")  # a probe's host: the pod's address
@@ -408,7 +434,7 @@ def test_the_operation_is_on_the_log_lines_written_while_it_runs(client, json_li
 
 @pytest.mark.parametrize(
     "forged",
-    ["x" * 129, "evil\nINFO forged line", "a\x00b", "has space", "quote\"d", "", "-leading", "é"],
+    ["x" * 129, "evil\nINFO forged line", "a\x00b", "has space", 'quote"d', "", "-leading", "é"],
 )
 def test_a_forged_request_id_is_replaced_and_never_logged(client, json_lines, forged):
     response = client.post("/graphql/", {"query": "{ noSuchField }"},
