@@ -456,3 +456,33 @@ def test_a_json_line_survives_text_orjson_refuses():
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "lone \ud800 surrogate", (), None)
     line = logs.JsonFormatter().format(record)
     assert "\n" not in line and json.loads(line)["message"] == "lone \ud800 surrogate"
+
+
+# --- the dashboard and the alerts read only series the server exports
+
+SERIES_IN = __import__("re").compile(r"\b([a-z_]+_(?:total|count|sum|bucket))\b")
+
+
+def exported_series() -> set[str]:
+    return {
+        sample_name
+        for family in REGISTRY.collect() if family.name.startswith(tuple(SERIES_PREFIXES))
+        for sample_name in (f"{family.name}_total", f"{family.name}_count", f"{family.name}_sum",
+                            f"{family.name}_bucket")
+    }  # fmt: skip
+
+
+SERIES_PREFIXES = ("http_request", "graphql_", "api_errors", "login_", "legacy_name", "database_")
+
+
+@pytest.mark.parametrize("source", ["docs/grafana-dashboard.json", "docs/operations.md"])
+def test_the_dashboard_and_the_alerts_use_only_series_the_server_exports(source):
+    from tests.helpers import ROOT
+
+    text = (ROOT / source).read_text()
+    if source.endswith(".json"):
+        panels = json.loads(text)["panels"]
+        text = " ".join(target["expr"] for panel in panels for target in panel["targets"])
+    used = set(SERIES_IN.findall(text))
+    assert used, source
+    assert used <= exported_series(), used - exported_series()
