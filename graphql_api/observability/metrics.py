@@ -12,13 +12,18 @@ settings.METRICS_MAX_OPERATIONS distinct names per process, and every later one 
 What is measured, and where: docs/operations.md, "Watching it".
 """
 
+import atexit
+import bisect
 import hmac
 import ipaddress
+import math
 import os
 import re
 import threading
+import time
 from collections.abc import Iterable
 from functools import lru_cache
+from typing import Any
 
 from axes.signals import user_locked_out
 from django.conf import settings
@@ -34,6 +39,7 @@ from prometheus_client import (
     multiprocess,
 )
 
+from graphql_api.readpath.internals import histogram_add
 from learningplatform.throttling import client_address
 
 OTHER = "other"
@@ -44,24 +50,28 @@ MAX_ERROR_CODES = 50
 OPERATION_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,99}")
 ERROR_CODE = re.compile(r"[A-Z][A-Z0-9_]{0,39}")
 
+SECONDS_BUCKETS = (0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+STATEMENT_BUCKETS = (0, 1, 2, 3, 4, 6, 8, 12, 16, 25, 50, 100)
+SQL_SECONDS_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 2.5, 10)
+
 REQUEST_SECONDS = Histogram(
     "http_request_duration_seconds",
     "Requests by endpoint, GraphQL operation, trusted document and status class: time from "
     "the first middleware in to the response out.",
     ["endpoint", "operation", "document", "status"],
-    buckets=(0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+    buckets=SECONDS_BUCKETS,
 )
 SQL_STATEMENTS = Histogram(
     "http_request_sql_statements",
     "SQL statements a request sent, by endpoint.",
     ["endpoint"],
-    buckets=(0, 1, 2, 3, 4, 6, 8, 12, 16, 25, 50, 100),
+    buckets=STATEMENT_BUCKETS,
 )
 SQL_SECONDS = Histogram(
     "http_request_sql_seconds",
     "Time a request spent in SQL statements (sent, run, rows read), by endpoint.",
     ["endpoint"],
-    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 2.5, 10),
+    buckets=SQL_SECONDS_BUCKETS,
 )
 ANSWERS = Counter(
     "graphql_answers",
@@ -161,6 +171,100 @@ class StatementTimer:
             self.seconds += self.clock() - started
 
 
+class Children:
+    """A metric's children by label values. prometheus-client's `labels()` validates and locks
+    on every call, several microseconds; a child, once made, is the same object for good, and
+    the label values are bounded, so this dictionary is too."""
+
+    def __init__(self, metric, buckets: tuple = ()) -> None:
+        self.metric = metric
+        self.bounds = (*(float(b) for b in buckets), math.inf) if buckets else ()
+        self.made: dict[tuple[str, ...], Any] = {}
+
+    def __call__(self, *values: str):
+        child = self.made.get(values)
+        if child is None:
+            child = self.made[values] = self.metric.labels(*values)
+        return child
+
+
+class Pending:
+    """What this process recorded and has not yet written to prometheus-client's values.
+
+    Under gunicorn every increment of a value writes a file-backed map under a lock (about
+    ten of them a request); here a request adds to a dictionary, and `flush` writes the sums,
+    one increment per series, every FLUSH_SECONDS from a thread of this process, before
+    /metrics answers, and at exit. A scrape served by another worker sees this one's requests
+    at most FLUSH_SECONDS late.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.histograms: dict[tuple, list] = {}  # (children, values) -> [sum, count per bucket]
+        self.counters: dict[tuple, float] = {}  # (children, values) -> amount
+        self.flusher: threading.Thread | None = None
+
+    def observe(self, children: Children, values: tuple[str, ...], amount: float) -> None:
+        bucket = bisect.bisect_left(children.bounds, amount)  # the first bound >= amount
+        key = (children, values)
+        with self.lock:
+            entry = self.histograms.get(key)
+            if entry is None:
+                entry = self.histograms[key] = [0.0] + [0] * len(children.bounds)
+            entry[0] += amount
+            entry[1 + bucket] += 1
+        if self.flusher is None:
+            self.start()
+
+    def inc(self, children: Children, values: tuple[str, ...], amount: float = 1) -> None:
+        key = (children, values)
+        with self.lock:
+            self.counters[key] = self.counters.get(key, 0) + amount
+        if self.flusher is None:
+            self.start()
+
+    def flush(self) -> None:
+        with self.lock:
+            histograms, self.histograms = self.histograms, {}
+            counters, self.counters = self.counters, {}
+        for (children, values), entry in histograms.items():
+            histogram_add(children(*values), entry[0], entry[1:])
+        for (children, values), amount in counters.items():
+            children(*values).inc(amount)
+
+    def start(self) -> None:
+        with self.lock:
+            if self.flusher is not None:
+                return
+            self.flusher = threading.Thread(target=self.flush_forever, name="metrics", daemon=True)
+        self.flusher.start()
+
+    def flush_forever(self) -> None:
+        while True:
+            time.sleep(FLUSH_SECONDS)
+            self.flush()
+
+    def forked(self) -> None:
+        """In a new child process: nothing of the parent's is pending, and no thread runs."""
+        self.lock = threading.Lock()
+        self.histograms, self.counters, self.flusher = {}, {}, None
+
+
+FLUSH_SECONDS = 1.0
+pending = Pending()
+os.register_at_fork(after_in_child=pending.forked)
+atexit.register(pending.flush)
+
+request_seconds = Children(REQUEST_SECONDS, SECONDS_BUCKETS)
+sql_statements = Children(SQL_STATEMENTS, STATEMENT_BUCKETS)
+sql_seconds = Children(SQL_SECONDS, SQL_SECONDS_BUCKETS)
+answers = Children(ANSWERS)
+plan_cache = Children(PLAN_CACHE)
+errors = Children(ERRORS)
+legacy_uses = Children(LEGACY_USES)
+STATUS_CLASSES = {n: f"{n}xx" for n in range(1, 6)}
+
+
 def request_observed(
     *,
     path: str,
@@ -171,21 +275,22 @@ def request_observed(
     statements: StatementTimer,
 ) -> None:
     """Record one finished request (not a health or metrics one)."""
-    endpoint = endpoint_of(path)
-    REQUEST_SECONDS.labels(endpoint, operation, document, f"{status // 100}xx").observe(seconds)
-    SQL_STATEMENTS.labels(endpoint).observe(statements.count)
-    SQL_SECONDS.labels(endpoint).observe(statements.seconds)
+    endpoint = (endpoint_of(path),)
+    status_class = STATUS_CLASSES.get(status // 100, OTHER)
+    pending.observe(request_seconds, (*endpoint, operation, document, status_class), seconds)
+    pending.observe(sql_statements, endpoint, statements.count)
+    pending.observe(sql_seconds, endpoint, statements.seconds)
 
 
 def answered(*, path: str, reason: str) -> None:
     """Which path answered a GraphQL operation: read_path, or executor with the reason why."""
     if enabled():
-        ANSWERS.labels(path, reason).inc()
+        pending.inc(answers, (path, reason))
 
 
 def plan_looked_up(*, hit: bool) -> None:
     if enabled():
-        PLAN_CACHE.labels("hit" if hit else "miss").inc()
+        pending.inc(plan_cache, ("hit" if hit else "miss",))
 
 
 def errors_counted(codes: Iterable[str]) -> None:
@@ -193,14 +298,14 @@ def errors_counted(codes: Iterable[str]) -> None:
     if not enabled():
         return
     for code in codes:
-        ERRORS.labels(error_codes(code) if ERROR_CODE.fullmatch(code) else OTHER).inc()
+        pending.inc(errors, (error_codes(code) if ERROR_CODE.fullmatch(code) else OTHER,))
 
 
 def legacy_names_used(names: Iterable[str]) -> None:
     """Count a request's uses of legacy names (a fixed set: the shim's names)."""
     if enabled():
         for name in names:
-            LEGACY_USES.labels(name).inc()
+            pending.inc(legacy_uses, (name,))
 
 
 def _login_failed(**_signal) -> None:
@@ -251,6 +356,7 @@ def may_scrape(request: HttpRequest) -> bool:
 
 def exposition() -> bytes:
     """Every series in Prometheus's text format: all workers' under gunicorn, else this one's."""
+    pending.flush()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)

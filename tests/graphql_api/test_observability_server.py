@@ -90,6 +90,7 @@ def test_two_workers_scraped_after_a_mix_of_requests_count_every_request(migrate
             assert request(base + path)[0] == 200
         assert request(base + "/metrics")[0] == 404
         assert request(base + "/metrics", Authorization="Bearer wrong")[0] == 404
+        time.sleep(1.5)  # each worker writes what it recorded within a second (metrics.Pending)
         scrapes = [request(base + "/metrics", Authorization=f"Bearer {TOKEN}") for _ in range(6)]
         (folder,) = set(Path("/tmp").glob("learningplatform-metrics-*")) - before  # noqa: S108
         assert folder.stat().st_mode & 0o777 == 0o700
