@@ -7,6 +7,8 @@ and task published so an anonymous client sees them all), and these targets on l
   server sent trusted documents by id (ours-trusted) and with a student's session (ours-login);
 - ours-unprepared: the same application on a gunicorn of its own with DB_PREPARE_THRESHOLD=0
   (no server-side prepared statements, Django's default);
+- ours-metrics: the same application on a gunicorn of its own with Prometheus metrics on
+  (METRICS_TOKEN set), compared with ours in each round;
 - floor-view: the one SQL statement that builds our exact JSON, behind a bare Django view
   (bench/floor_app.py), on the same gunicorn;
 - floor-pgbench: the same statements, timed by pgbench: no HTTP, no Python;
@@ -803,8 +805,10 @@ def main() -> int:
     RESULTS.mkdir(exist_ok=True)
     create_database(options.reuse_db)
     roles()
-    graphene_python = install_graphene()
-    has_postgraphile = install_postgraphile()
+    # Peers are installed only when they are to be timed (all of them unless --targets names some).
+    wanted = set(options.targets or ("graphene", "postgraphile"))
+    graphene_python = install_graphene() if "graphene" in wanted else None
+    has_postgraphile = install_postgraphile() if "postgraphile" in wanted else False
 
     with ExitStack() as stack:
         targets: list[Target] = []
@@ -824,6 +828,11 @@ def main() -> int:
         port = free_port()
         command, env = gunicorn(sys.executable, "config.settings", port, "bench_ours")
         start("ours-unprepared", command, env | {"DB_PREPARE_THRESHOLD": "0"}, port, "/graphql/",
+              "bench_ours")  # fmt: skip
+        # The same application with Prometheus metrics on (a scraper's token set), to weigh them.
+        port = free_port()
+        command, env = gunicorn(sys.executable, "config.settings", port, "bench_ours")
+        start("ours-metrics", command, env | {"METRICS_TOKEN": "bench-scraper"}, port, "/graphql/",
               "bench_ours")  # fmt: skip
         port = free_port()
         start("floor-view", *gunicorn(sys.executable, "bench.floor_app", port, "bench_floor"),
@@ -911,7 +920,8 @@ def summarise(cells, counted, excluded, options) -> dict:
     for query in sorted({c["query"] for c in cells}):
         for clients in CLIENTS:
             for mine, peer in [(m, p) for m in ("ours", "ours-trusted", "ours-login", "ours-unprepared")
-                               for p in ("postgraphile", "graphene", "floor-view", "floor-pgbench")]:  # fmt: skip
+                               for p in ("postgraphile", "graphene", "floor-view", "floor-pgbench")] + [
+                                   ("ours-metrics", "ours")]:  # fmt: skip
                 per_round = []
                 for round_number in range(1, options.rounds + 1):
                     ours = [

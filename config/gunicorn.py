@@ -3,6 +3,10 @@
 import gc
 import multiprocessing
 import os
+import shutil
+import tempfile
+
+from gunicorn.glogging import Logger
 
 wsgi_app = "config.wsgi:application"
 bind = os.environ.get("BIND", "0.0.0.0:8000")
@@ -20,6 +24,34 @@ limit_request_line = 8190
 max_requests = 5000
 max_requests_jitter = 500
 accesslog = "-"
+# The request's id (X-Request-ID, taken or made by the application) ends each access log line.
+access_log_format = (
+    '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %({x-request-id}o)s'
+)
+JSON_LOGS = os.environ.get("LOG_FORMAT", "plain") == "json"
+if JSON_LOGS:
+    accesslog = None  # the application logs each request as a JSON line of its own
+# Health probes and scrapes come every few seconds and say nothing: not in the access log.
+QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+class ServerLogger(Logger):
+    """gunicorn's logger, without the probes' access lines, and JSON lines with LOG_FORMAT=json."""
+
+    def setup(self, cfg) -> None:
+        super().setup(cfg)
+        if JSON_LOGS:
+            from graphql_api.observability.logs import JsonFormatter
+
+            for handler in self.error_log.handlers:
+                handler.setFormatter(JsonFormatter())
+
+    def access(self, resp, req, environ, request_time) -> None:
+        if environ.get("PATH_INFO") not in QUIET_PATHS:
+            super().access(resp, req, environ, request_time)
+
+
+logger_class = ServerLogger
 
 # The application (settings, URLs, the schema and its read path index) is loaded once in the
 # master, before the workers fork: a worker replaced after max_requests serves its first request
@@ -31,3 +63,27 @@ def when_ready(server) -> None:
     """Freeze what start-up made: the collector then never walks it again (nor copies its pages)."""
     gc.collect()
     gc.freeze()
+
+
+# Prometheus metrics (on when METRICS_TOKEN or METRICS_ALLOWED_IPS is set): each worker writes its
+# values to files in one folder, which /metrics adds up. The folder is made here, in the master,
+# before the application is imported anywhere (prometheus-client reads the variable on import),
+# readable by this user only, and removed when the server stops; a worker that exits has its
+# live values dropped (its counts stay, as counters must).
+METRICS_DIR = None
+METRICS_ON = bool(os.environ.get("METRICS_TOKEN") or os.environ.get("METRICS_ALLOWED_IPS"))
+if METRICS_ON and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    METRICS_DIR = tempfile.mkdtemp(prefix="learningplatform-metrics-")  # mode 0700
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = METRICS_DIR
+
+
+def child_exit(server, worker) -> None:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server) -> None:
+    if METRICS_DIR is not None:
+        shutil.rmtree(METRICS_DIR, ignore_errors=True)

@@ -113,7 +113,10 @@ if LEGACY_SHIM:
     INSTALLED_APPS.append("legacy_shim")
 
 MIDDLEWARE = [
-    # First, so the request's deadline covers every statement, its session's included.
+    # Before everything: answers /healthz, /readyz and /metrics at once (no session, no host or
+    # HTTPS check, no throttling), and measures and logs every other request whole.
+    "graphql_api.observability.middleware.ObservabilityMiddleware",
+    # First after it, so the request's deadline covers every statement, its session's included.
     "learningplatform.deadline.RequestDeadlineMiddleware",
     # Before anything that answers early, so preflights and refusals carry their CORS headers.
     "corsheaders.middleware.CorsMiddleware",
@@ -302,6 +305,28 @@ GRAPHQL_CACHE_BYTES = env_int("GRAPHQL_CACHE_BYTES", 8 * 1024 * 1024, minimum=0)
 # fallbacks are counted together as "other" (graphql_api/readpath/fallbacks.py).
 GRAPHQL_FALLBACK_DOCUMENTS = env_int("GRAPHQL_FALLBACK_DOCUMENTS", 100, minimum=0)
 GRAPHQL_FALLBACK_BYTES = env_int("GRAPHQL_FALLBACK_BYTES", 1024 * 1024, minimum=0)
+# --- Observability (docs/operations.md, "Watching it"; graphql_api/observability/) ---
+# Prometheus metrics at /metrics, off unless one of these is set; otherwise /metrics is a 404.
+# METRICS_TOKEN: a scraper sends it as `Authorization: Bearer <token>`. METRICS_ALLOWED_IPS:
+# comma-separated addresses or networks (10.0.0.0/8) that may scrape without it; the client
+# address is the one login throttling uses (TRUSTED_PROXY_COUNT).
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", [])
+METRICS_ENABLED = bool(METRICS_TOKEN or METRICS_ALLOWED_IPS)
+# Distinct operation names a process labels its metrics with; later ones are counted as "other".
+METRICS_MAX_OPERATIONS = env_int("METRICS_MAX_OPERATIONS", 100, minimum=1)
+# /readyz: how long the database may take to answer, and how long a "no migration pending"
+# answer is kept before the migration table is read again (a pending one is read every time).
+READYZ_TIMEOUT_MS = env_int("READYZ_TIMEOUT_MS", 2000, minimum=1)
+READYZ_MIGRATIONS_TTL_SECONDS = env_int("READYZ_MIGRATIONS_TTL_SECONDS", 30, minimum=0)
+# Traces: on when OTEL_EXPORTER_OTLP_ENDPOINT is set (and the `otel` extra installed); the
+# OpenTelemetry SDK reads its other OTEL_* variables itself. The WSGI/ASGI entry points start it.
+OTEL_EXPORTER_OTLP_ENDPOINT = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "")
+# `plain`: one readable line per event; `json`: one JSON object per line, with the request's id,
+# operation, duration and status (graphql_api/observability/logs.py).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain")
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r}: use plain or json.")
 
 # One line per event: Django's own loggers write through the root handler only (by default they
 # also have a console handler of their own in development, which printed every line twice).
@@ -309,8 +334,19 @@ LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "graphql_api.observability.logs.JsonFormatter"},
+    },
+    # Every line of a request carries its id and operation (the request filter adds them).
+    "filters": {"request": {"()": "graphql_api.observability.logs.RequestContextFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request"],
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},

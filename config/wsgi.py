@@ -4,7 +4,11 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from graphql_api.observability.tracing import tracing_start
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("DB_STATEMENT_TIMEOUT_MS", "10000")
 
+# Before the application loads its middleware: Django's instrumentation adds one of its own.
+tracing_start()
 application = get_wsgi_application()

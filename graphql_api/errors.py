@@ -18,6 +18,7 @@ from strawberry.relay.types import GlobalIDValueError
 from strawberry.utils.str_converters import to_camel_case
 
 from graphql_api.ids import INVALID_ID
+from graphql_api.observability import metrics
 from graphql_api.unavailable import unavailable_error
 from learningplatform.db.faults import database_fault
 from learningplatform.deadline import timeout_message
@@ -98,10 +99,12 @@ def field_errors(
             message = item.message % item.params if item.params else item.message
             code = DJANGO_CODES.get(item.code or "", ErrorCode.INVALID)
             found.append(FieldError(field=name, message=str(message), code=code))
+    metrics.errors_counted(item.code.value for item in found)
     return found
 
 
 def error(code: ErrorCode, message: str, field: str | None = None) -> list[FieldError]:
+    metrics.errors_counted((code.value,))
     return [FieldError(field=field, message=message, code=code)]
 
 
@@ -144,6 +147,24 @@ def log_errors(errors: list[GraphQLError]) -> None:
             logger.error("%s", text, exc_info=error.original_error)
         else:
             logger.info("%s", text.replace("\n", " "))
+
+
+# The code of a GraphQL error that carries none: the document itself was wrong (syntax,
+# validation, an argument's value), or something unexpected happened (masked).
+INVALID_DOCUMENT = "GRAPHQL_VALIDATION_FAILED"
+INTERNAL = "INTERNAL"
+
+
+def error_code(error: GraphQLError) -> str:
+    """The code of an error as metrics count it: its own, or what kind of error it is."""
+    code = (error.extensions or {}).get("code")
+    if isinstance(code, str):
+        return code
+    if timed_out(error.original_error):
+        return ErrorCode.TIMEOUT.value
+    if isinstance(error.original_error, GlobalIDValueError):
+        return ErrorCode.INVALID.value
+    return INTERNAL if should_mask_error(error) else INVALID_DOCUMENT
 
 
 # PostgreSQL's SQLSTATE for a statement cancelled by statement_timeout (or by an operator).

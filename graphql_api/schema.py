@@ -20,6 +20,7 @@ from graphql_api.enums import SCALARS
 from graphql_api.errors import ClientErrors, log_errors
 from graphql_api.inputs import InputCheck
 from graphql_api.limits import CostLimit, OneLoginRule, OperationChoice
+from graphql_api.observability.operation import OperationObserver, graphql_errors_observed
 from graphql_api.permissions import ReadTokensCannotMutate
 from graphql_api.readpath.execution import ReadPathExecutionContext
 from graphql_api.readpath.index import build_index
@@ -43,10 +44,11 @@ ALIASES_RULE = aliases_rule(MAX_ALIASES)
 
 
 class Schema(strawberry.Schema):
-    """Strawberry's schema, logging client errors as such (see `log_errors`)."""
+    """Strawberry's schema, logging client errors as such (see `log_errors`) and counting them."""
 
     def process_errors(self, errors, execution_context=None) -> None:
         log_errors(errors)
+        graphql_errors_observed(errors, execution_context)
 
 
 @strawberry.type
@@ -67,6 +69,7 @@ def build_schema(
     """The schema; without introspection it also stops suggesting field names in errors."""
     # Factories, not instances: Strawberry builds each extension afresh for every request.
     extensions = [
+        OperationObserver,  # first: it sees every operation, refused ones included
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         InputCheck,
         OperationChoice,

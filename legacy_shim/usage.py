@@ -23,6 +23,7 @@ from graphql.language import Visitor
 from strawberry.extensions import SchemaExtension
 
 from graphql_api.bounded import Count, PendingCounts, Recorder, add_count
+from graphql_api.observability.metrics import legacy_names_used
 from legacy_shim.models import LegacyNameUse
 
 LEGACY_ROOT_FIELDS = {"learningTask", "learningTasks", "quizTask", "quizTasks"}
@@ -81,9 +82,10 @@ usage_counts = Recorder(
 
 def record_use(names: Iterable[str], client: str) -> None:
     """Count one use of each name by the client, in this process; see the module docstring."""
-    client = client_name(client)
-    for name in set(names):
+    names, client = set(names), client_name(client)
+    for name in names:
         usage_counts.add((name, client), size=len(name) + len(client))
+    legacy_names_used(names)  # and live, per name, in the API's metrics
 
 
 def flush_usage() -> None:

@@ -88,15 +88,25 @@ def server_env(database_url: str, data_dir, **extra: str) -> dict[str, str]:
 @contextlib.contextmanager
 def gunicorn(env: dict[str, str], workers: int = 1) -> Iterator[str]:
     """Serve the app until the block ends; yields the /graphql/ URL."""
+    with gunicorn_process(env, workers) as (url, _server):
+        yield url
+
+
+@contextlib.contextmanager
+def gunicorn_process(
+    env: dict[str, str], workers: int = 1, output=subprocess.DEVNULL
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Serve the app until the block ends; yields the /graphql/ URL and the master process.
+    The server's output (its logs) goes to `output`, a file, or nowhere."""
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py",
          "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT, env=env, stdout=output, stderr=output,
     )  # fmt: skip
     try:
         wait_for_port(port, server)
-        yield f"http://127.0.0.1:{port}/graphql/"
+        yield f"http://127.0.0.1:{port}/graphql/", server
     finally:
         server.terminate()
         server.wait(timeout=15)

@@ -46,6 +46,7 @@ from django.db import DatabaseError, connection
 from strawberry.relay import GlobalID
 
 from graphql_api.bounded import BoundedLRU, deep_size, digest
+from graphql_api.observability import metrics
 from graphql_api.readpath.binding import Shape
 from learningplatform.selectors import viewer_key, viewer_kind
 
@@ -79,6 +80,12 @@ class PlanCache(BoundedLRU):
     def __init__(self) -> None:
         super().__init__(max_entries=cache_size, max_bytes=cache_bytes, sizeof=plan_size)
         _caches.add(self)
+
+    def get(self, key: Hashable | None, default: Any = None) -> Any:
+        plan = super().get(key, default)
+        if key is not None:
+            metrics.plan_looked_up(hit=plan is not default)
+        return plan
 
     def kept(self) -> list[Any]:
         return self.values()

@@ -12,6 +12,7 @@ from django.conf import settings
 from graphql import Undefined
 from strawberry.relay import to_base64
 
+from graphql_api.observability import metrics
 from graphql_api.readpath import fallbacks
 from graphql_api.readpath.fallbacks import Fallback
 from graphql_api.readpath.index import index_of
@@ -34,16 +35,22 @@ class ReadPathExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def execute_collected_root_fields(
         self, root_type, root_value, grouped_field_set, serially, new_defer_usages
     ):
-        if not serially and fast_reads_on():
+        if serially:
+            metrics.answered(path="executor", reason="mutation")
+        elif not fast_reads_on():
+            metrics.answered(path="executor", reason="kill_switch")
+        else:
             data = self.read(root_type, grouped_field_set, new_defer_usages)
             if data is not None:
+                metrics.answered(path="read_path", reason="")
                 return data
         return super().execute_collected_root_fields(
             root_type, root_value, grouped_field_set, serially, new_defer_usages
         )
 
     def read(self, root_type, grouped_field_set, new_defer_usages) -> dict | None:
-        """The read path's data, or None after recording why the executor must answer."""
+        """The read path's data, or None after recording (and counting, by its reason's class)
+        why the executor must answer."""
         try:
             index = index_of(self.schema)
             if index is None:
@@ -59,6 +66,7 @@ class ReadPathExecutionContext(StrawberryGraphQLCoreExecutionContext):
             document = operation.loc.source.body if operation.loc else ""
             name = operation.name.value if operation.name else None
             fallbacks.record(fallback.reason, document, name)
+            metrics.answered(path="executor", reason=fallbacks.reason_class(fallback.reason))
             return None
 
     def execute_field(self, parent_type, source, field_details_list, path, position_context):

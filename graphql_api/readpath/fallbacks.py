@@ -39,6 +39,31 @@ class Fallback(Exception):  # noqa: N818 - a signal, not an error
         self.reason = reason
 
 
+# A reason's class, by the start of its text (the first that matches), for metrics: the reasons
+# themselves name fields and types, too many for a label.
+REASON_CLASSES = (
+    ("an extension with a resolve hook", "resolve_hook"),
+    ("@defer", "defer"),
+    ("an error while reading", "error"),
+    ("a null in a non-null", "data"),
+    ("a hidden or missing object", "data"),
+    ("a nested page past", "data"),
+    ("the schema was built without", "no_index"),
+)
+ARGUMENT_WORDS = ("argument", "an id ", "first: 0", "paging backwards")
+
+
+def reason_class(reason: str) -> str:
+    """The class of a fallback's reason: resolve_hook, defer, error, data, no_index, arguments
+    (values the read path leaves to the executor), or selection (fields it does not plan)."""
+    for start, kind in REASON_CLASSES:
+        if reason.startswith(start):
+            return kind
+    if any(word in reason for word in ARGUMENT_WORDS):
+        return "arguments"
+    return "selection"
+
+
 def record(reason: str, document: str, operation_name: str | None) -> None:
     """Log and count one fallback, to be recorded in the database with the next batch."""
     counts[reason] += 1

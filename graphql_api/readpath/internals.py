@@ -1,5 +1,4 @@
-"""Every library internal the read path (and the endpoint's view) relies on, imported here and
-nowhere else.
+"""Every library internal the code relies on, imported or read here and nowhere else.
 
 These names are not the libraries' documented API, so pyproject.toml pins strawberry-graphql,
 strawberry-graphql-django and graphql-core to the minor versions tested, and
@@ -73,3 +72,16 @@ OVERRIDDEN_VIEW_METHODS = {
     "encode_json": ("self", "data"),
     "should_render_graphql_ide": ("self", "request"),
 }  # fmt: skip
+
+# prometheus-client: a histogram child's values, `_sum` and one per bucket in `_buckets` (in the
+# order of its bounds), which `histogram_add` increments to add many observations at once
+# (graphql_api/observability/metrics.py). Its public `observe` takes one observation.
+HISTOGRAM_VALUES = ("_sum", "_buckets")
+
+
+def histogram_add(child, total: float, counts: list[int]) -> None:
+    """Add observations to a histogram child: `total` to its sum, counts[i] to bucket i."""
+    child._sum.inc(total)
+    for bucket, count in zip(child._buckets, counts, strict=True):
+        if count:
+            bucket.inc(count)

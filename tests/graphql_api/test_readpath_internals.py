@@ -37,7 +37,8 @@ def test_no_other_module_imports_them():
 
 def test_the_libraries_are_pinned_to_the_tested_minor_versions():
     pins = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
-    for package in ("strawberry-graphql", "strawberry-graphql-django", "graphql-core"):
+    for package in ("strawberry-graphql", "strawberry-graphql-django", "graphql-core",
+                    "prometheus-client"):  # fmt: skip
         (pin,) = [p for p in pins if re.match(rf"{package}[><=]", p)]
         low = re.search(r">=([\d.]+)", pin).group(1)
         installed = version(package)
@@ -50,3 +51,20 @@ def test_the_view_methods_overridden_take_what_they_took(name):
 
     parameters = tuple(inspect.signature(getattr(GraphQLView, name)).parameters)
     assert parameters == internals.OVERRIDDEN_VIEW_METHODS[name]
+
+
+def test_a_histogram_child_still_holds_the_values_histogram_add_increments():
+    from prometheus_client import CollectorRegistry, Histogram
+
+    histogram = Histogram("probe", "", ["x"], buckets=(1, 2), registry=CollectorRegistry())
+    child = histogram.labels("a")
+    for name in internals.HISTOGRAM_VALUES:
+        assert hasattr(child, name), name
+    internals.histogram_add(child, 7.5, [1, 0, 3])  # buckets 1, 2 and +Inf
+    child.observe(1.5)
+    samples = {(s.name, s.labels.get("le")): s.value for s in histogram.collect()[0].samples}
+    assert samples[("probe_bucket", "1.0")] == 1
+    assert samples[("probe_bucket", "2.0")] == 2  # cumulative
+    assert samples[("probe_bucket", "+Inf")] == 5
+    assert samples[("probe_sum", None)] == 9.0
+    assert samples[("probe_count", None)] == 5
