@@ -8,3 +8,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("DB_STATEMENT_TIMEOUT_MS", "10000")
 
 application = get_wsgi_application()
+
+# Each read replica answers now, or is logged and skipped until it does (never fatal).
+from learningplatform.replicas import replicas_check_at_startup  # noqa: E402
+
+replicas_check_at_startup()

@@ -40,9 +40,10 @@ from uuid import UUID
 
 from django.conf import settings
 from django.core.signals import setting_changed
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connections
 from strawberry.relay import GlobalID
 
+from learningplatform.replicas import read_alias
 from learningplatform.selectors import viewer_key
 
 _caches: weakref.WeakSet[PlanCache] = weakref.WeakSet()
@@ -149,7 +150,7 @@ class PlanningReads:
 def unchanged(statements: list[tuple[str, Any, list]]) -> bool:
     """Whether each statement still gives the rows it gave when the plan was made."""
     try:
-        with connection.cursor() as cursor:
+        with connections[read_alias()].cursor() as cursor:
             for sql, params, rows in statements:
                 cursor.execute(sql, params)
                 if cursor.fetchall() != rows:

@@ -25,6 +25,8 @@ from django.db import NotSupportedError, connections
 from django.db.models import Lookup, QuerySet, Value
 from django.db.models.expressions import Col
 
+from learningplatform.replicas import read_alias
+
 
 class Ids:
     """Where a statement takes the ids it reads: one parameter, filled in each time it runs."""
@@ -75,7 +77,9 @@ class Statement:
     known_count: int = 0  # a count Django knew without a statement (`sql` None)
 
     def execute(self, ids: list | None = None) -> list[tuple]:
-        connection, params = connections[self.alias], self.params
+        # The request's database, not the one it was compiled on: a replica and its primary
+        # take the same SQL, and a kept plan must not read a replica a request may not use.
+        connection, params = connections[read_alias(self.alias)], self.params
         if self.ids_at:
             ids = list(ids or ())
             value = ids if connection.vendor == "postgresql" else json.dumps(ids)
@@ -93,7 +97,7 @@ class Statement:
             rows = [row[: self.width] for row in rows]
         if not self.converters:
             return rows
-        connection = connections[self.alias]
+        connection = connections[read_alias(self.alias)]
         converted = []
         for row in map(list, rows):
             for position, functions, expression in self.converters:
