@@ -81,13 +81,14 @@ def server_env(database_url: str, data_dir, **extra: str) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict[str, str], workers: int = 1) -> Iterator[str]:
-    """Serve the app until the block ends; yields the /graphql/ URL."""
+def gunicorn(env: dict[str, str], workers: int = 1, log: Path | None = None) -> Iterator[str]:
+    """Serve the app until the block ends; yields the /graphql/ URL. Its output goes to `log`."""
     port = free_port()
+    output = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115 - closed below
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py",
          "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT, env=env, stdout=output, stderr=output,
     )  # fmt: skip
     try:
         wait_for_port(port, server)
@@ -95,6 +96,8 @@ def gunicorn(env: dict[str, str], workers: int = 1) -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(timeout=15)
+        if log:
+            output.close()
 
 
 # --- GraphQL over HTTP, as a client sends it
