@@ -184,6 +184,36 @@ if DATABASES["default"]["ENGINE"] == "learningplatform.db.postgresql" and DB_PRE
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         server_side_binding=True, prepare_threshold=DB_PREPARE_THRESHOLD
     )
+# --- Beyond one machine (docs/operations.md, "Running on more than one machine"; ADR 0018).
+# DB_TRANSACTION_POOLING=1: PostgreSQL is reached through a pooler in transaction mode
+# (PgBouncer), which gives each transaction whichever server connection is free, so nothing may
+# be kept in a session: no prepared statements, no startup options (PgBouncer 1.18 refuses
+# them); each statement's timeout travels with it (learningplatform/deadline.py).
+DB_TRANSACTION_POOLING = env_bool("DB_TRANSACTION_POOLING", False)
+if DB_TRANSACTION_POOLING and DATABASES["default"]["ENGINE"] == "learningplatform.db.postgresql":
+    if os.environ.get("DB_PREPARE_THRESHOLD", "0").strip() not in {"", "0"}:
+        raise ImproperlyConfigured(
+            "DB_TRANSACTION_POOLING=1 needs DB_PREPARE_THRESHOLD=0: a pooler in transaction mode "
+            "cannot keep a connection's prepared statements."
+        )
+    DB_PREPARE_THRESHOLD = 0
+    for option in ("options", "server_side_binding", "prepare_threshold"):
+        DATABASES["default"].get("OPTIONS", {}).pop(option, None)
+# Read replicas: comma-separated PostgreSQL URLs (empty: every statement on DATABASE_URL). Reads
+# go to a replica that has replayed the client's own last write and lags at most
+# REPLICA_MAX_LAG_MS behind; writes, and everything in a mutation's transaction, to the primary
+# (learningplatform/replicas.py). Each replica is one more connection per worker thread.
+DATABASE_REPLICA_URLS = env_list("DATABASE_REPLICA_URLS", [])
+REPLICA_MAX_LAG_MS = env_int("REPLICA_MAX_LAG_MS", 1000, minimum=0)
+if DATABASE_REPLICA_URLS:
+    from learningplatform.replicas import replica_databases
+
+    DATABASES |= replica_databases(DATABASE_REPLICA_URLS, primary=DATABASES["default"])
+    DATABASE_ROUTERS = ["learningplatform.replicas.ReplicaRouter"]
+    # After the session middleware: a client's last write is remembered in its session.
+    _after_sessions = MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware") + 1
+    MIDDLEWARE.insert(_after_sessions, "learningplatform.replicas.ReplicaMiddleware")
+
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # SQLite opens a file, not a server connection: nothing to keep alive.

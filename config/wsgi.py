@@ -12,3 +12,8 @@ os.environ.setdefault("DB_STATEMENT_TIMEOUT_MS", "10000")
 # Before the application loads its middleware: Django's instrumentation adds one of its own.
 tracing_start()
 application = get_wsgi_application()
+
+# Each read replica answers now, or is logged and skipped until it does (never fatal).
+from learningplatform.replicas import replicas_check_at_startup  # noqa: E402
+
+replicas_check_at_startup()

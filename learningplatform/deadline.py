@@ -5,7 +5,11 @@ pass it and hold a worker for 90 s, until gunicorn kills it and the client gets 
 the request's budget (settings.STATEMENT_TIMEOUT_MS, counted from its start) is what each next
 statement may use: on PostgreSQL the session's statement_timeout is lowered to the time left
 before a statement when it would otherwise outlive the deadline, and restored after the
-request; on SQLite a progress handler interrupts a statement at the deadline. A statement that
+request; behind a pooler in transaction mode (settings.DB_TRANSACTION_POOLING), where a session
+setting would stay on a server connection another client gets next, each statement carries its
+own `SET LOCAL statement_timeout` in the same round trip; on SQLite a progress handler
+interrupts a statement at the deadline. Every database of the request (primary and replicas)
+is held to the one deadline. A statement that
 would start after the deadline is not run. Either way the request fails with `RequestTimedOut`,
 which the API reports as its TIMEOUT error.
 """
@@ -13,9 +17,10 @@ which the API reports as its TIMEOUT error.
 import time
 import weakref
 from collections.abc import Callable
+from contextlib import ExitStack
 
 from django.conf import settings
-from django.db import DatabaseError, OperationalError, connection
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 # A statement may overrun the deadline by this much before the timeout is set again: setting it
@@ -62,7 +67,7 @@ class DeadlineWrapper:
 
     def __init__(self, deadline: Deadline) -> None:
         self.deadline = deadline
-        self.changed = False
+        self.changed: set = set()  # the databases whose session timeout was lowered
 
     def __call__(self, execute: Callable, sql, params, many, context):
         left = self.deadline.left_ms()
@@ -70,11 +75,17 @@ class DeadlineWrapper:
             raise RequestTimedOut("The request's time ran out before this statement.")
         database = context["connection"]
         raw = database.connection
+        if database.vendor == "postgresql" and settings.DB_TRANSACTION_POOLING and not many:
+            # One round trip, one implicit transaction: the timeout ends with the statement.
+            limited = f"SET LOCAL statement_timeout = {int(left)}; {sql}"
+            result = execute(limited, params, many, context)
+            context["cursor"].nextset()  # the statement's own result, after SET's
+            return result
         if database.vendor == "postgresql":
             current = _session_timeouts.get(raw, settings.STATEMENT_TIMEOUT_MS)
             if abs(current - left) > SLACK_MS:
                 _set_statement_timeout(raw, left)
-                self.changed = True
+                self.changed.add(database)
         elif database.vendor == "sqlite":
             raw.set_progress_handler(lambda: int(self.deadline.passed()), 1000)
         try:
@@ -85,22 +96,23 @@ class DeadlineWrapper:
             raise
 
     def finish(self) -> None:
-        """Give the connection back as the next request expects it."""
-        raw = connection.connection
-        if raw is None:
-            return
-        if connection.vendor == "sqlite":
-            raw.set_progress_handler(None, 0)
-        elif self.changed and not connection.in_atomic_block:
-            try:
-                _set_statement_timeout(raw, settings.STATEMENT_TIMEOUT_MS)
-            except DatabaseError:  # a broken connection: Django replaces it before reuse
-                _session_timeouts.pop(raw, None)
+        """Give the connections back as the next request expects them."""
+        for database in connections.all(initialized_only=True):
+            raw = database.connection
+            if raw is None:
+                continue
+            if database.vendor == "sqlite":
+                raw.set_progress_handler(None, 0)
+            elif database in self.changed and not database.in_atomic_block:
+                try:
+                    _set_statement_timeout(raw, settings.STATEMENT_TIMEOUT_MS)
+                except DatabaseError:  # a broken connection: Django replaces it before reuse
+                    _session_timeouts.pop(raw, None)
 
 
 def request_time_left_ms() -> int | None:
     """The milliseconds the current request has left; None outside a request with a deadline."""
-    for wrapper in connection.execute_wrappers:
+    for wrapper in connections[DEFAULT_DB_ALIAS].execute_wrappers:
         if isinstance(wrapper, DeadlineWrapper):
             return wrapper.deadline.left_ms()
     return None
@@ -124,7 +136,9 @@ class RequestDeadlineMiddleware:
             return self.get_response(request)
         wrapper = DeadlineWrapper(Deadline(budget))
         try:
-            with connection.execute_wrapper(wrapper):
+            with ExitStack() as stack:
+                for database in connections.all():  # the primary and each replica
+                    stack.enter_context(database.execute_wrapper(wrapper))
                 return self.get_response(request)
         finally:
             wrapper.finish()

@@ -86,10 +86,12 @@ def server_env(database_url: str, data_dir, **extra: str) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict[str, str], workers: int = 1) -> Iterator[str]:
-    """Serve the app until the block ends; yields the /graphql/ URL."""
-    with gunicorn_process(env, workers) as (url, _server):
-        yield url
+def gunicorn(env: dict[str, str], workers: int = 1, log: Path | None = None) -> Iterator[str]:
+    """Serve the app until the block ends; yields the /graphql/ URL. Its output goes to `log`."""
+    with contextlib.ExitStack() as stack:
+        output = stack.enter_context(open(log, "w")) if log else subprocess.DEVNULL
+        with gunicorn_process(env, workers, output) as (url, _server):
+            yield url
 
 
 @contextlib.contextmanager

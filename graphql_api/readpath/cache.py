@@ -42,12 +42,13 @@ from uuid import UUID
 
 from django.conf import settings
 from django.core.signals import setting_changed
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connections
 from strawberry.relay import GlobalID
 
 from graphql_api.bounded import BoundedLRU, deep_size, digest
 from graphql_api.observability import metrics
 from graphql_api.readpath.binding import Shape
+from learningplatform.replicas import read_alias
 from learningplatform.selectors import viewer_key, viewer_kind
 
 _caches: weakref.WeakSet[PlanCache] = weakref.WeakSet()
@@ -146,7 +147,7 @@ class PlanningReads:
 def unchanged(statements: list[tuple[str, Any, list]]) -> bool:
     """Whether each statement still gives the rows it gave when the plan was made."""
     try:
-        with connection.cursor() as cursor:
+        with connections[read_alias()].cursor() as cursor:
             for sql, params, rows in statements:
                 cursor.execute(sql, params)
                 if cursor.fetchall() != rows:

@@ -70,6 +70,7 @@ from graphql_api.readpath.statements import (
     count_statement,
     rows_statement,
 )
+from learningplatform.replicas import read_alias
 
 PAGE_ARGUMENTS = ("first", "last", "after", "before")
 
@@ -178,7 +179,7 @@ def plan_document(
     planner, reads = Planner(context, index, node_ids), PlanningReads()
     roots = []
     try:
-        with connections["default"].execute_wrapper(reads):
+        with connections[read_alias()].execute_wrapper(reads):  # where planning reads
             for key, details in grouped_field_set.items():
                 name = details[0].node.name.value
                 if name == "__typename":

@@ -26,6 +26,7 @@ from django.db.models import Lookup, QuerySet, Value
 from django.db.models.expressions import Col
 
 from graphql_api.readpath.binding import bind
+from learningplatform.replicas import read_alias
 
 
 class Ids:
@@ -77,7 +78,9 @@ class Statement:
     known_count: int = 0  # a count Django knew without a statement (`sql` None)
 
     def execute(self, ids: list | None = None) -> list[tuple]:
-        connection, params = connections[self.alias], bind(self.params)
+        # The request's database, not the one it was compiled on: a replica and its primary
+        # take the same SQL, and a kept plan must not read a replica a request may not use.
+        connection, params = connections[read_alias(self.alias)], bind(self.params)
         if self.ids_at:
             ids = list(ids or ())
             value = ids if connection.vendor == "postgresql" else json.dumps(ids)
@@ -95,7 +98,7 @@ class Statement:
             rows = [row[: self.width] for row in rows]
         if not self.converters:
             return rows
-        connection = connections[self.alias]
+        connection = connections[read_alias(self.alias)]
         converted = []
         for row in map(list, rows):
             for position, functions, expression in self.converters:
