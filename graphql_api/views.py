@@ -254,10 +254,10 @@ class GraphQLView(StrawberryGraphQLView):
                 raise HTTPException(400, NOT_AN_OBJECT)
         else:
             payload = request.query_params
+        check_document_size(payload)  # before anything reads the document
         request_data = super().parse_http_body(request)
         if isinstance(payload, list):  # a batch: Strawberry refuses it (batching is off)
             return request_data
-        check_document_size(payload)  # before anything reads the document
         query = resolve_document(payload, request_data.extensions)  # DocumentRefused: dispatch
         return dataclasses.replace(request_data, query=query)
 
