@@ -374,15 +374,40 @@ FUZZ = settings(
 LEAKS = ("Traceback", "Exception", "Error:", "django.", "psycopg", "sqlite3", 'File "')
 
 
-def seeded_server_env(database_url: str, tmp_path) -> dict[str, str]:
+def seeded_server_env(database_url: str, tmp_path, **extra: str) -> dict[str, str]:
     """The production server's environment over a new database, migrated and seeded (SMALL)."""
-    env = server_env(database_url, tmp_path)
+    env = server_env(database_url, tmp_path, **extra)
     for command in (["migrate"], ["seed", "--no-progress", *SMALL]):
         # The demo accounts' published password needs DEBUG, for the seed only.
         extra = {"DEBUG": "1"} if command[0] == "seed" else {}
         done = manage(*command, tmp_path=tmp_path, **(env | extra))
         assert done.returncode == 0, done.stdout + done.stderr
     return env
+
+
+@contextlib.contextmanager
+def traffic_on_a_cluster_of_its_own(
+    tmp_path, *, readers: list[str | None], writers: list[str]
+) -> Iterator[tuple]:
+    """A PostgreSQL cluster of the test's own (bench/cluster.py), migrated and seeded, served by
+    gunicorn (2 workers) to clients in a loop; yields (cluster, server env, traffic) once every
+    statement the clients send has run a few times (so is prepared)."""
+    from bench.cluster import Cluster
+
+    with Cluster() as cluster:
+        # Generous limits: hashing a login's password on a busy machine (seconds each) must not
+        # be cut off by the request's deadline or gunicorn's timeout; these tests are about the
+        # database's faults.
+        env = seeded_server_env(
+            cluster.create_database("lp"), tmp_path,
+            DB_STATEMENT_TIMEOUT_MS="60000", REQUEST_TIMEOUT="70",
+        )  # fmt: skip
+        with (
+            gunicorn(env, workers=2) as url,
+            Traffic(url, readers=readers, writers=writers) as traffic,
+        ):
+            time.sleep(1.5)
+            yield cluster, env, traffic
 
 
 # --- Traffic: clients reading and writing through a running server, every answer recorded
@@ -415,6 +440,7 @@ class Traffic:
 
     def __init__(self, url: str, *, readers: list[str | None], writers: list[str]) -> None:
         self.url, self.answers, self.stopped = url, [], threading.Event()
+        self.failures: list[str] = []
         self.lock = threading.Lock()
         self.threads = [
             threading.Thread(target=self.loop, args=(user, "read", n), daemon=True)
@@ -428,22 +454,49 @@ class Traffic:
     def __enter__(self) -> "Traffic":
         for thread in self.threads:
             thread.start()
-        self.ready.wait(timeout=120)  # every client logged in
+        try:
+            self.ready.wait(timeout=300)  # every client logged in
+        except threading.BrokenBarrierError:
+            self.stop()
+            raise AssertionError(f"a client could not log in: {self.failures}") from None
         return self
 
+    @staticmethod
+    def log_in(client, username: str) -> None:
+        """Log in, again if the answer is an error: hashing the password is slow on a busy
+        machine, and a login is safe to repeat."""
+        login = "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { errors { message } } }"
+        for _ in range(5):
+            status, body = client.post(login, {"u": username, "p": SEED_PASSWORD}, retry=True)
+            if status == 200 and not body.get("errors") and not body["data"]["login"]["errors"]:
+                return
+        raise AssertionError(f"{username} could not log in: HTTP {status} {body}")
+
     def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def stop(self) -> None:
         self.stopped.set()
         for thread in self.threads:
             thread.join(timeout=60)
 
     def loop(self, username: str | None, kind: str, number: int) -> None:
+        try:
+            self.send_until_stopped(username, kind, number)
+        except Exception as error:  # noqa: BLE001 - reported by __enter__
+            self.failures.append(f"{username}: {error}")
+
+    def send_until_stopped(self, username: str | None, kind: str, number: int) -> None:
         from graphql_api.client import GraphQLClient
 
-        client = GraphQLClient(self.url, client_name="tests/traffic", timeout=30)
-        if username:
-            login = "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { errors { message } } }"
-            client.post(login, {"u": username, "p": SEED_PASSWORD}, retry=True)
-        self.ready.wait(timeout=120)
+        client = GraphQLClient(self.url, client_name="tests/traffic", timeout=60)
+        try:
+            if username:
+                self.log_in(client, username)
+        except BaseException:
+            self.ready.abort()  # the test fails at once, with this client's error
+            raise
+        self.ready.wait()
         sent = 0
         while not self.stopped.is_set():
             sent += 1

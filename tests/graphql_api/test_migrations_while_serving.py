@@ -13,8 +13,7 @@ import psycopg
 import pytest
 from django.db import connection
 
-from bench.cluster import Cluster
-from tests.helpers import Traffic, gunicorn, python, seeded_server_env
+from tests.helpers import python, traffic_on_a_cluster_of_its_own
 
 pytestmark = [
     pytest.mark.slow,  # starts a cluster and a server
@@ -66,24 +65,21 @@ STEPS = ["column type", "the user's column type", "not null column with a defaul
 
 
 def test_migrations_while_serving(tmp_path):
-    with Cluster() as cluster:
-        env = seeded_server_env(cluster.create_database("lp"), tmp_path)
-        with (
-            gunicorn(env, workers=2) as url,
-            Traffic(url, readers=READERS, writers=WRITERS) as traffic,
-        ):
-            time.sleep(1.5)  # every statement the clients send is prepared by now
-            with psycopg.connect(env["DATABASE_URL"]) as database:
-                server_connections = database.execute(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = 'lp'"
-                ).fetchone()[0]
-            windows = []
-            for step in STEPS:
-                started = time.monotonic()
-                done = python("-c", MIGRATION, step, tmp_path=tmp_path, **env)
-                assert done.returncode == 0, done.stdout + done.stderr
-                windows.append((step, started, time.monotonic()))
-                time.sleep(1.5)
+    with traffic_on_a_cluster_of_its_own(tmp_path, readers=READERS, writers=WRITERS) as (
+        _, env, traffic,
+    ):  # fmt: skip
+        with psycopg.connect(env["DATABASE_URL"]) as database:
+            server_connections = database.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = 'lp'"
+            ).fetchone()[0]
+        windows = []
+        for step in STEPS:
+            started = time.monotonic()
+            done = python("-c", MIGRATION, step, tmp_path=tmp_path, **env)
+            assert done.returncode == 0, done.stdout + done.stderr
+            windows.append((step, started, time.monotonic()))
+            time.sleep(1.5)
+        traffic.stop()
         with psycopg.connect(env["DATABASE_URL"]) as database:
             columns = dict(
                 database.execute(

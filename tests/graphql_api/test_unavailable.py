@@ -161,14 +161,14 @@ def test_a_mutation_whose_commit_fails_may_have_been_applied_and_is_not_sent_aga
     client = Client()
     client.force_login(instructor)
     commits = []
-    commit = connection._commit
+    commit = connection.commit
 
     def cut_then_commit():
         commits.append(1)
         terminate_own_backend()
         return commit()
 
-    monkeypatch.setattr(connection, "_commit", cut_then_commit)
+    monkeypatch.setattr(connection, "commit", cut_then_commit)
     response = send(client, CREATE_COURSE, new_course("Maybe"))
     monkeypatch.undo()
     assert_unavailable(response, written=None)
