@@ -114,7 +114,7 @@ class TestLimit:
                 "extensions": {"code": "TOO_COSTLY"},
             }
         ]
-        assert body["data"] is None
+        assert "data" not in body  # refused before execution: no data entry (the GraphQL spec)
         assert captured.captured_queries == []
 
     def test_staff_cannot_pull_every_submission_either(self, as_user, staff):
