@@ -441,3 +441,18 @@ def test_only_variables_used_solely_as_a_root_objects_id_are_bound(document_text
         name: r.target for name, r in index_of(schema._schema).roots.items() if r.kind == "node"
     }
     assert set(shape_of(operation, fragments, roots).variables) == bound
+
+
+def test_a_variable_that_starts_reading_data_is_planned_for_the_real_viewer(world, as_user):
+    """Planned by shape while the filter is null; given a course, planning checks the course
+    for the viewer (not for a stand-in), and the operation is planned per viewer from then on."""
+    query = "query ($c: ID) { tasks(filter: {course: $c}) { totalCount } }"
+    teacher = world["viewers"]["instructor"]
+    private = world["courses"][2]  # the instructor's own private course
+    sends = [(teacher, None), (world["viewers"]["student"], None), (teacher, global_id(private)),
+             (world["viewers"]["student"], global_id(private)), (teacher, global_id(private))]  # fmt: skip
+    with override_settings(GRAPHQL_FAST_READS=False):
+        expected = [answer(as_user(u), {"query": query}, {"c": c}) for u, c in sends]
+    got = [answer(as_user(u), {"query": query}, {"c": c}) for u, c in sends]
+    assert got == expected
+    assert expected[2] == {"data": {"tasks": {"totalCount": 2}}} and "errors" in expected[3]
