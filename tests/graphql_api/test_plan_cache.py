@@ -18,7 +18,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.http import HttpRequest
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
-from graphql import GraphQLResolveInfo
+from graphql import GraphQLResolveInfo, parse
 from graphql.execution.executor import Executor
 from strawberry.relay import to_base64
 from strawberry.types.info import Info
@@ -432,8 +432,6 @@ def test_a_bad_id_or_a_mark_is_answered_as_the_executor_answers_whatever_is_kept
     ],
 )
 def test_only_variables_used_solely_as_a_root_objects_id_are_bound(document_text, bound):
-    from graphql import parse
-
     parsed = parse(document_text)
     operation = parsed.definitions[0]
     fragments = {d.name.value: d for d in parsed.definitions[1:]}
