@@ -231,26 +231,60 @@ def fetch(port: int, path: str, body: bytes, headers: dict | None = None) -> tup
         connection.close()
 
 
-def client(port: int, path: str, body: bytes, until: float, out, extra: dict) -> None:
-    """One client: requests back to back on a keep-alive connection, reconnecting as needed,
-    until `until`; reports each request's (start, end)."""
-    headers = {"Content-Type": "application/json"} | extra
-    connection, spans = http.client.HTTPConnection("127.0.0.1", port, timeout=60), []
+def client(port: int, path: str, requests: list, until: float, out) -> None:
+    """One client: `requests` ((name, body, headers)) sent in turn, back to back on a keep-alive
+    connection, reconnecting as needed, until `until`; reports each request's (name, start, end,
+    whether it was answered without an error)."""
+    connection, spans, n = http.client.HTTPConnection("127.0.0.1", port, timeout=60), [], 0
     while (started := time.perf_counter()) < until:
+        name, body, headers = requests[n % len(requests)]
+        n += 1
         try:
-            connection.request("POST", path, body, headers)
+            connection.request("POST", path, body, {"Content-Type": "application/json"} | headers)
             response = connection.getresponse()
-            response.read()
-            if response.status != 200:
-                raise RuntimeError(f"HTTP {response.status}")
+            payload = response.read()
+            ok = response.status == 200 and b'"errors"' not in payload[:20]
+            if name == "update_task" and b'"errors":[]' not in payload.replace(b" ", b""):
+                ok = ok and b"updateTaskByRowId" in payload  # PostGraphile's has no errors list
             if response.getheader("Connection", "").lower() == "close":
                 connection.close()
         except (ConnectionError, http.client.HTTPException):
             connection.close()
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
             continue
-        spans.append((started, time.perf_counter()))
+        spans.append((name, started, time.perf_counter(), ok))
     out.put(spans)
+
+
+def run_clients(target: "Target", plans: list[list], seconds: float) -> dict:
+    """One client process per plan of requests, for `seconds`: the figures of the cell."""
+    queue = multiprocessing.Queue()
+    cpu_before = tree_cpu(target.pid) if target.pid else None
+    until = time.perf_counter() + seconds
+    workers = [
+        multiprocessing.Process(target=client, args=(target.port, target.path, plan, until, queue))
+        for plan in plans
+    ]
+    for worker in workers:
+        worker.start()
+    spans = [span for _ in workers for span in queue.get()]
+    for worker in workers:
+        worker.join()
+    cpu = tree_cpu(target.pid) - cpu_before if target.pid else None
+    if cpu is not None and cpu < 0:
+        cpu = None  # a worker was replaced during the cell and took its CPU time with it
+    latencies = sorted(end - begin for _name, begin, end, _ok in spans)
+    count = len(latencies)
+    # Requests over the time the clients really ran: a slow last request may end past `until`.
+    elapsed = max(s[2] for s in spans) - min(s[1] for s in spans) if spans else seconds
+    return {
+        "requests": count,
+        "failed": sum(not ok for *_rest, ok in spans),
+        "rps": count / elapsed if elapsed else None,
+        "p50_ms": 1000 * latencies[count // 2] if count else None,
+        "p99_ms": 1000 * latencies[min(count - 1, int(count * 0.99))] if count else None,
+        "cpu_ms_per_request": 1000 * cpu / count if cpu is not None and count else None,
+    }
 
 
 def tree_cpu(pid: int) -> float:
@@ -320,34 +354,7 @@ def count_statements(target: "Target", query, requests: int = 3) -> float | None
 def measure(target: Target, query, clients: int, seconds: float) -> dict:
     body = target.body(query)
     fetch(target.port, target.path, body, target.headers)  # warm
-    queue = multiprocessing.Queue()
-    cpu_before = tree_cpu(target.pid) if target.pid else None
-    until = time.perf_counter() + seconds
-    workers = [
-        multiprocessing.Process(
-            target=client, args=(target.port, target.path, body, until, queue, target.headers)
-        )
-        for _ in range(clients)
-    ]
-    for worker in workers:
-        worker.start()
-    spans = [span for _ in workers for span in queue.get()]
-    for worker in workers:
-        worker.join()
-    cpu = tree_cpu(target.pid) - cpu_before if target.pid else None
-    if cpu is not None and cpu < 0:
-        cpu = None  # a worker was replaced during the cell and took its CPU time with it
-    latencies = sorted(end - begin for begin, end in spans)
-    count = len(latencies)
-    # Requests over the time the clients really ran: a slow last request may end past `until`.
-    elapsed = max(end for _, end in spans) - min(begin for begin, _ in spans) if spans else seconds
-    return {
-        "requests": count,
-        "rps": count / elapsed if elapsed else None,
-        "p50_ms": 1000 * latencies[count // 2] if count else None,
-        "p99_ms": 1000 * latencies[min(count - 1, int(count * 0.99))] if count else None,
-        "cpu_ms_per_request": 1000 * cpu / count if cpu is not None and count else None,
-    }
+    return run_clients(target, [[(query.name, body, target.headers)]] * clients, seconds)
 
 
 def pgbench(query, clients: int, seconds: float) -> dict:
@@ -543,60 +550,14 @@ def bench_gid(kind: str, row: int) -> str:
     return base64.b64encode(f"{kind}:{row}".encode()).decode()
 
 
-def traffic_client(port: int, path: str, requests: list, until: float, out) -> None:
-    """One client sending `requests` (shape, body, headers) in turn on a keep-alive connection
-    until `until`; reports each request's (shape, start, end, ok)."""
-    connection, spans, n = http.client.HTTPConnection("127.0.0.1", port, timeout=60), [], 0
-    while (started := time.perf_counter()) < until:
-        name, body, headers = requests[n % len(requests)]
-        n += 1
-        try:
-            connection.request("POST", path, body, {"Content-Type": "application/json"} | headers)
-            response = connection.getresponse()
-            payload = response.read()
-            ok = response.status == 200 and b'"errors"' not in payload[:20]
-            if name == "update_task" and b'"errors":[]' not in payload.replace(b" ", b""):
-                ok = ok and b"updateTaskByRowId" in payload  # PostGraphile's has no errors list
-            if response.getheader("Connection", "").lower() == "close":
-                connection.close()
-        except (ConnectionError, http.client.HTTPException):
-            connection.close()
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-            continue
-        spans.append((name, started, time.perf_counter(), ok))
-    out.put(spans)
-
-
 def measure_traffic(target: Target, shapes: list, traffic: Traffic, clients: int, seconds: float,
                     seed: int) -> dict:  # fmt: skip
+    """Each client its own draw of requests (`seed` and its number): the same for every target."""
     plans = [
         [traffic_request(target, d, traffic) for d in traffic.draw(shapes, seed + n, REQUESTS_PER_CLIENT)]
         for n in range(clients)
     ]  # fmt: skip
-    queue = multiprocessing.Queue()
-    cpu_before = tree_cpu(target.pid) if target.pid else None
-    until = time.perf_counter() + seconds
-    workers = [
-        multiprocessing.Process(
-            target=traffic_client, args=(target.port, target.path, plan, until, queue)
-        )
-        for plan in plans
-    ]
-    for worker in workers:
-        worker.start()
-    spans = [span for _ in workers for span in queue.get()]
-    for worker in workers:
-        worker.join()
-    cpu = tree_cpu(target.pid) - cpu_before if target.pid else None
-    latencies = sorted(end - begin for _name, begin, end, _ok in spans)
-    count, failed = len(latencies), sum(not ok for *_rest, ok in spans)
-    elapsed = max(s[2] for s in spans) - min(s[1] for s in spans) if spans else seconds
-    return {
-        "requests": count, "failed": failed, "rps": count / elapsed if elapsed else None,
-        "p50_ms": 1000 * latencies[count // 2] if count else None,
-        "p99_ms": 1000 * latencies[min(count - 1, int(count * 0.99))] if count else None,
-        "cpu_ms_per_request": 1000 * cpu / count if cpu and cpu > 0 and count else None,
-    }  # fmt: skip
+    return run_clients(target, plans, seconds)
 
 
 def traffic_differences(targets: list[Target], traffic: Traffic) -> dict:

@@ -247,6 +247,14 @@ mutation($input: SubmitTaskInput!) {{
 """
 
 
+LOGIN = f"""
+mutation($username: String!, $password: String!) {{
+  login(username: $username, password: $password) {{ user {{ username }} {ERRORS} }}
+}}
+"""
+LOGOUT = "mutation { logout { ok } }"
+
+
 GRADE = f"""
 mutation($input: GradeSubmissionInput!) {{
   gradeSubmission(input: $input) {{ submission {{ score isGraded gradedBy {{ username }} }} {ERRORS} }}

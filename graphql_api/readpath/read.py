@@ -129,6 +129,10 @@ def kept_or_planned(context, index, root_type, grouped_field_set, user):
             document = plan_document(context, index, root_type, grouped_field_set, node_ids)
         finally:
             request.user = user
+        if document.read_data:  # with these values it reads data, which was the stand-in's
+            index.shapes.put(shape_key(context), replace(shape, per_viewer=True))
+            by_shape, key = False, plan_key(context, user)
+            document = plan_document(context, index, root_type, grouped_field_set)
     elif document is None:
         document = plan_document(context, index, root_type, grouped_field_set)
         if shape.per_viewer is None:

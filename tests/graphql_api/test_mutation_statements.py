@@ -28,8 +28,9 @@ from tests.helpers import (
     CREATE_TASK,
     DELETE_COURSE,
     DELETE_TASK,
-    ERRORS,
     GRADE,
+    LOGIN,
+    LOGOUT,
     SUBMIT,
     UPDATE_COURSE,
     UPDATE_TASK,
@@ -41,12 +42,6 @@ from tests.helpers import (
 
 pytestmark = pytest.mark.django_db
 
-LOGIN = f"""
-mutation($username: String!, $password: String!) {{
-  login(username: $username, password: $password) {{ user {{ username }} {ERRORS} }}
-}}
-"""
-LOGOUT = "mutation { logout { ok } }"
 PASSWORD = "correct horse battery staple"  # tests/factories.py's
 
 # The request's own statements, session lookup and transaction bracket aside (docs/performance.md

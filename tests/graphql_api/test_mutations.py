@@ -14,8 +14,9 @@ from tests.helpers import (
     CREATE_TASK,
     DELETE_COURSE,
     DELETE_TASK,
-    ERRORS,
     GRADE,
+    LOGIN,
+    LOGOUT,
     SUBMIT,
     UPDATE_COURSE,
     UPDATE_TASK,
@@ -28,12 +29,6 @@ from tests.helpers import (
 pytestmark = pytest.mark.django_db
 
 
-LOGIN = f"""
-mutation($username: String!, $password: String!) {{
-  login(username: $username, password: $password) {{ user {{ username }} {ERRORS} }}
-}}
-"""
-LOGOUT = "mutation { logout { ok } }"
 ME = "query { me { username } }"
 
 

@@ -18,7 +18,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.http import HttpRequest
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
-from graphql import GraphQLResolveInfo
+from graphql import GraphQLResolveInfo, parse
 from graphql.execution.executor import Executor
 from strawberry.relay import to_base64
 from strawberry.types.info import Info
@@ -432,8 +432,6 @@ def test_a_bad_id_or_a_mark_is_answered_as_the_executor_answers_whatever_is_kept
     ],
 )
 def test_only_variables_used_solely_as_a_root_objects_id_are_bound(document_text, bound):
-    from graphql import parse
-
     parsed = parse(document_text)
     operation = parsed.definitions[0]
     fragments = {d.name.value: d for d in parsed.definitions[1:]}
@@ -441,3 +439,18 @@ def test_only_variables_used_solely_as_a_root_objects_id_are_bound(document_text
         name: r.target for name, r in index_of(schema._schema).roots.items() if r.kind == "node"
     }
     assert set(shape_of(operation, fragments, roots).variables) == bound
+
+
+def test_a_variable_that_starts_reading_data_is_planned_for_the_real_viewer(world, as_user):
+    """Planned by shape while the filter is null; given a course, planning checks the course
+    for the viewer (not for a stand-in), and the operation is planned per viewer from then on."""
+    query = "query ($c: ID) { tasks(filter: {course: $c}) { totalCount } }"
+    teacher = world["viewers"]["instructor"]
+    private = world["courses"][2]  # the instructor's own private course
+    sends = [(teacher, None), (world["viewers"]["student"], None), (teacher, global_id(private)),
+             (world["viewers"]["student"], global_id(private)), (teacher, global_id(private))]  # fmt: skip
+    with override_settings(GRAPHQL_FAST_READS=False):
+        expected = [answer(as_user(u), {"query": query}, {"c": c}) for u, c in sends]
+    got = [answer(as_user(u), {"query": query}, {"c": c}) for u, c in sends]
+    assert got == expected
+    assert expected[2] == {"data": {"tasks": {"totalCount": 2}}} and "errors" in expected[3]
