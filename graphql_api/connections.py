@@ -10,7 +10,8 @@ the id of its row, and the next page is the rows past it in that order (`WHERE (
 (value, id) ... LIMIT n`), so a page deep in the list costs what the first one costs. Nested
 lists (a course's tasks) keep offset cursors (`arrayconnection:N`): they are read for many
 parents in one windowed statement, and are short. `totalCount` is one `COUNT(*)` over the
-list's rows, never a window over them.
+list's rows, never a window over them; the tasks a viewer may see, unfiltered, are counted from
+their tallies, and a searched list counts at most SEARCH_COUNT_BOUND + 1 rows (`counted`).
 """
 
 import json
