@@ -269,8 +269,12 @@ def counted(queryset: models.QuerySet, user: Any) -> models.QuerySet:
 
 
 def count_is_bounded(rows: Any) -> bool:
-    """Whether `counted`'s `rows` stop at SEARCH_COUNT_BOUND + 1."""
-    return isinstance(rows, models.QuerySet) and rows.query.high_mark is not None
+    """Whether `counted`'s `rows` stop at SEARCH_COUNT_BOUND + 1 (a searched list's)."""
+    return (
+        isinstance(rows, models.QuerySet)
+        and rows.query.high_mark == SEARCH_COUNT_BOUND + 1
+        and is_searched(rows)
+    )
 
 
 def total_within_bound(total: int | None, *, bounded: bool) -> int | None:
