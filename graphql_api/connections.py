@@ -10,7 +10,8 @@ the id of its row, and the next page is the rows past it in that order (`WHERE (
 (value, id) ... LIMIT n`), so a page deep in the list costs what the first one costs. Nested
 lists (a course's tasks) keep offset cursors (`arrayconnection:N`): they are read for many
 parents in one windowed statement, and are short. `totalCount` is one `COUNT(*)` over the
-list's rows, never a window over them.
+list's rows, never a window over them; the tasks a viewer may see, unfiltered, are counted from
+their tallies, and a searched list counts at most SEARCH_COUNT_BOUND + 1 rows (`counted`).
 """
 
 import json
@@ -268,8 +269,12 @@ def counted(queryset: models.QuerySet, user: Any) -> models.QuerySet:
 
 
 def count_is_bounded(rows: Any) -> bool:
-    """Whether `counted`'s `rows` stop at SEARCH_COUNT_BOUND + 1."""
-    return isinstance(rows, models.QuerySet) and rows.query.high_mark is not None
+    """Whether `counted`'s `rows` stop at SEARCH_COUNT_BOUND + 1 (a searched list's)."""
+    return (
+        isinstance(rows, models.QuerySet)
+        and rows.query.high_mark == SEARCH_COUNT_BOUND + 1
+        and is_searched(rows)
+    )
 
 
 def total_within_bound(total: int | None, *, bounded: bool) -> int | None:

@@ -12,6 +12,7 @@ from django.test import override_settings
 
 from graphql_api import connections
 from learningplatform.choices import CourseStatus, TaskStatus, TaskType, Visibility
+from learningplatform.models import Course, Submission
 from learningplatform.selectors import tasks_visible_to
 from tests.factories import (
     CourseFactory,
@@ -21,7 +22,7 @@ from tests.factories import (
     TaskFactory,
     UserFactory,
 )
-from tests.helpers import explain, gql, plan_nodes, statements
+from tests.helpers import explain, global_id, gql, plan_nodes, statements
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_cost_limit")]
 
@@ -154,3 +155,18 @@ def _terms_matching(titles, wanted):
 def _most_common_letter(titles):
     letters = {c for t in titles for c in t.lower() if c.isascii() and c.isalpha()}
     return max(((c, sum(c in t.lower() for t in titles)) for c in letters), key=lambda p: p[1])
+
+
+RENAMED = """mutation($id: ID!) { updateCourse(input: {id: $id, title: "Renamed"}) {
+  course { taskCount submissionCount } errors { field } } }"""
+
+
+@pytest.mark.parametrize("role", ["instructor", "staff"])
+def test_a_course_a_mutation_returns_counts_its_tallies_too(world, as_user, role):
+    course = Course.objects.filter(instructor=world["instructor"], tasks__isnull=False).first()
+    data = gql(as_user(world[role]), RENAMED, {"id": global_id(course)})["updateCourse"]
+    assert data["errors"] == []
+    assert data["course"]["taskCount"] == course.tasks.count() == 3
+    assert (
+        data["course"]["submissionCount"] == Submission.objects.filter(task__course=course).count()
+    )
