@@ -6,6 +6,7 @@ to an embedded SQLite file so the project runs with no set-up. README.md, "Confi
 them.
 """
 
+import ipaddress
 import os
 import sys
 from datetime import timedelta
@@ -273,6 +274,13 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 # address is the one login throttling uses (TRUSTED_PROXY_COUNT).
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", [])
+for _network in METRICS_ALLOWED_IPS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"METRICS_ALLOWED_IPS: {_network!r} is not an address or a network (10.0.0.0/8)."
+        ) from None
 METRICS_ENABLED = bool(METRICS_TOKEN or METRICS_ALLOWED_IPS)
 # Distinct operation names a process labels its metrics with; later ones are counted as "other".
 METRICS_MAX_OPERATIONS = env_int("METRICS_MAX_OPERATIONS", 100, minimum=1)
