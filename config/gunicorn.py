@@ -31,8 +31,9 @@ access_log_format = (
 JSON_LOGS = os.environ.get("LOG_FORMAT", "plain") == "json"
 if JSON_LOGS:
     accesslog = None  # the application logs each request as a JSON line of its own
-# Health probes and scrapes come every few seconds and say nothing: not in the access log.
-QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+# Health probes and scrapes come every few seconds and say nothing: not in the access log. A
+# refused scrape (a 404) is logged: someone looking for the metrics is worth seeing.
+PROBES = frozenset({"/healthz", "/readyz"})
 
 
 class ServerLogger(Logger):
@@ -47,8 +48,10 @@ class ServerLogger(Logger):
                 handler.setFormatter(JsonFormatter())
 
     def access(self, resp, req, environ, request_time) -> None:
-        if environ.get("PATH_INFO") not in QUIET_PATHS:
-            super().access(resp, req, environ, request_time)
+        path = environ.get("PATH_INFO")
+        if path in PROBES or (path == "/metrics" and str(resp.status).startswith("200")):
+            return
+        super().access(resp, req, environ, request_time)
 
 
 logger_class = ServerLogger

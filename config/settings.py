@@ -6,6 +6,7 @@ to an embedded SQLite file so the project runs with no set-up. README.md, "Confi
 them.
 """
 
+import ipaddress
 import math
 import os
 import sys
@@ -342,6 +343,13 @@ GRAPHQL_FALLBACK_BYTES = env_int("GRAPHQL_FALLBACK_BYTES", 1024 * 1024, minimum=
 # address is the one login throttling uses (TRUSTED_PROXY_COUNT).
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", [])
+for _network in METRICS_ALLOWED_IPS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"METRICS_ALLOWED_IPS: {_network!r} is not an address or a network (10.0.0.0/8)."
+        ) from None
 METRICS_ENABLED = bool(METRICS_TOKEN or METRICS_ALLOWED_IPS)
 # Distinct operation names a process labels its metrics with; later ones are counted as "other".
 METRICS_MAX_OPERATIONS = env_int("METRICS_MAX_OPERATIONS", 100, minimum=1)

@@ -4,8 +4,9 @@ The series are prometheus-client's. Under gunicorn each worker writes its values
 PROMETHEUS_MULTIPROC_DIR (an owner-only temporary folder config/gunicorn.py makes and removes)
 and /metrics, answered by any worker, adds up every worker's; in a single process (runserver,
 tests) they live in memory. A request's observations are added up in memory first (`Pending`)
-and written once a second, which keeps the cost of metrics to a request within the noise. Nothing is recorded unless metrics are on (settings.METRICS_ENABLED:
-METRICS_TOKEN or METRICS_ALLOWED_IPS set), so that off costs nothing.
+and written once a second, which keeps the cost of metrics to a request within the noise.
+Nothing is recorded unless metrics are on (settings.METRICS_ENABLED: METRICS_TOKEN or
+METRICS_ALLOWED_IPS set), so that off costs nothing.
 
 Every label takes a bounded set of values: operation names are kept as they are up to
 settings.METRICS_MAX_OPERATIONS distinct names per process, and every later one is counted as

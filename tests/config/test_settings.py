@@ -50,6 +50,19 @@ def test_unreadable_page_limit_is_refused(tmp_path, raw, message):
     assert message in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("name", "raw", "message"),
+    [("LOG_FORMAT", "xml", "LOG_FORMAT='xml': use plain or json."),
+     ("METRICS_ALLOWED_IPS", "10.0.0.1,intranet", "METRICS_ALLOWED_IPS: 'intranet' is not an address"),
+     ("METRICS_MAX_OPERATIONS", "0", "METRICS_MAX_OPERATIONS=0 is below its minimum, 1."),
+     ("READYZ_TIMEOUT_MS", "soon", "READYZ_TIMEOUT_MS='soon' is not a whole number.")],
+)  # fmt: skip
+def test_unreadable_observability_settings_are_refused(tmp_path, name, raw, message):
+    result = manage("check", tmp_path=tmp_path, **PRODUCTION, **{name: raw})
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
 def printed(code: str, tmp_path, **env: str) -> subprocess.CompletedProcess:
     """What `code` prints with `settings` at hand, in a fresh process with `env`'s settings."""
     command = f"from django.conf import settings; {code}"

@@ -152,13 +152,14 @@ def test_with_the_database_refusing_connections_healthz_is_ok_and_readyz_says_so
         assert status >= 200 and b"Traceback" not in body and b"OperationalError" not in body
         assert headers["X-Request-ID"] == "down-1"
         scraped = series(request(base + "/metrics", Authorization=f"Bearer {TOKEN}")[2].decode())
+        assert request(base + "/metrics")[0] == 404  # refused: this one is logged
     assert sample(scraped, "database_connection_errors_total") >= 1
     lines = log.read_text().splitlines()
     access = [line for line in lines if '"POST /graphql/' in line or '"GET /' in line]
     assert any(line.endswith(" down-1") for line in access), access  # the request's id ends it
-    assert not [
-        line for line in access if "/healthz" in line or "/readyz" in line or "/metrics" in line
-    ]
+    assert not [line for line in access if "/healthz" in line or "/readyz" in line]
+    (scrape,) = [line for line in access if "/metrics" in line]
+    assert '"GET /metrics HTTP/1.1" 404' in scrape
 
 
 def test_readyz_gives_up_on_a_database_that_never_answers(tmp_path):
