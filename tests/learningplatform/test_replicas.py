@@ -23,6 +23,7 @@ from tests.helpers import PRODUCTION, gunicorn, manage, python, server_env
 
 pytestmark = [
     pytest.mark.slow,  # starts PostgreSQL servers, PgBouncer and gunicorn
+    pytest.mark.xdist_group("replica-topology"),  # one worker builds the topology once
     # Once per CI run, in the PostgreSQL step (the servers it starts are its own either way).
     pytest.mark.skipif(
         connection.vendor != "postgresql" or settings.DB_TRANSACTION_POOLING,
