@@ -72,8 +72,8 @@ def test_postgres_url_gives_persistent_checked_connections(tmp_path):
     ("threshold", "expected"), [(None, "True 1"), ("3", "True 3"), ("0", "None None")]
 )
 def test_postgres_statements_are_prepared_unless_turned_off(tmp_path, threshold, expected):
-    env = PRODUCTION | {"DB_TRANSACTION_POOLING": "0"}
-    env |= {"DB_PREPARE_THRESHOLD": threshold} if threshold else {}
+    # Empty is unset: the defaults, whatever the run's own environment (a pooled run sets both).
+    env = PRODUCTION | {"DB_TRANSACTION_POOLING": "", "DB_PREPARE_THRESHOLD": threshold or ""}
     result = printed(
         "o = settings.DATABASES['default']['OPTIONS']; "
         "print(o.get('server_side_binding'), o.get('prepare_threshold'))",
