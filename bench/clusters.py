@@ -120,8 +120,13 @@ def start_replica(primary: Cluster, root: Path, *, apply_delay_ms: int) -> Clust
 class PgBouncer:
     """PgBouncer in transaction mode, in front of 127.0.0.1:<upstream_port>."""
 
-    def __init__(self, root: Path, upstream_port: int) -> None:
+    def __init__(self, root: Path, upstream_port: int, *, reset_always: bool = False) -> None:
         self.root, self.port = root, free_port()
+        # The suite's own commands run pg_dump and pg_restore through it, which set session
+        # state (search_path) as on a connection of their own; an operator runs them against
+        # the server itself (docs/operations.md). The app's tests keep this off: no reset
+        # hides a setting the app would leave behind.
+        reset = "server_reset_query_always = 1" if reset_always else ""
         (root / "users.txt").write_text('"postgres" ""\n')
         (root / "pgbouncer.ini").write_text(
             f"""[databases]
@@ -139,6 +144,7 @@ max_client_conn = 1000
 default_pool_size = 20
 ; test databases are dropped at the end of a run: keep no idle connection to them for long
 server_idle_timeout = 1
+{reset}
 logfile = {root}/pgbouncer.log
 pidfile = {root}/pgbouncer.pid
 """
@@ -181,7 +187,7 @@ def main() -> int:
     args = parser.parse_args()
     command = [part for part in args.command if part != "--"]
     root = server_folder("lp-pgbouncer-")
-    bouncer = PgBouncer(root, args.upstream_port)
+    bouncer = PgBouncer(root, args.upstream_port, reset_always=True)
     try:
         print(f"PgBouncer (transaction mode) on 127.0.0.1:{bouncer.port}", flush=True)
         env = os.environ | {"POOLER_PORT": str(bouncer.port)}

@@ -31,6 +31,9 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
+# The settings import this module (`replica_databases`) before Django is set up, so Django's
+# database and configuration modules are imported in the functions that use them.
+
 logger = logging.getLogger(__name__)
 
 PRIMARY = "default"

@@ -34,6 +34,10 @@ from learningplatform.models import Course, Submission, Task, User
 
 # --- Processes: manage.py in a fresh process, with production settings
 
+# The suite runs through PgBouncer in transaction mode (CI's third run): what a session keeps
+# (prepared statements, session settings, a backend of one's own) is not this client's there.
+POOLED = os.environ.get("DB_TRANSACTION_POOLING", "") == "1"
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -38,7 +38,7 @@ from tests.factories import (
     TaskFactory,
     UserFactory,
 )
-from tests.helpers import document, global_id
+from tests.helpers import POOLED, document, global_id
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_cost_limit")]
 
@@ -320,6 +320,7 @@ def test_a_value_with_no_stable_identity_is_not_keyed():
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements: PostgreSQL")
+@pytest.mark.skipif(POOLED, reason="a transaction-mode pooler: no statement is prepared")
 def test_a_kept_plans_statements_are_prepared_on_postgresql(world, staff, as_user):
     """Its SQL text is the same each time, so the connection prepares it (DB_PREPARE_THRESHOLD)."""
     assert connection.settings_dict["OPTIONS"]["prepare_threshold"] == 1

@@ -6,6 +6,8 @@ import psycopg
 import pytest
 from django.db import connection
 
+from tests.helpers import POOLED
+
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's backend"),
@@ -17,6 +19,7 @@ def test_an_idle_open_connection_is_usable():
     assert connection.is_usable()
 
 
+@pytest.mark.skipif(POOLED, reason="through PgBouncer the server connection is PgBouncer's")
 def test_a_connection_the_server_closed_is_not_usable_and_is_replaced():
     connection.ensure_connection()
     (pid,) = connection.connection.execute("SELECT pg_backend_pid()").fetchone()
