@@ -98,6 +98,7 @@ class AccessTokenMutation:
                 )
             )
         made, errors = run_service(
+            info,
             access_tokens.access_token_create,
             user=current_user(info),
             name=input.name,

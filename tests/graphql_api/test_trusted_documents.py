@@ -124,6 +124,10 @@ def test_a_trusted_only_server_is_usable_end_to_end(trusted_only, instructor, st
     learner.send("login", username=student.username, password=PASSWORD)
     submission = learner.send("task_submit", input={"taskId": created["id"], "content": "42"})
     assert submission["submission"]["attempt"] == 1
+    made = learner.send("access_token_create", input={"name": "phone", "scope": "READ"})
+    assert made["token"].startswith("lpat_") and made["accessToken"]["scope"] == "READ"
+    revoked = learner.send("access_token_revoke", id=made["accessToken"]["id"])
+    assert revoked["accessToken"]["revokedAt"] is not None
     assert learner.send("logout") == {"ok": True}
 
     graded = teacher.send(
