@@ -78,13 +78,14 @@ class PlanCache(BoundedLRU):
     """A least-recently-used map of plan keys to plans, safe for a threaded server: at most
     settings.GRAPHQL_PLAN_CACHE_SIZE plans and settings.GRAPHQL_CACHE_BYTES bytes."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, observed: bool = True) -> None:
         super().__init__(max_entries=cache_size, max_bytes=cache_bytes, sizeof=plan_size)
+        self.observed = observed  # its lookups are the kept-plan hits and misses of the metrics
         _caches.add(self)
 
     def get(self, key: Hashable | None, default: Any = None) -> Any:
         plan = super().get(key, default)
-        if key is not None:
+        if key is not None and self.observed:
             metrics.plan_looked_up(hit=plan is not default)
         return plan
 

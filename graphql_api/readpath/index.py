@@ -92,7 +92,8 @@ class SchemaIndex:
     roots: dict[str, RootField] = field(default_factory=dict)
     unsupported_roots: dict[str, str] = field(default_factory=dict)
     plans: PlanCache = field(default_factory=PlanCache)  # kept plans of documents on this schema
-    shapes: PlanCache = field(default_factory=PlanCache)  # what each operation's plans bind
+    # What each operation's plans bind; not a plan, so not counted as a kept-plan lookup.
+    shapes: PlanCache = field(default_factory=lambda: PlanCache(observed=False))
 
 
 VIEWER_MARK = "answers_the_viewer"

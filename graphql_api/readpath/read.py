@@ -23,6 +23,7 @@ from django.db.models import F, QuerySet
 from django.db.models.constants import LOOKUP_SEP
 from graphql import GraphQLObjectType, get_named_type
 
+from graphql_api.bounded import digest
 from graphql_api.connections import (
     Keyset,
     count_is_bounded,
@@ -147,7 +148,7 @@ def kept_or_planned(context, index, root_type, grouped_field_set, user):
 def shape_key(context) -> tuple:
     operation = context.operation
     name = operation.name.value if operation.name else None
-    return (operation.loc.source.body if operation.loc else None, name)
+    return (digest(operation.loc.source.body) if operation.loc else None, name)
 
 
 def operation_shape(context, index) -> Shape:

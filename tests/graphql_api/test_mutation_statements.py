@@ -50,7 +50,8 @@ EXPECTED_STATEMENTS = {
     "createCourse": 3,  # the viewer's permissions (Django's ModelBackend: the user's, their
     # groups'); the INSERT (the instructor is the request's user)
     "updateCourse": 2,  # the course as the viewer may see it; the UPDATE
-    "deleteCourse": 5,  # the course; Django's cascade: its task ids, their submissions, tasks, it
+    "deleteCourse": 6,  # the course; Django's cascade: its task ids, their submissions, tasks,
+    # its task tallies, it
     "createTask": 2,  # the course; the INSERT
     "createTask (the task editor)": 3,  # ... and the course's taskCount the editor asks for
     "updateTask": 2,  # the task with its course (one join); the UPDATE
@@ -58,7 +59,8 @@ EXPECTED_STATEMENTS = {
     "deleteTask": 3,  # the task with its course; its submissions, it
     "submitTask": 4,  # the task as the student may see it; locked; the attempts; the INSERT
     "gradeSubmission": 2,  # the submission with its task and course (joined); the UPDATE
-    "login": 11,  # django-axes: 2 lockout sums, 3 resets; the user; a new session: its key's
+    "login": 10,  # django-axes: 2 lockout sums; its own account's failures reset (one DELETE,
+    # learningplatform.throttling.forget_failures_of); the user; a new session: its key's
     # check and its INSERT in a savepoint (3); the last_login UPDATE
     "logout": 3,  # django-axes' logout record lookup; the session read again; its DELETE
 }
