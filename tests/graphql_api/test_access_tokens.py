@@ -370,6 +370,22 @@ class TestThrottling:
                               content_type="application/json").json()  # fmt: skip
         assert answer["data"]["login"]["errors"][0]["code"] == "THROTTLED"
 
+    def test_a_login_between_guesses_does_not_clear_the_addresss_token_failures(
+        self, student, settings
+    ):
+        login = 'mutation { login(username: "%s", password: "%s") { errors { code } } }'
+        guesser, own = Client(REMOTE_ADDR="10.1.0.4"), UserFactory()
+        for n in range(settings.AXES_FAILURE_LIMIT - 1):
+            assert bearer(f"lpat_{n:043d}", ME, client=guesser).status_code == 401
+            # The guesser's own account logs in between guesses: its success is its own.
+            answer = send(guesser, login % (own.username, PASSWORD))
+            assert answer["data"]["login"]["errors"] == [], n
+            guesser.post("/graphql/", {"query": "mutation { logout { ok } }"},
+                         content_type="application/json",
+                         HTTP_X_CSRFTOKEN=guesser.cookies["csrftoken"].value)  # fmt: skip
+        assert bearer("lpat_" + "C" * 43, ME, client=guesser).status_code == 429
+        assert bearer(token_for(student), ME, client=guesser).status_code == 429
+
     def test_a_failed_token_does_not_lock_an_account(self, student, settings):
         for n in range(settings.AXES_FAILURE_LIMIT):
             bearer(f"lpat_{n:043d}", ME, client=Client(REMOTE_ADDR=f"10.2.0.{n}"))
