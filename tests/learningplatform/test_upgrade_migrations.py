@@ -198,7 +198,10 @@ def test_migrating_back_restores_the_old_values_exactly():
     before = database_checksum()
     migrate_to(head())
     migrate_to(LEGACY)
-    assert database_checksum() == before
+    try:
+        assert database_checksum() == before
+    finally:
+        migrate_to(head())  # the next test on this worker expects the current schema
 
 
 def test_strict_mode_stops_the_upgrade_before_any_change(settings):
