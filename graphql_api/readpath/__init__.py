@@ -18,7 +18,9 @@ is built from them as dictionaries, byte for byte what the executor answers. Rea
 - `plan.py`: a document's plan, fields grouped per response key as GraphQL's CollectFields does;
 - `read.py` and `rows.py`: the queries of each level and the answers built from their rows;
 - `statements.py`: each level's SQL, compiled once, its parents' ids one array parameter;
-- `cache.py`: plans kept by document, variables and viewer, so a repeated request only runs;
+- `cache.py`: plans kept by document, variables and kind of viewer, so a request of a known
+  shape only runs;
+- `binding.py`: what a kept plan takes as parameters (the viewer's id, ids asked for by id);
 - `execution.py`: the execution context that tries the read path first, and the kill switch;
 - `fallbacks.py`: every document left to the executor, with its reason, logged and recorded;
 - `optimizer.py`: the executor's own query optimization, also free of N+1 for what is read here;
