@@ -79,7 +79,7 @@ def test_a_malformed_replica_url_stops_start_up_with_one_line_naming_the_variabl
 
 
 def test_the_error_never_shows_a_replica_password(tmp_path):
-    urls = "postgres://ro:s3cret-pass@replica:notaport/lp"
+    urls = "postgres://ro:s3cret-pass@db.internal:notaport/lp"  # (the tests' placeholder host)
     result = manage("check", tmp_path=tmp_path, **PRODUCTION, DATABASE_REPLICA_URLS=urls)
     assert result.returncode != 0 and "DATABASE_REPLICA_URLS entry 1" in result.stderr
     assert "s3cret-pass" not in result.stderr and "***" in result.stderr
