@@ -198,6 +198,9 @@ if DB_TRANSACTION_POOLING and DATABASES["default"]["ENGINE"] == "learningplatfor
             "cannot keep a connection's prepared statements."
         )
     DB_PREPARE_THRESHOLD = 0
+    # A server-side cursor outside a transaction (`.iterator()`) is held by the session: its
+    # next FETCH would reach another server connection (Django's advice for such poolers).
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
     for option in ("options", "server_side_binding", "prepare_threshold"):
         DATABASES["default"].get("OPTIONS", {}).pop(option, None)
 # Read replicas: comma-separated PostgreSQL URLs (empty: every statement on DATABASE_URL). Reads

@@ -85,6 +85,7 @@ def replica_databases(urls: list[str], *, primary: dict) -> dict[str, dict]:
             "ENGINE": primary["ENGINE"],
             "CONN_MAX_AGE": primary["CONN_MAX_AGE"],
             "CONN_HEALTH_CHECKS": primary["CONN_HEALTH_CHECKS"],
+            "DISABLE_SERVER_SIDE_CURSORS": primary["DISABLE_SERVER_SIDE_CURSORS"],
             "OPTIONS": options,
             # Tests create no database for a replica: it reads the primary's test database.
             "TEST": {"MIRROR": PRIMARY},

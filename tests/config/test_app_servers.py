@@ -2,6 +2,7 @@
 load balancer without sticky sessions) sent to the other one at every request."""
 
 import contextlib
+import secrets
 
 import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
@@ -10,7 +11,7 @@ from django.db import connection
 from graphql_api.client import GraphQLClient
 from learningplatform.choices import Visibility
 from tests.factories import CourseFactory, InstructorFactory, TaskFactory, UserFactory
-from tests.helpers import global_id, gunicorn, server_env
+from tests.helpers import PRODUCTION, global_id, gunicorn, server_env
 
 pytestmark = [
     pytest.mark.slow,  # starts two servers
@@ -41,6 +42,24 @@ class Alternating(GraphQLClient):
         self.url = self.urls[self.sent % len(self.urls)]
         self.sent += 1
         return super().post(query, variables, **kwargs)
+
+
+def signed_in(urls: list[str], user) -> Alternating:
+    """A client holding the session a login would give it: the password hash of a real login
+    would spend this test's time (the first test logs in for real)."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.test import override_settings
+
+    with override_settings(SECRET_KEY=PRODUCTION["SECRET_KEY"]):  # the servers' key
+        session = SessionStore()
+        session[SESSION_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.create()
+    client = Alternating(urls)
+    client.cookies = {"sessionid": session.session_key, "csrftoken": secrets.token_hex(16)}
+    return client
 
 
 def account(factory, username: str):
@@ -76,14 +95,11 @@ def test_a_client_moving_between_servers_keeps_its_session_and_csrf_token(tmp_pa
 
 
 def test_both_servers_kept_plans_follow_a_write_through_the_other(tmp_path):
-    instructor = account(InstructorFactory, "teacher")
-    account(UserFactory, "learner")
+    instructor, student = InstructorFactory(), UserFactory()
     course = CourseFactory(instructor=instructor, visibility=Visibility.PUBLIC)
     TaskFactory(course=course)
     with two_servers(tmp_path) as urls:
-        teacher, learner = Alternating(urls), Alternating(urls)
-        teacher.execute(LOGIN, {"u": "teacher", "p": PASSWORD})
-        learner.execute(LOGIN, {"u": "learner", "p": PASSWORD})
+        teacher, learner = signed_in(urls, instructor), signed_in(urls, student)
         course_id = global_id(course)
         variables = {"course": course_id}
         # Each server plans the learner's document, and keeps the plan (it checked the course).

@@ -14,7 +14,8 @@ from django.conf import settings
 print(json.dumps({
     "databases": {alias: {"host": db["HOST"], "port": db["PORT"], "name": db["NAME"],
                           "engine": db["ENGINE"], "options": db.get("OPTIONS", {}),
-                          "test": db.get("TEST", {})}
+                          "test": db.get("TEST", {}),
+                          "cursors_off": db["DISABLE_SERVER_SIDE_CURSORS"]}
                   for alias, db in settings.DATABASES.items()},
     "routers": settings.DATABASE_ROUTERS,
     "middleware": settings.MIDDLEWARE,
@@ -79,7 +80,7 @@ def test_a_malformed_replica_url_stops_start_up_with_one_line_naming_the_variabl
 
 
 def test_the_error_never_shows_a_replica_password(tmp_path):
-    urls = "postgres://ro:s3cret-pass@replica:notaport/lp"
+    urls = "postgres://ro:s3cret-pass@db.internal:notaport/lp"  # (the tests' placeholder host)
     result = manage("check", tmp_path=tmp_path, **PRODUCTION, DATABASE_REPLICA_URLS=urls)
     assert result.returncode != 0 and "DATABASE_REPLICA_URLS entry 1" in result.stderr
     assert "s3cret-pass" not in result.stderr and "***" in result.stderr
@@ -100,6 +101,7 @@ def test_a_pooler_in_transaction_mode_keeps_nothing_in_a_session(tmp_path):
         DATABASE_REPLICA_URLS="postgres://replica/lp",
     )  # fmt: skip
     for database in settings["databases"].values():
+        assert database["cursors_off"]  # a server-side cursor outside a transaction is a session's
         # No prepared statement, no startup option (PgBouncer 1.18 refuses `options`).
         assert not {"options", "prepare_threshold", "server_side_binding"} & set(
             database["options"]
