@@ -20,8 +20,10 @@ from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from graphql import GraphQLError
 
+from graphql_api.responses import response_media_type
 from learningplatform.db.faults import database_fault
 from learningplatform.deadline import request_time_left_ms
+from learningplatform.replicas import read_primary_after_replica_fault
 
 # Seconds a client should wait before sending again: a restart of PostgreSQL takes a few.
 RETRY_AFTER_SECONDS = 1
@@ -88,7 +90,7 @@ def answer_through_outages(request: HttpRequest, answer: Callable[[], HttpRespon
             if database_fault(error) is None:
                 raise
             # Before GraphQL ran (the CSRF check, the session, the user): nothing was written.
-            response = outage_response(written=False)
+            response = outage_response(request, written=False)
             request.outage = Unavailable(written=False)
         if attempt == 2 or request.outage is None or request.outage.written is not False:
             return response
@@ -96,13 +98,17 @@ def answer_through_outages(request: HttpRequest, answer: Callable[[], HttpRespon
         if left is not None and left < RETRY_MIN_MS:
             return response
         logger.warning("Retrying %s %s on a fresh connection", request.method, request.path)
-        connection.close()
+        if not read_primary_after_replica_fault():  # a replica's fault: the primary answers
+            connection.close()
     raise AssertionError("unreachable")
 
 
-def outage_response(*, written: bool | None) -> JsonResponse:
-    """The 503 for a database fault met outside GraphQL's execution."""
+def outage_response(request: HttpRequest, *, written: bool | None) -> JsonResponse:
+    """The 503 for a database fault met outside GraphQL's execution, in the media type the
+    client asked for."""
     error = {"message": str(Unavailable(written)), "extensions": {"code": UNAVAILABLE}}
-    response = JsonResponse({"errors": [error]}, status=503)
+    response = JsonResponse(
+        {"errors": [error]}, status=503, content_type=response_media_type(request)
+    )
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response

@@ -112,7 +112,9 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonR
 
 def server_error(request: HttpRequest) -> JsonResponse:
     if database_fault(sys.exc_info()[1]) is not None:  # Django calls this inside its `except`
-        return outage_response(written=False if request.method in ("GET", "HEAD") else None)
+        return outage_response(
+            request, written=False if request.method in ("GET", "HEAD") else None
+        )
     return _problem(500, "Unexpected error.")
 
 

@@ -243,6 +243,17 @@ def read_alias(default: str = PRIMARY) -> str:
     return reads.read_alias()
 
 
+def read_primary_after_replica_fault() -> bool:
+    """If the running request's replica failed under it, skip that replica and read the rest of
+    the request (or its retry) on the primary; whether it had."""
+    reads = _request.get()
+    if reads is None or reads.failed is None:
+        return False
+    replica_failed(*reads.failed)
+    reads.alias, reads.failed, reads.replay = PRIMARY, None, True
+    return True
+
+
 class ReplicaRouter:
     """Django's database router: reads as `read_alias` says, writes and migrations the primary."""
 

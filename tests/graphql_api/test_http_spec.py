@@ -39,7 +39,10 @@ BEFORE_EXECUTION = {
         "{ courses { edges { node { tasks { edges { node { course { tasks { edges { node { course { id } } } } } } } } } } } }",
         {},
     ),
-    "cost": ("{ courses(first: 100) { edges { node { tasks(first: 100) { edges { node { id } } } } } } }", {}),
+    "cost": (
+        "{ courses(first: 100) { edges { node { tasks(first: 100) { edges { node { id } } } } } } }",
+        {},
+    ),
     "unnamed operations": ("query A { __typename } query B { __typename }", {}),
 }
 
