@@ -247,11 +247,17 @@ def read_primary_after_replica_fault() -> bool:
     """If the running request's replica failed under it, skip that replica and read the rest of
     the request (or its retry) on the primary; whether it had."""
     reads = _request.get()
-    if reads is None or reads.failed is None:
+    if reads is None or reads.alias in (None, PRIMARY):
         return False
-    replica_failed(*reads.failed)
+    # A fault the watch did not see (a connection lost before a statement ran, or found closed)
+    # is taken for the replica's too: at worst reads go to the primary for RETRY_SECONDS.
+    replica_failed(*(reads.failed or (reads.alias, DatabaseFault())))
     reads.alias, reads.failed, reads.replay = PRIMARY, None, True
     return True
+
+
+class DatabaseFault(Exception):
+    """A replica's fault met outside its statements."""
 
 
 class ReplicaRouter:
