@@ -120,7 +120,7 @@ def test_two_workers_scraped_after_a_mix_of_requests_count_every_request(migrate
         # Each worker plans each of the 3 documents at most twice: for its first viewer (which
         # tells whether planning reads data), then by shape; every other lookup is a hit.
         assert hits + misses == 12 + 4 + 1 and misses <= 2 * 3 * 2
-        assert hits >= 12 + 4 + 1 - 2 * 3
+        assert hits >= 12 + 4 + 1 - 2 * 3 * 2
         assert sample(scraped, "api_errors_total", code="TOO_COSTLY") == 2
         assert sample(scraped, "api_errors_total", code="INVALID_CREDENTIALS") == 3
         assert sample(scraped, "api_errors_total", code="NOT_AUTHENTICATED") == 2

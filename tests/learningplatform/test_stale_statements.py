@@ -18,10 +18,11 @@ from django.test import Client
 from learningplatform.db.postgresql.base import run_again_if_stale
 from learningplatform.models import Course
 from tests.factories import CourseFactory
-from tests.helpers import UPDATE_COURSE, global_id
+from tests.helpers import POOLED, UPDATE_COURSE, global_id
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements: PostgreSQL"),
+    pytest.mark.skipif(POOLED, reason="a transaction-mode pooler: no statement is prepared"),
     pytest.mark.django_db(transaction=True),
 ]
 
