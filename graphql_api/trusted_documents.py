@@ -15,7 +15,7 @@ text is not one of these documents is refused (GraphiQL and DEBUG keep accepting
 A registered document is looked up in the database (one indexed statement) and then trusted by
 the process for settings.GRAPHQL_REGISTERED_DOCUMENTS_TTL seconds, so a revocation holds in
 every process within that time (0: at once, a statement every request); the documents are kept
-parsed, by id and by text, in a cache bounded in entries and bytes (`RegisteredCache`).
+parsed, by their text's digest and by the id sent, in `BoundedLRU`s (`RegisteredCache`).
 
 A trusted document is parsed when the folder is read, validated once per schema and rule set,
 and its cost is bounded once per page size (`cost_bound`): `PreparedDocuments`, a schema
@@ -25,9 +25,7 @@ extension, hands those to each request instead of parsing, validating and costin
 import functools
 import hashlib
 import re
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,71 +121,69 @@ def only_trusted() -> bool:
 
 
 class RegisteredCache:
-    """Registered documents, parsed, by text, and the ids they were sent by: least recently
-    used out first, bounded in entries and in bytes of text (a parsed document takes some ten
-    times its text); `evicted` counts what fell past either bound. A document is kept only once
-    the database said it is registered, and `fresh` trusts it for
+    """Registered documents, parsed, kept by the SHA-256 of their text and by the id they were
+    sent by (a digest too: `_DIGEST`), never by their text: two `BoundedLRU`, least recently used
+    out first, bounded in entries and in bytes of text (a parsed document takes some ten times
+    its text); `evicted` counts the documents that fell past either bound. A document is kept
+    only once the database said it is registered, and `fresh` trusts it for
     `GRAPHQL_REGISTERED_DOCUMENTS_TTL` seconds after that."""
 
     def __init__(self, max_entries: int = 256, max_bytes: int = 1 << 20, clock=time.monotonic):
         self.max_entries, self.max_bytes, self.clock = max_entries, max_bytes, clock
-        self._texts: OrderedDict[str, tuple[TrustedDocument, float]] = OrderedDict()
-        self._ids: OrderedDict[str, str] = OrderedDict()  # digest -> text
-        self._bytes = self.evicted = 0
-        self._lock = threading.Lock()
+        # text digest -> (document, when the database confirmed it)
+        self._documents = BoundedLRU(
+            max_entries=max_entries,
+            max_bytes=max_bytes,
+            sizeof=lambda _key, kept: len(kept[0].text.encode()),
+        )
+        # id sent -> text digest; an id whose document went is a miss
+        self._ids = BoundedLRU(
+            max_entries=max_entries, max_bytes=max_bytes, sizeof=lambda key, kept: len(key + kept)
+        )
+
+    @property
+    def evicted(self) -> int:
+        return self._documents.evictions
 
     def get(self, text: str) -> TrustedDocument | None:
         """The document kept for that text, however long ago it was confirmed."""
-        with self._lock:
-            found = self._texts.get(text)
-            if found is None:
-                return None
-            self._texts.move_to_end(text)
-            return found[0]
+        if not len(self._documents):
+            return None  # nothing registered: no digest to compute
+        kept = self._documents.get(digest(text))
+        return None if kept is None else kept[0]
 
     def fresh(
-        self, *, text: str | None = None, digest: str | None = None
+        self, *, text: str | None = None, id_sent: str | None = None
     ) -> TrustedDocument | None:
         """The document of that text or id if the database confirmed it within the TTL."""
         ttl = settings.GRAPHQL_REGISTERED_DOCUMENTS_TTL
-        with self._lock:
-            text = self._ids.get(digest) if text is None else text
-            found = self._texts.get(text) if text is not None else None
-            if found is None or ttl <= 0 or self.clock() - found[1] >= ttl:
-                return None
-            self._texts.move_to_end(text)
-            return found[0]
+        key = self._ids.get(id_sent) if text is None else digest(text)
+        kept = self._documents.get(key)
+        if kept is None or ttl <= 0 or self.clock() - kept[1] >= ttl:
+            return None
+        return kept[0]
 
-    def confirmed(self, text: str, digest: str | None = None) -> TrustedDocument:
+    def confirmed(self, text: str, id_sent: str | None = None) -> TrustedDocument:
         """The parsed document of a body the database just confirmed registered (sent by the id
-        `digest`, if it was), kept if it fits the bounds."""
-        document = self.get(text) or TrustedDocument(
-            "registered", text, document_id(text), parse(text)
+        `id_sent`, if it was), kept if it fits the bounds."""
+        key = digest(text)
+        kept = self._documents.get(key)
+        document = (
+            kept[0]
+            if kept is not None
+            else TrustedDocument("registered", text, document_id(text), parse(text))
         )
-        size = len(text.encode())
-        if size > self.max_bytes:
-            return document  # used by this request, not kept
-        with self._lock:
-            if text not in self._texts:
-                self._bytes += size
-            self._texts[text] = (document, self.clock())
-            self._texts.move_to_end(text)
-            if digest is not None:
-                self._ids[digest] = text
-                self._ids.move_to_end(digest)
-            while len(self._texts) > self.max_entries or self._bytes > self.max_bytes:
-                evicted, _ = self._texts.popitem(last=False)
-                self._bytes -= len(evicted.encode())
-                self.evicted += 1
-            while len(self._ids) > self.max_entries:  # an id whose text went is a miss
-                self._ids.popitem(last=False)
+        self._documents.put(key, (document, self.clock()))
+        if id_sent is not None and key in self._documents:
+            self._ids.put(id_sent, key)
         return document
 
     def clear(self) -> None:
-        with self._lock:
-            self._texts.clear()
-            self._ids.clear()
-            self._bytes = 0
+        self._documents.clear()
+        self._ids.clear()
+
+    def __len__(self) -> int:
+        return len(self._documents)
 
 
 registered_cache = RegisteredCache()
@@ -200,14 +196,14 @@ def registered_by_id(document_id_sent: str) -> TrustedDocument | None:
     """The registered, unrevoked document of that id (`sha256:<hex>` or the bare hex digest)."""
     from graphql_api.models import RegisteredDocument
 
-    digest = document_id_sent.removeprefix(ID_PREFIX)
-    if not _DIGEST.fullmatch(digest):
+    sent = document_id_sent.removeprefix(ID_PREFIX)
+    if not _DIGEST.fullmatch(sent):
         return None  # no tool writes such an id: not worth a statement
-    if (kept := registered_cache.fresh(digest=digest)) is not None:
+    if (kept := registered_cache.fresh(id_sent=sent)) is not None:
         return kept
-    bodies = RegisteredDocument.objects.filter(document_id=digest, revoked_at=None)
+    bodies = RegisteredDocument.objects.filter(document_id=sent, revoked_at=None)
     body = next(iter(bodies.values_list("body", flat=True)[:1]), None)
-    return None if body is None else registered_cache.confirmed(body, digest)
+    return None if body is None else registered_cache.confirmed(body, sent)
 
 
 def registered_by_text(text: str) -> TrustedDocument | None:
@@ -216,8 +212,7 @@ def registered_by_text(text: str) -> TrustedDocument | None:
 
     if (kept := registered_cache.fresh(text=text)) is not None:
         return kept
-    digest = hashlib.sha256(text.encode()).hexdigest()
-    found = RegisteredDocument.objects.filter(sha256=digest, revoked_at=None)
+    found = RegisteredDocument.objects.filter(sha256=digest(text), revoked_at=None)
     registered = text in found.values_list("body", flat=True)
     return registered_cache.confirmed(text) if registered else None
 

@@ -18,6 +18,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from graphql_api.bounded import digest
 from graphql_api.models import RegisteredDocument
 from graphql_api.trusted_documents import RegisteredCache, registered_cache, trusted_documents
 from tests.factories import CourseFactory, TaskFactory
@@ -378,13 +379,13 @@ def test_the_cache_is_bounded_in_entries_and_bytes(settings):
     for number, text in enumerate(texts):
         cache.confirmed(text, f"{number:032x}")
     assert [t for t in texts if cache.get(t)] == texts[2:] and cache.evicted == 2
-    assert cache.fresh(digest=f"{4:032x}") is cache.get(texts[4])
-    assert cache.fresh(digest=f"{0:032x}") is None  # its id and its text are gone
+    assert cache.fresh(id_sent=f"{4:032x}") is cache.get(texts[4])
+    assert cache.fresh(id_sent=f"{0:032x}") is None  # its id and its text are gone
     large = "query Large { me { id } }" + " " * 600
     cache.confirmed(large)
     cache.confirmed(large.replace("Large", "Other"))  # the two do not fit 1,000 bytes
     assert cache.get(large) is None and cache.evicted == 6
-    assert cache.fresh(digest=f"{4:032x}") is None  # its text went: asked again
+    assert cache.fresh(id_sent=f"{4:032x}") is None  # its text went: asked again
     huge = "#" * 2_000 + "\n{ me { id } }"
     assert cache.confirmed(huge).document  # too large: used, not kept
     assert cache.get(huge) is None
@@ -396,8 +397,12 @@ def test_many_registered_documents_stay_within_the_bound(trusted_only, client, t
     registered_cache.clear()
     for body in bodies:
         assert send(client, by_hash(hexdigest("sha256", body))).status_code == 200
-    assert len(registered_cache._texts) <= registered_cache.max_entries
+    assert len(registered_cache) <= registered_cache.max_entries
     assert registered_cache.evicted >= 300 - registered_cache.max_entries
+    # Kept by digests (the text's SHA-256, the id sent), never by a text.
+    keys = registered_cache._documents.keys() + registered_cache._ids.keys()
+    assert keys and all(re.fullmatch(r"[0-9a-f]{64}", key) for key in keys)
+    assert {digest(body) for body in bodies} >= set(registered_cache._documents.keys())
 
 
 def test_within_the_ttl_a_process_trusts_what_the_database_confirmed(

@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { ApolloClient, ApolloLink, HttpLink, InMemoryCache } from "@apollo/client";
 import { PersistedQueryLink } from "@apollo/client/link/persisted-queries";
 import { parse } from "graphql";
-import { buildDir, tokenMutation } from "./build.config.js";
+import { buildDir } from "./build.config.js";
 
 const uri = process.env.GRAPHQL_URL;
 const step = process.argv[2] || "frontend";
@@ -20,13 +20,9 @@ const manifest = JSON.parse(readFileSync(`${buildDir}/gql/persisted-documents.js
 const documents = Object.entries(manifest).map(([id, body]) => {
   const document = parse(body);
   const operation = document.definitions.find((d) => d.kind === "OperationDefinition");
-  const rootFields = operation.selectionSet.selections
-    .map((s) => s.name.value)
-    .filter((name) => name !== "__typename");
-  return { id, document, name: operation.name?.value, rootFields };
+  return { id, document, name: operation.name?.value };
 });
 const byName = (name) => documents.find((d) => d.name === name).document;
-const byRootField = (field) => documents.find((d) => d.rootFields.includes(field)).document;
 
 // A browser keeps the session and csrftoken cookies and a frontend sends the token back as
 // X-CSRFToken; on Node, this fetch does both.
@@ -96,7 +92,7 @@ async function frontend() {
   });
   await attempt("login", async () => {
     const { data } = await client.mutate({
-      mutation: byRootField("login"),
+      mutation: byName("Login"),
       variables: { username: process.env.INSTRUCTOR, password: process.env.PASSWORD },
     });
     const ok = data.login.errors.length === 0 && data.login.user.username === process.env.INSTRUCTOR;
@@ -116,7 +112,7 @@ async function frontend() {
     report("task editor: update", ok, { errors: data.updateTask.errors });
   });
   await attempt("logout", async () => {
-    const { data } = await client.mutate({ mutation: byRootField("logout") });
+    const { data } = await client.mutate({ mutation: byName("Logout") });
     const after = await client.query({ query: byName("InstructorDashboard"), variables: { instructor: userId } });
     report("logout", data.logout.ok === true && after.data.me === null);
   });
@@ -144,41 +140,70 @@ async function frontend() {
   report("sent by hash", sentAsText.join() === "NotInTheManifest", { sentAsText });
 }
 
+// A script's client: a WRITE token made in a session, then only `Authorization: Bearer` (no
+// cookie, no CSRF token) for a query and a mutation, until the session revokes it (401).
 async function bearer() {
-  if (!tokenMutation) {
-    report("bearer-token client", null, {
-      skipped: "schema.graphql has no create...Token mutation (issue 23, item 4) yet",
-    });
-    return;
-  }
-  if (tokenMutation !== "createAccessToken") {
-    report("bearer-token client", false, {
-      error: `schema.graphql's token mutation is ${tokenMutation}: adapt documents/token.graphql and this flow to it`,
-    });
-    return;
-  }
   const session = apolloClient(cookieFetch());
   await session.query({ query: byName("CourseCatalogue"), variables: { first: 1 } }); // csrftoken
   const { data: signedIn } = await session.mutate({
-    mutation: byRootField("login"),
+    mutation: byName("Login"),
     variables: { username: process.env.INSTRUCTOR, password: process.env.PASSWORD },
   });
   const instructor = signedIn.login.user.id;
   let token;
+  let tokenId;
+  let courseId;
   await attempt("bearer-token client: create", async () => {
     const input = { name: "flows.mjs", scope: "WRITE" };
-    const { data } = await session.mutate({ mutation: byRootField("createAccessToken"), variables: { input } });
-    token = data.createAccessToken.token;
-    report("bearer-token client: create", Boolean(token), { errors: data.createAccessToken.errors });
+    const { data } = await session.mutate({ mutation: byName("AccessTokenCreate"), variables: { input } });
+    ({ token } = data.createAccessToken);
+    tokenId = data.createAccessToken.accessToken?.id;
+    const ok = Boolean(token) && data.createAccessToken.accessToken?.scope === "WRITE";
+    report("bearer-token client: create", ok, { errors: data.createAccessToken.errors });
   });
-  await attempt("bearer-token client", async () => {
-    // No cookie, no CSRF token: only the Authorization header.
-    const headers = { authorization: `Bearer ${token}` };
-    const client = apolloClient((url, init = {}) =>
-      fetch(url, { ...init, headers: { ...Object.fromEntries(new Headers(init.headers)), ...headers } }),
-    );
-    const { data } = await client.query({ query: byName("InstructorDashboard"), variables: { instructor } });
-    report("bearer-token client", data.me?.username === process.env.INSTRUCTOR, { me: data.me });
+  const headers = { authorization: `Bearer ${token}` };
+  // A fetch with no cookie jar: the token is all the server gets.
+  const client = apolloClient((url, init = {}) => {
+    const sent = new Headers(init.headers);
+    for (const [name, value] of Object.entries(headers)) sent.set(name, value);
+    return fetch(url, { ...init, headers: sent });
+  });
+  const dashboard = () => client.query({ query: byName("InstructorDashboard"), variables: { instructor } });
+  const createTask = () =>
+    client.mutate({
+      mutation: byName("TaskEditorCreate"),
+      variables: { input: { courseId, title: "Task from a script", taskType: "QUIZ", maxScore: "10", passingScore: "5" } },
+    });
+  await attempt("bearer-token client: query", async () => {
+    const { data } = await dashboard();
+    courseId = data.courses.edges[0]?.node.id;
+    const ok = data.me?.username === process.env.INSTRUCTOR && Boolean(courseId);
+    report("bearer-token client: query", ok, { me: data.me, courses: data.courses.totalCount });
+  });
+  await attempt("bearer-token client: mutation", async () => {
+    const { data } = await createTask();
+    const ok = data.createTask.errors.length === 0 && data.createTask.task?.title === "Task from a script";
+    report("bearer-token client: mutation", ok, { errors: data.createTask.errors });
+  });
+  await attempt("bearer-token client: revoke", async () => {
+    const { data } = await session.mutate({ mutation: byName("AccessTokenRevoke"), variables: { id: tokenId } });
+    const ok = data.revokeAccessToken.errors.length === 0 && Boolean(data.revokeAccessToken.accessToken?.revokedAt);
+    report("bearer-token client: revoke", ok, { errors: data.revokeAccessToken.errors });
+  });
+  await attempt("bearer-token client: refused once revoked", async () => {
+    // The course's tasks, as the session sees them: the refused mutation must add none.
+    const taskCount = async () => {
+      const { data } = await session.query({ query: byName("InstructorDashboard"), variables: { instructor } });
+      return data.courses.edges.find((e) => e.node.id === courseId)?.node.taskCount;
+    };
+    const before = await taskCount();
+    const statuses = [];
+    for (const run of [dashboard, createTask]) {
+      statuses.push(await run().then(() => 200, (error) => error.statusCode ?? String(error)));
+    }
+    const tasks = [before, await taskCount()];
+    const ok = statuses.every((s) => s === 401) && tasks[0] > 0 && tasks[0] === tasks[1];
+    report("bearer-token client: refused once revoked", ok, { statuses, tasks });
   });
 }
 
