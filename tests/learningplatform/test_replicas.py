@@ -286,7 +286,9 @@ def test_a_replica_lagging_past_the_limit_is_skipped(topology):
     counts = topology.app_reads()
     print(f"\nlagging 500 ms, limit 100 ms: app-table SELECTs {counts}")
     assert warm.failures == [] and outcome.failures == [] and outcome.stale == []
-    assert counts["replica"] <= 0.02 * sum(counts.values())
+    # A few reads may still go to the replica, rightly: between two writes it has replayed all it
+    # received, and a replica with nothing left to replay is not behind (0 ms of lag).
+    assert counts["replica"] <= 0.05 * sum(counts.values())
 
 
 def test_a_replica_stopped_mid_run_fails_no_request(topology):
