@@ -232,10 +232,6 @@ class DocumentRefused(Exception):  # noqa: N818 - answered as the client's error
         super().__init__(message)
         self.status, self.code = status, code
 
-    @property
-    def body(self) -> dict:
-        return {"errors": [{"message": str(self), "extensions": {"code": self.code}}]}
-
 
 def resolve_document(payload, extensions: dict | None = None) -> str | None:
     """The text to run for a request's `query`, `documentId` or Apollo `persistedQuery`

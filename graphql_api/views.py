@@ -186,7 +186,7 @@ class GraphQLView(StrawberryGraphQLView):
         try:
             return self.run(request=request)
         except DocumentRefused as refused:
-            return JsonResponse(refused.body, status=refused.status)
+            return _problem(refused.status, str(refused), refused.code)
         except HTTPException as refused:
             # Strawberry's own dispatch answers these in plain text; clients expect JSON errors.
             response = _problem(refused.status_code, refused.reason)
