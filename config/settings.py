@@ -318,7 +318,7 @@ GRAPHQL_REGISTERED_DOCUMENTS_TTL = env_int("GRAPHQL_REGISTERED_DOCUMENTS_TTL", 1
 # On: `migrate` stops on legacy values the consolidated models cannot hold as they are (listing
 # each) instead of mapping and recording them; `consolidate --strict` does the same on demand.
 CONSOLIDATION_STRICT = env_bool("CONSOLIDATION_STRICT", False)
-# The most objects one request may ask for, estimated before it runs (graphql_api/limits.py):
+# The most objects one request may ask for, estimated before it runs (graphql_api/cost.py):
 # the frontend's largest document, the course catalogue, costs 440.
 GRAPHQL_MAX_COST = env_int("GRAPHQL_MAX_COST", 1000, minimum=1)
 # A GraphQL document within the 2,000-token limit is far below this; bigger bodies are refused.

@@ -15,5 +15,5 @@ urlpatterns = [
 
 handler400 = "graphql_api.views.bad_request"
 handler403 = "graphql_api.views.permission_denied"
-handler404 = "graphql_api.views.not_found"
+handler404 = "graphql_api.responses.not_found"
 handler500 = "graphql_api.views.server_error"

@@ -31,7 +31,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry_django.relay import DjangoListConnection
 
 from graphql_api.errors import ErrorCode, FieldError, UserError
-from graphql_api.readpath.internals import (
+from graphql_api.library_internals import (
     PREFIX,
     SliceMetadata,
     get_queryset_config,

@@ -10,7 +10,7 @@
   `application/json` it stays a 200, which clients of that type expect.
 """
 
-from django.http import HttpRequest
+from django.http import HttpRequest, JsonResponse
 from graphql import GraphQLError
 
 JSON = "application/json"
@@ -36,3 +36,14 @@ def status_for(media_type: str, response_data: dict) -> int | None:
     if media_type.startswith(GRAPHQL_RESPONSE_JSON) and "data" not in response_data:
         return 400
     return None
+
+
+def problem(status: int, message: str, code: str | None = None) -> JsonResponse:
+    """An error answered outside GraphQL's execution, in the shape of GraphQL's errors."""
+    error = {"message": message} | ({"extensions": {"code": code}} if code else {})
+    return JsonResponse({"errors": [error]}, status=status)
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    """The site's 404 (also /metrics' answer to whoever may not scrape it)."""
+    return problem(404, "Nothing here: the API is at /graphql/.")

@@ -20,11 +20,11 @@ from graphql_api.enums import SCALARS
 from graphql_api.errors import ClientErrors, log_errors
 from graphql_api.inputs import InputCheck
 from graphql_api.limits import CostLimit, OneLoginRule, OperationChoice
-from graphql_api.observability.operation import OperationObserver, graphql_errors_observed
+from graphql_api.operation_observer import OperationObserver, graphql_errors_observed
+from graphql_api.optimizer import QueryOptimizer
 from graphql_api.permissions import ReadTokensCannotMutate
 from graphql_api.readpath.execution import ReadPathExecutionContext
 from graphql_api.readpath.index import build_index
-from graphql_api.readpath.optimizer import QueryOptimizer
 from graphql_api.submission.mutations import SubmissionMutation
 from graphql_api.task.schema import TaskMutation, TaskQuery
 from graphql_api.transactions import AtomicMutations

@@ -35,7 +35,8 @@ from graphql import DocumentNode, parse
 from strawberry.extensions import SchemaExtension
 
 from graphql_api.bounded import BoundedLRU, deep_size, digest
-from graphql_api.readpath.internals import validate_document
+from graphql_api.cost import document_cost
+from graphql_api.library_internals import validate_document
 
 DOCUMENTS = Path(__file__).parent / "documents"
 ID_PREFIX = "sha256:"
@@ -54,8 +55,6 @@ class TrustedDocument:
 
     def cost_bound(self, schema, page_size: int) -> int:
         """The most objects any variables can make this document return, at `page_size`."""
-        from graphql_api.limits import document_cost
-
         key = (schema, page_size)
         if key not in self.cost_bounds:
             # Every variable as large as a page: _page_size caps what a client could ask for.

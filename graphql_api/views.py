@@ -45,9 +45,14 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from strawberry.django.views import GraphQLView as StrawberryGraphQLView
 
+from graphql_api.library_internals import InvalidOperationTypeError
 from graphql_api.limits import check_document_size
-from graphql_api.readpath.internals import InvalidOperationTypeError
-from graphql_api.responses import raised_before_execution, response_media_type, status_for
+from graphql_api.responses import (
+    problem,
+    raised_before_execution,
+    response_media_type,
+    status_for,
+)
 from graphql_api.trusted_documents import DocumentRefused, resolve_document
 from graphql_api.unavailable import answer_through_outages, note_outage, outage_response
 from learningplatform.access_tokens import TokenRefused, access_token_of_request
@@ -71,20 +76,15 @@ query Catalogue {
 """
 
 
-def _problem(status: int, message: str, code: str | None = None) -> JsonResponse:
-    error = {"message": message} | ({"extensions": {"code": code}} if code else {})
-    return JsonResponse({"errors": [error]}, status=status)
-
-
 def csrf_failure(request: HttpRequest, reason: str = "") -> JsonResponse:
     """Why a session's POST failed the CSRF check, in JSON (also settings.CSRF_FAILURE_VIEW)."""
     if reason.startswith(("Referer checking failed", "Origin checking failed")):
-        return _problem(
+        return problem(
             403,
             "CSRF check failed: over HTTPS a POST that carries a session must send an Origin or "
             "Referer header naming this site (or an origin in CSRF_TRUSTED_ORIGINS).",
         )
-    return _problem(403, "CSRF check failed: send the csrftoken cookie's value as X-CSRFToken.")
+    return problem(403, "CSRF check failed: send the csrftoken cookie's value as X-CSRFToken.")
 
 
 _django_default = DjangoJSONEncoder().default
@@ -96,18 +96,14 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Jso
     """Django's 400 page, in JSON: oversized bodies, disallowed hosts, other suspicious input."""
     if isinstance(exception, RequestDataTooBig):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024
-        return _problem(400, f"The request body is larger than the {limit} KiB this server takes.")
+        return problem(400, f"The request body is larger than the {limit} KiB this server takes.")
     if isinstance(exception, DisallowedHost):
-        return _problem(400, "This server does not answer to that host name.")
-    return _problem(400, "Bad request.")
+        return problem(400, "This server does not answer to that host name.")
+    return problem(400, "Bad request.")
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return _problem(403, "Permission denied.")
-
-
-def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return _problem(404, "Nothing here: the API is at /graphql/.")
+    return problem(403, "Permission denied.")
 
 
 def server_error(request: HttpRequest) -> JsonResponse:
@@ -115,7 +111,7 @@ def server_error(request: HttpRequest) -> JsonResponse:
         return outage_response(
             request, written=False if request.method in ("GET", "HEAD") else None
         )
-    return _problem(500, "Unexpected error.")
+    return problem(500, "Unexpected error.")
 
 
 def token_refused(refused: TokenRefused) -> JsonResponse:
@@ -177,7 +173,7 @@ class GraphQLView(StrawberryGraphQLView):
             get_token(request)  # hands out the csrftoken cookie that session POSTs send back
         if request.method == "POST":
             if request.content_type != "application/json":
-                return _problem(415, "Send the GraphQL request as application/json.")
+                return problem(415, "Send the GraphQL request as application/json.")
             if request.user.is_authenticated and not by_token:
                 csrf = CsrfViewMiddleware(lambda request: HttpResponse())
                 csrf._reject = csrf_failure
@@ -186,10 +182,10 @@ class GraphQLView(StrawberryGraphQLView):
         try:
             return self.run(request=request)
         except DocumentRefused as refused:
-            return _problem(refused.status, str(refused), refused.code)
+            return problem(refused.status, str(refused), refused.code)
         except HTTPException as refused:
             # Strawberry's own dispatch answers these in plain text; clients expect JSON errors.
-            response = _problem(refused.status_code, refused.reason)
+            response = problem(refused.status_code, refused.reason)
             if isinstance(refused, MethodNotAllowed):
                 response["Allow"] = refused.allow
             return response

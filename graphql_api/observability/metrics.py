@@ -41,7 +41,8 @@ from prometheus_client import (
     multiprocess,
 )
 
-from graphql_api.readpath.internals import histogram_add
+from graphql_api.library_internals import histogram_add
+from graphql_api.responses import not_found  # the site's own 404, word for word
 from learningplatform.throttling import client_address
 
 OTHER = "other"
@@ -368,8 +369,6 @@ def exposition() -> bytes:
 
 def metrics_view(request: HttpRequest) -> HttpResponse:
     """GET /metrics for an allowed scraper; a 404 for anyone else (it does not admit it exists)."""
-    from graphql_api.views import not_found  # the site's own 404, word for word
-
     if not may_scrape(request):
         return not_found(request)
     response = HttpResponse(exposition(), content_type=CONTENT_TYPE_LATEST)

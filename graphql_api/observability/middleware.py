@@ -9,11 +9,10 @@ from collections.abc import Callable
 import orjson
 from django.conf import settings
 from django.core.signals import got_request_exception
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse
 
 from graphql_api.observability import health, logs, metrics
-from graphql_api.observability.operation import connection_failed
 
 logger = logging.getLogger("graphql_api.requests")
 
@@ -93,3 +92,20 @@ def _unhandled(sender, request=None, **_signal) -> None:
 
 
 got_request_exception.connect(_unhandled, dispatch_uid="graphql_api.observability.middleware")
+
+
+# SQLSTATEs of a lost or refused connection: class 08, and the server shutting down or starting.
+CONNECTION_STATES = ("08", "57P01", "57P02", "57P03")
+
+
+def connection_failed(error: BaseException | None) -> bool:
+    """Whether the database connection failed (refused, lost), not a statement of its own: the
+    driver's error says so (PostgreSQL: no SQLSTATE, as a refused connection has, or one of
+    CONNECTION_STATES; SQLite: its file cannot be opened)."""
+    if not isinstance(error, OperationalError | InterfaceError):
+        return False
+    driver = error.__cause__ or error
+    if hasattr(driver, "sqlstate"):  # psycopg's
+        state = driver.sqlstate
+        return state is None or state.startswith(CONNECTION_STATES)
+    return "unable to open database" in str(driver)

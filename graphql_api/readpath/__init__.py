@@ -22,10 +22,10 @@ is built from them as dictionaries, byte for byte what the executor answers. Rea
   shape only runs;
 - `binding.py`: what a kept plan takes as parameters (the viewer's id, ids asked for by id);
 - `execution.py`: the execution context that tries the read path first, and the kill switch;
-- `fallbacks.py`: every document left to the executor, with its reason, logged and recorded;
-- `optimizer.py`: the executor's own query optimization, also free of N+1 for what is read here;
-- `internals.py`: the library internals all of this relies on, imported there only.
+- `fallbacks.py`: every document left to the executor, with its reason, logged and recorded.
 
-The page rules, cursors and managers both paths use are in graphql_api/connections.py.
+Outside this package, serving both paths: the page rules, cursors and managers
+(graphql_api/connections.py), the executor's query optimizer (graphql_api/optimizer.py), and the
+library internals everything relies on (graphql_api/library_internals.py).
 tests/graphql_api/test_readpath.py sends documents both ways and compares the answers.
 """

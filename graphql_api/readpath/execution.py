@@ -12,11 +12,11 @@ from django.conf import settings
 from graphql import Undefined
 from strawberry.relay import to_base64
 
+from graphql_api.library_internals import StrawberryGraphQLCoreExecutionContext
 from graphql_api.observability import metrics
 from graphql_api.readpath import fallbacks
 from graphql_api.readpath.fallbacks import Fallback
 from graphql_api.readpath.index import index_of
-from graphql_api.readpath.internals import StrawberryGraphQLCoreExecutionContext
 from graphql_api.readpath.read import read_document
 
 MISSING = object()

@@ -22,11 +22,11 @@ from graphql import (
 from strawberry.types.base import StrawberryObjectDefinition
 
 from graphql_api.ids import pk_id_attr
-from graphql_api.readpath.cache import PlanCache
-from graphql_api.readpath.internals import (
+from graphql_api.library_internals import (
     StrawberryDjangoConnectionExtension,
     StrawberryDjangoField,
 )
+from graphql_api.readpath.cache import PlanCache
 
 # Model fields whose loaded value is what the API serializes (no wrapping on attribute access).
 PLAIN_COLUMNS = (

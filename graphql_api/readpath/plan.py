@@ -17,15 +17,15 @@ from strawberry.relay import from_base64
 from strawberry.types.info import Info
 
 from graphql_api.connections import page_argument_error, page_slice
-from graphql_api.readpath.fallbacks import Fallback
-from graphql_api.readpath.index import Column, Relation, SchemaIndex, TypeEntry
-from graphql_api.readpath.internals import (
+from graphql_api.library_internals import (
     Path,
     SliceMetadata,
     collect_subfields,
     get_argument_values,
     get_arguments,
 )
+from graphql_api.readpath.fallbacks import Fallback
+from graphql_api.readpath.index import Column, Relation, SchemaIndex, TypeEntry
 from graphql_api.readpath.statements import Statement
 
 CONNECTION_FIELDS = {"edges", "totalCount", "pageInfo", "__typename"}

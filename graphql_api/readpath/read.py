@@ -37,6 +37,12 @@ from graphql_api.connections import (
     related_rows,
     total_within_bound,
 )
+from graphql_api.library_internals import (
+    DjangoOptimizerExtension,
+    Path,
+    apply_window_pagination,
+    run_type_get_queryset,
+)
 from graphql_api.readpath.binding import (
     Shape,
     bindings,
@@ -48,12 +54,6 @@ from graphql_api.readpath.binding import (
 from graphql_api.readpath.cache import PlanningReads, plan_key, unchanged
 from graphql_api.readpath.fallbacks import Fallback
 from graphql_api.readpath.index import RootField
-from graphql_api.readpath.internals import (
-    DjangoOptimizerExtension,
-    Path,
-    apply_window_pagination,
-    run_type_get_queryset,
-)
 from graphql_api.readpath.plan import (
     Columns,
     ConnectionPlan,

@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from graphql import get_named_type, parse
 
 from config.schema import schema
-from graphql_api.limits import document_cost
+from graphql_api.cost import document_cost
 from tests.helpers import document, errors_of, gql, post
 
 pytestmark = pytest.mark.django_db

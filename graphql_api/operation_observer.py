@@ -10,12 +10,12 @@ graphql_api/schema.py reports the errors (`graphql_errors_observed`).
 
 from collections.abc import Iterator
 
-from django.db import InterfaceError, OperationalError
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
 from graphql_api.errors import error_code
 from graphql_api.observability import logs, metrics, tracing
+from graphql_api.observability.middleware import connection_failed
 from graphql_api.trusted_documents import trusted_by_text
 
 
@@ -73,20 +73,3 @@ def graphql_errors_observed(errors: list[GraphQLError], execution_context) -> No
     for error in errors:
         if connection_failed(error.original_error):
             metrics.database_error_seen()
-
-
-# SQLSTATEs of a lost or refused connection: class 08, and the server shutting down or starting.
-CONNECTION_STATES = ("08", "57P01", "57P02", "57P03")
-
-
-def connection_failed(error: BaseException | None) -> bool:
-    """Whether the database connection failed (refused, lost), not a statement of its own: the
-    driver's error says so (PostgreSQL: no SQLSTATE, as a refused connection has, or one of
-    CONNECTION_STATES; SQLite: its file cannot be opened)."""
-    if not isinstance(error, OperationalError | InterfaceError):
-        return False
-    driver = error.__cause__ or error
-    if hasattr(driver, "sqlstate"):  # psycopg's
-        state = driver.sqlstate
-        return state is None or state.startswith(CONNECTION_STATES)
-    return "unable to open database" in str(driver)

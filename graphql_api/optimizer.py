@@ -23,12 +23,12 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types.info import Info
 
 from graphql_api.connections import page_argument_error, page_limit, page_slice, related_rows
-from graphql_api.readpath.index import SchemaIndex, index_of
-from graphql_api.readpath.internals import (
+from graphql_api.library_internals import (
     DjangoOptimizerExtension,
     apply_window_pagination,
     get_queryset_config,
 )
+from graphql_api.readpath.index import SchemaIndex, index_of
 
 
 class QueryOptimizer(DjangoOptimizerExtension):

@@ -2,7 +2,7 @@
 
 These names are not the libraries' documented API, so pyproject.toml pins strawberry-graphql,
 strawberry-graphql-django and graphql-core to the minor versions tested, and
-tests/graphql_api/test_readpath_internals.py imports each one: an upgrade that moves one fails
+tests/graphql_api/test_library_internals.py imports each one: an upgrade that moves one fails
 there first, by name.
 """
 
