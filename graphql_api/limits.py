@@ -20,6 +20,7 @@ from strawberry.extensions import SchemaExtension
 
 from graphql_api.cost import document_cost
 from graphql_api.errors import ErrorCode
+from graphql_api.library_internals import graphql_schema_of, provided_operation_name
 from graphql_api.trusted_documents import DocumentRefused, trusted_by_text
 
 
@@ -33,7 +34,7 @@ class CostLimit(SchemaExtension):
         context = self.execution_context
         document = context.graphql_document
         if document is not None and context.result is None:
-            schema, limit = context.schema._schema, settings.GRAPHQL_MAX_COST
+            schema, limit = graphql_schema_of(context.schema), settings.GRAPHQL_MAX_COST
             trusted = trusted_by_text(context.query)
             if trusted and trusted.cost_bound(schema, settings.GRAPHQL_MAX_PAGE_SIZE) <= limit:
                 yield  # no variables can take it over the limit
@@ -109,7 +110,7 @@ class OperationChoice(SchemaExtension):
         context = self.execution_context
         document = context.graphql_document
         # Strawberry's operation_name falls back to the first operation's: ask what was sent.
-        if document is not None and context._provided_operation_name is None:
+        if document is not None and provided_operation_name(context) is None:
             names = [
                 d.name.value if d.name else "(anonymous)"
                 for d in document.definitions

@@ -20,13 +20,15 @@ the legacy ones) hold the optimization in place: they fail if a list stops being
 from django.db.models import Prefetch, QuerySet
 from graphql import get_named_type
 from strawberry.extensions import SchemaExtension
-from strawberry.types.info import Info
 
 from graphql_api.connections import page_argument_error, page_limit, page_slice, related_rows
 from graphql_api.library_internals import (
     DjangoOptimizerExtension,
     apply_window_pagination,
     get_queryset_config,
+    info_of,
+    raw_info_of,
+    related_page,
 )
 from graphql_api.readpath.index import SchemaIndex, index_of
 
@@ -36,14 +38,14 @@ class QueryOptimizer(DjangoOptimizerExtension):
 
     def optimize(self, qs, info, *, store=None) -> QuerySet:
         optimized = super().optimize(qs, info, store=store)
-        raw = getattr(info, "_raw_info", info)
+        raw = raw_info_of(info)
         index = index_of(raw.schema)
         if not self.enabled.get() or index is None or not isinstance(optimized, QuerySet):
             return optimized
         entry = index.types.get(optimized.model and _type_name(raw, index, optimized.model))
         if entry is None:
             return optimized
-        selections = _object_selections(Info(_raw_info=raw, _field=None).selected_fields, raw)
+        selections = _object_selections(info_of(raw, None).selected_fields, raw)
         lookups = _count_only_pages(index, entry.name, selections, "", raw)
         return optimized.prefetch_related(*lookups) if lookups else optimized
 
@@ -133,9 +135,9 @@ def _page_of(relation, selection, raw) -> QuerySet | None:
     foreign_key = relation.model_field.field.attname
     model = relation.model_field.related_model
     with DjangoOptimizerExtension.disabled():
-        queryset = relation.strawberry_field.get_queryset(
-            related_rows(model), Info(_raw_info=raw, _field=relation.strawberry_field),
-            _strawberry_related_field_id=foreign_key,
+        queryset = related_page(
+            relation.strawberry_field, related_rows(model),
+            info_of(raw, relation.strawberry_field), foreign_key,
         )  # fmt: skip
     queryset = apply_window_pagination(
         queryset.only(model._meta.pk.attname, foreign_key),

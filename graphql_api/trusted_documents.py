@@ -36,7 +36,7 @@ from strawberry.extensions import SchemaExtension
 
 from graphql_api.bounded import BoundedLRU, deep_size, digest
 from graphql_api.cost import document_cost
-from graphql_api.library_internals import validate_document
+from graphql_api.library_internals import graphql_schema_of, validate_document
 
 DOCUMENTS = Path(__file__).parent / "documents"
 ID_PREFIX = "sha256:"
@@ -337,7 +337,7 @@ class PreparedDocuments(SchemaExtension):
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        schema, rules = context.schema._schema, tuple(context.validation_rules)
+        schema, rules = graphql_schema_of(context.schema), tuple(context.validation_rules)
         trusted = trusted_by_text(context.query)
         if trusted is None:
             key = (digest(context.query), schema, rules)

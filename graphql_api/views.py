@@ -39,13 +39,13 @@ from django.conf import settings
 from django.core.exceptions import DisallowedHost, RequestDataTooBig
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.middleware.csrf import CsrfViewMiddleware, get_token
+from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from strawberry.django.views import GraphQLView as StrawberryGraphQLView
 
-from graphql_api.library_internals import InvalidOperationTypeError
+from graphql_api.library_internals import InvalidOperationTypeError, csrf_check_answered_by
 from graphql_api.limits import check_document_size
 from graphql_api.responses import (
     problem,
@@ -175,8 +175,7 @@ class GraphQLView(StrawberryGraphQLView):
             if request.content_type != "application/json":
                 return problem(415, "Send the GraphQL request as application/json.")
             if request.user.is_authenticated and not by_token:
-                csrf = CsrfViewMiddleware(lambda request: HttpResponse())
-                csrf._reject = csrf_failure
+                csrf = csrf_check_answered_by(csrf_failure)
                 if (rejection := csrf.process_view(request, None, (), {})) is not None:
                     return rejection
         try:

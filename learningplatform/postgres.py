@@ -14,10 +14,7 @@ import datetime
 
 from psycopg.pq import Format
 
-try:
-    from psycopg_binary._psycopg import TimestamptzLoader as CTimestamptzLoader
-except ImportError:  # pragma: no cover - psycopg[binary] is a dependency
-    CTimestamptzLoader = None
+from learningplatform.library_internals import CTimestamptzLoader
 
 
 class UtcTimestamptzLoader:

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.text import capfirst
 
 from learningplatform.choices import CourseStatus, TaskStatus, TaskType
+from learningplatform.library_internals import forget_cached_permissions
 from learningplatform.models import Course, Submission, Task, User
 
 INSTRUCTORS_GROUP = "Instructors"
@@ -124,9 +125,7 @@ def instructors_group() -> Group:
 def user_make_instructor(*, user: User) -> User:
     """Let the user create courses."""
     user.groups.add(instructors_group())
-    # Django caches a user's permissions on the instance; the new membership must count now.
-    for cache in ("_perm_cache", "_group_perm_cache"):
-        user.__dict__.pop(cache, None)
+    forget_cached_permissions(user)  # the new membership counts now
     return user
 
 

@@ -23,6 +23,7 @@ from graphql.language import Visitor
 from strawberry.extensions import SchemaExtension
 
 from graphql_api.bounded import Count, PendingCounts, Recorder, add_count
+from graphql_api.library_internals import graphql_schema_of
 from graphql_api.observability.metrics import legacy_names_used
 from legacy_shim.models import LegacyNameUse
 
@@ -129,7 +130,7 @@ class LegacyUsageExtension(SchemaExtension):
         context = self.execution_context
         query = context.query or ""
         if any(marker in query for marker in MARKERS) and context.graphql_document is not None:
-            type_info = TypeInfo(context.schema._schema)
+            type_info = TypeInfo(graphql_schema_of(context.schema))
             collector = LegacyNamesUsed(type_info)
             visit(context.graphql_document, TypeInfoVisitor(type_info, collector))
             if collector.names:

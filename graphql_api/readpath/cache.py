@@ -46,6 +46,7 @@ from django.db import DatabaseError, connections
 from strawberry.relay import GlobalID
 
 from graphql_api.bounded import BoundedLRU, deep_size, digest
+from graphql_api.library_internals import coerced_variables
 from graphql_api.observability import metrics
 from graphql_api.readpath.binding import Shape
 from learningplatform.replicas import read_alias
@@ -102,7 +103,7 @@ def plan_key(context, user, bound: Shape | None = None) -> Hashable | None:
     operation = context.operation
     if cache_size() <= 0 or operation.loc is None:
         return None
-    values = context.variable_values.coerced  # graphql-core 3.3's values
+    values = coerced_variables(context)
     if bound is not None:
         values = {k: v for k, v in values.items() if k not in bound.variables}
     try:

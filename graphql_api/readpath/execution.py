@@ -12,7 +12,10 @@ from django.conf import settings
 from graphql import Undefined
 from strawberry.relay import to_base64
 
-from graphql_api.library_internals import StrawberryGraphQLCoreExecutionContext
+from graphql_api.library_internals import (
+    StrawberryGraphQLCoreExecutionContext,
+    resolve_middlewares,
+)
 from graphql_api.observability import metrics
 from graphql_api.readpath import fallbacks
 from graphql_api.readpath.fallbacks import Fallback
@@ -57,7 +60,7 @@ class ReadPathExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 raise Fallback("the schema was built without the read path's index")
             if new_defer_usages:
                 raise Fallback("@defer")
-            if middlewares := getattr(self.middleware_manager, "middlewares", None):
+            if middlewares := resolve_middlewares(self):
                 names = ", ".join(sorted({type(m).__name__ for m in middlewares}))
                 raise Fallback(f"an extension with a resolve hook ({names})")
             return read_document(self, index, root_type, grouped_field_set)
@@ -72,7 +75,7 @@ class ReadPathExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def execute_field(self, parent_type, source, field_details_list, path, position_context):
         index = index_of(self.schema) if fast_reads_on() else None
         entry = index.types.get(parent_type.name) if index else None
-        if entry is not None and not getattr(self.middleware_manager, "middlewares", None):
+        if entry is not None and not resolve_middlewares(self):
             column = entry.columns.get(field_details_list[0].node.name.value)
             # Private columns and annotations: their resolvers decide, not the loaded value.
             if column is not None and not column.private and column.annotation is None:

@@ -25,6 +25,8 @@ from graphql_api.ids import pk_id_attr
 from graphql_api.library_internals import (
     StrawberryDjangoConnectionExtension,
     StrawberryDjangoField,
+    annotations_of,
+    graphql_schema_of,
 )
 from graphql_api.readpath.cache import PlanCache
 
@@ -119,7 +121,7 @@ def index_of(graphql_schema: GraphQLSchema) -> SchemaIndex | None:
 def build_index(schema) -> SchemaIndex:
     """Index `schema` (a strawberry.Schema) for the read path and remember it."""
     index = SchemaIndex()
-    graphql_schema = schema._schema
+    graphql_schema = graphql_schema_of(schema)
     name_of = schema.config.name_converter.get_graphql_name
     for name, graphql_type in graphql_schema.type_map.items():
         definition = schema.get_type_by_name(name)
@@ -184,7 +186,7 @@ def _index_field(entry: TypeEntry, name: str, graphql_field, strawberry_field) -
         leaf = get_named_type(graphql_field.type)
         entry.columns[name] = Column(private[name], leaf, non_null, private=True)
         return
-    annotate = strawberry_field.store.annotate if strawberry_field.store else {}
+    annotate = annotations_of(strawberry_field)
     if name in getattr(entry.origin, "annotated_columns", ()) and len(annotate) == 1:
         ((attname, annotation),) = annotate.items()
         leaf = get_named_type(graphql_field.type)

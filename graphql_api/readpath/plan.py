@@ -23,6 +23,8 @@ from graphql_api.library_internals import (
     collect_subfields,
     get_argument_values,
     get_arguments,
+    info_of,
+    strawberry_schema_of,
 )
 from graphql_api.readpath.fallbacks import Fallback
 from graphql_api.readpath.index import Column, Relation, SchemaIndex, TypeEntry
@@ -135,7 +137,7 @@ class Planner:
 
     def __init__(self, context, index: SchemaIndex, node_ids: dict[str, int] | None = None) -> None:
         self.context, self.index = context, index
-        self.strawberry_schema = context.schema._strawberry_schema
+        self.strawberry_schema = strawberry_schema_of(context.schema)
         self.node_ids = node_ids or {}  # bound variables: name -> the mark planned for
 
     def subfields(self, object_type: GraphQLObjectType, details) -> dict[str, list]:
@@ -157,7 +159,7 @@ class Planner:
         raw = self.context.build_resolve_info(
             field_def, [d.node for d in details], parent_type, path
         )
-        return Info(_raw_info=raw, _field=strawberry_field)
+        return info_of(raw, strawberry_field)
 
     def arguments(self, parent_type, details, info: Info, strawberry_field) -> tuple[list, dict]:
         """The field's arguments as its resolver receives them; the executor reports bad ones."""

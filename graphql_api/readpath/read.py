@@ -38,9 +38,13 @@ from graphql_api.connections import (
     total_within_bound,
 )
 from graphql_api.library_internals import (
+    PAGE_COLUMNS,
     DjangoOptimizerExtension,
     Path,
     apply_window_pagination,
+    coerced_variables,
+    own_page_limit,
+    related_page,
     run_type_get_queryset,
 )
 from graphql_api.readpath.binding import (
@@ -114,7 +118,7 @@ def kept_or_planned(context, index, root_type, grouped_field_set, user):
     kept, for each viewer and value.
     """
     shape = operation_shape(context, index)
-    variables = context.variable_values.coerced  # graphql-core 3.3's values
+    variables = coerced_variables(context)
     values = bindings(shape, variables, user) if shape.per_viewer is False else None
     body = context.operation.loc.source.body if context.operation.loc else ""
     by_shape = values is not None and not holds_a_mark(variables, body)
@@ -239,7 +243,7 @@ def plan_root_list(planner: Planner, root_type, key, details, root: RootField) -
     args, kwargs = planner.arguments(root_type, details, info, root.strawberry_field)
     paging = {argument: kwargs.pop(argument, None) for argument in PAGE_ARGUMENTS}
     plan = planner.connection(get_named_type(root_type.fields[name].type), details)
-    if root.strawberry_field.extensions[0].max_results is not None:
+    if own_page_limit(root.strawberry_field) is not None:
         raise Fallback(f"Query.{name}: a page limit of its own")
     with DjangoOptimizerExtension.disabled():
         queryset = root.strawberry_field.get_result(None, info, args, kwargs)
@@ -352,15 +356,15 @@ def fetched_statement(relation: FetchedObject) -> Statement:
 def nested_statement(relation: NestedConnection) -> Statement:
     plan, page, fk = relation.plan, relation.page, relation.foreign_key
     with DjangoOptimizerExtension.disabled():
-        queryset = relation.strawberry_field.get_queryset(
-            related_rows(plan.node.model), relation.info, _strawberry_related_field_id=fk
+        queryset = related_page(
+            relation.strawberry_field, related_rows(plan.node.model), relation.info, fk
         )
     queryset = apply_window_pagination(
         annotated(queryset.filter(InIds(F(fk), IDS)), plan.columns),
         related_field_id=fk, offset=page.start, limit=page.end - page.start,
         max_results=page_limit(),
     )  # fmt: skip
-    extra = [fk, "_strawberry_row_number", "_strawberry_total_count"]
+    extra = [fk, *PAGE_COLUMNS]
     return rows_statement(
         queryset.values_list(*plan.columns.names, *extra), len(plan.columns.names) + 1
     )

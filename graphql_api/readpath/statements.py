@@ -25,6 +25,7 @@ from django.db import NotSupportedError, connections
 from django.db.models import Lookup, QuerySet, Value
 from django.db.models.expressions import Col
 
+from graphql_api.library_internals import compilers_wrapped, selected_converters
 from graphql_api.readpath.binding import bind
 from learningplatform.replicas import read_alias
 
@@ -126,13 +127,12 @@ def rows_statement(queryset: QuerySet, width: int | None = None) -> Statement:
         sql = None
     if not sql:
         return Statement(queryset.db, None, ())
-    fields = [selected[0] for selected in compiler.select[0 : compiler.col_count]]
-    converters = compiler.get_converters(fields[:width])
+    converters, kept = selected_converters(compiler, width)
     return Statement(
         queryset.db, sql, tuple(params), _ids_at(params),
         tuple((position, tuple(functions), detached(expression))
               for position, (functions, expression) in converters.items()),
-        compiler.col_count if compiler.has_extra_select else None,
+        kept,
     )  # fmt: skip
 
 
@@ -144,16 +144,12 @@ def detached(expression: Any) -> Any:
 
 def count_statement(queryset: QuerySet) -> Statement:
     """The statement `queryset.count()` would run, compiled by Django's own count, not run."""
-    ops = connections[queryset.db].ops
-    compiler_of = ops.compiler
-    ops.compiler = lambda name: _compiling_only(compiler_of(name))  # this connection's, a moment
     try:
-        counted = queryset.count()
+        with compilers_wrapped(connections[queryset.db], _compiling_only):
+            counted = queryset.count()
     except Captured as captured:
         params = tuple(captured.params)
         return Statement(queryset.db, captured.sql, params, _ids_at(params))
-    finally:
-        del ops.compiler
     return Statement(queryset.db, None, (), known_count=counted)
 
 
