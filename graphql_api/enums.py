@@ -10,8 +10,8 @@ import strawberry
 from django.utils.dateparse import parse_duration
 from django.utils.duration import duration_iso_string
 from graphql import GraphQLError
-from strawberry.schema.types.base_scalars import DateTimeDefinition, DecimalDefinition
 
+from graphql_api.library_internals import DateTimeDefinition, DecimalDefinition
 from learningplatform import choices
 
 CourseStatus = strawberry.enum(choices.CourseStatus, name="CourseStatus")

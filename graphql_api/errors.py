@@ -15,9 +15,9 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 from strawberry.relay.types import GlobalIDValueError
-from strawberry.utils.str_converters import to_camel_case
 
 from graphql_api.ids import INVALID_ID
+from graphql_api.library_internals import to_camel_case
 from graphql_api.observability import metrics
 from graphql_api.unavailable import unavailable_error
 from learningplatform.db.faults import database_fault

@@ -16,11 +16,11 @@ import strawberry
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from strawberry import relay
-from strawberry.utils.str_converters import to_camel_case
 
 from graphql_api import enums
 from graphql_api.connections import Keyset
 from graphql_api.errors import ErrorCode, FieldError, UserError
+from graphql_api.library_internals import to_camel_case
 from learningplatform import choices
 from learningplatform.filters import EnumFilter
 

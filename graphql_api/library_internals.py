@@ -22,11 +22,17 @@ import contextlib
 from graphql.execution.collect_fields import FieldDetails, collect_subfields
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path
+from strawberry.extensions.max_aliases import create_validator as aliases_rule
+from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.relay.types import PREFIX
 from strawberry.relay.utils import SliceMetadata
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext, validate_document
 from strawberry.schema.schema_converter import get_arguments
+from strawberry.schema.types.base_scalars import DateTimeDefinition, DecimalDefinition
+from strawberry.types.base import StrawberryObjectDefinition
+from strawberry.types.graphql import OperationType
+from strawberry.utils.str_converters import to_camel_case
 from strawberry_django.fields.field import (
     StrawberryDjangoConnectionExtension,
     StrawberryDjangoField,
@@ -36,7 +42,8 @@ from strawberry_django.pagination import apply_window_pagination
 from strawberry_django.queryset import get_queryset_config, run_type_get_queryset
 from strawberry_django.relay.utils import resolve_edge_class
 
-# Each internal and the module it comes from (the test imports it from there).
+# Each internal and the module it comes from, "module:name" if imported under another name (the
+# test imports it from there).
 INTERNALS = {
     "FieldDetails": "graphql.execution.collect_fields",
     "collect_subfields": "graphql.execution.collect_fields",  # CollectFields per response key
@@ -57,6 +64,15 @@ INTERNALS = {
     "get_queryset_config": "strawberry_django.queryset",  # marks a prefetch as paginated
     "run_type_get_queryset": "strawberry_django.queryset",  # a type's visibility rules
     "resolve_edge_class": "strawberry_django.relay.utils",  # the edge type of a keyset page
+    # graphql_api/schema.py: the depth and alias limits as validation rules.
+    "aliases_rule": "strawberry.extensions.max_aliases:create_validator",
+    "depth_rule": "strawberry.extensions.query_depth_limiter:create_validator",
+    # graphql_api/enums.py: the built-in scalars' parsing, reused.
+    "DateTimeDefinition": "strawberry.schema.types.base_scalars",
+    "DecimalDefinition": "strawberry.schema.types.base_scalars",
+    "StrawberryObjectDefinition": "strawberry.types.base",  # what a Strawberry type is
+    "OperationType": "strawberry.types.graphql",  # query or mutation (permissions, transactions)
+    "to_camel_case": "strawberry.utils.str_converters",  # input names as clients write them
 }
 
 __all__ = [
@@ -65,7 +81,8 @@ __all__ = [
     "get_arguments",
     "StrawberryDjangoConnectionExtension", "StrawberryDjangoField", "DjangoOptimizerExtension",
     "optimizer", "apply_window_pagination", "get_queryset_config", "run_type_get_queryset",
-    "resolve_edge_class", "validate_document",
+    "resolve_edge_class", "validate_document", "aliases_rule", "depth_rule", "DateTimeDefinition",
+    "DecimalDefinition", "StrawberryObjectDefinition", "OperationType", "to_camel_case",
 ]  # fmt: skip
 
 # The methods the API overrides (o), replaces (r) or calls (c) that the libraries do not

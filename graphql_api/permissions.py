@@ -14,10 +14,10 @@ from graphql import GraphQLError
 from strawberry import relay
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult, Info
-from strawberry.types.graphql import OperationType
 
 from graphql_api.errors import ErrorCode, FieldError, error
 from graphql_api.ids import is_node_id
+from graphql_api.library_internals import OperationType
 from learningplatform.access_tokens import may_mutate
 from learningplatform.models import User
 

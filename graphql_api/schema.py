@@ -10,8 +10,6 @@ import strawberry_django
 from strawberry import relay
 from strawberry.extensions import AddValidationRules, MaxTokensLimiter
 from strawberry.extensions.disable_introspection import DisableIntrospection
-from strawberry.extensions.max_aliases import create_validator as aliases_rule
-from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.tools import merge_types
 
 from graphql_api.connections import PageLimitConfig
@@ -19,6 +17,7 @@ from graphql_api.course.schema import CourseMutation, CourseQuery
 from graphql_api.enums import SCALARS
 from graphql_api.errors import ClientErrors, log_errors
 from graphql_api.inputs import InputCheck
+from graphql_api.library_internals import aliases_rule, depth_rule
 from graphql_api.limits import CostLimit, OneLoginRule, OperationChoice
 from graphql_api.operation_observer import OperationObserver, graphql_errors_observed
 from graphql_api.optimizer import QueryOptimizer

@@ -22,8 +22,8 @@ from django.db import DatabaseError, transaction
 from graphql import ExecutionResult, FieldNode, GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types import Info
-from strawberry.types.graphql import OperationType
 
+from graphql_api.library_internals import OperationType
 from graphql_api.unavailable import CommitUncertain
 from learningplatform.db.faults import database_fault
 

@@ -19,12 +19,12 @@ from graphql import (
     GraphQLSchema,
     get_named_type,
 )
-from strawberry.types.base import StrawberryObjectDefinition
 
 from graphql_api.ids import pk_id_attr
 from graphql_api.library_internals import (
     StrawberryDjangoConnectionExtension,
     StrawberryDjangoField,
+    StrawberryObjectDefinition,
     annotations_of,
     graphql_schema_of,
 )
