@@ -12,7 +12,9 @@ type dispatch, and Django builds a model instance for every row first. A query m
 - `__typename`, fragments, aliases, `@include`/`@skip`,
 
 is answered here instead: one query per level fetches plain rows (`values_list`), and the answer
-is built from them as dictionaries, byte for byte what the executor answers. Read it in order:
+is built from them as dictionaries, byte for byte what the executor answers. docs/readpath.md
+says how a document flows, how to extend the read path and what sends a document to the
+executor. Read it in order:
 
 - `index.py`: what the read path knows of the schema, built with it (`build_index`);
 - `plan.py`: a document's plan, fields grouped per response key as GraphQL's CollectFields does;
