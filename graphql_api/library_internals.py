@@ -19,6 +19,8 @@ check) are in learningplatform/library_internals.py, which the domain can import
 
 import contextlib
 
+from django.http import HttpResponse
+from django.middleware.csrf import CsrfViewMiddleware
 from graphql.execution.collect_fields import FieldDetails, collect_subfields
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path
@@ -32,6 +34,7 @@ from strawberry.schema.schema_converter import get_arguments
 from strawberry.schema.types.base_scalars import DateTimeDefinition, DecimalDefinition
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.graphql import OperationType
+from strawberry.types.info import Info
 from strawberry.utils.str_converters import to_camel_case
 from strawberry_django.fields.field import (
     StrawberryDjangoConnectionExtension,
@@ -175,8 +178,6 @@ def strawberry_schema_of(graphql_schema):
 
 def info_of(raw, field):
     """Strawberry's Info over graphql-core's resolve info, for `field` (None: any field)."""
-    from strawberry.types.info import Info
-
     return Info(_raw_info=raw, _field=field)
 
 
@@ -217,9 +218,9 @@ def coerced_variables(execution_context) -> dict:
     return execution_context.variable_values.coerced
 
 
-def resolve_middlewares(execution_context) -> list:
-    """The field middlewares (extensions with a resolve hook) the executor would call."""
-    return getattr(execution_context.middleware_manager, "middlewares", None) or []
+def resolve_middlewares(execution_context) -> list | None:
+    """The field middlewares (extensions with a resolve hook) the executor would call, if any."""
+    return getattr(execution_context.middleware_manager, "middlewares", None)
 
 
 def selected_converters(compiler, width: int | None) -> tuple[dict, int | None]:
@@ -245,9 +246,6 @@ def compilers_wrapped(connection, wrap):
 
 def csrf_check_answered_by(view):
     """Django's CSRF check, with a failure answered by `view(request, reason)`."""
-    from django.http import HttpResponse
-    from django.middleware.csrf import CsrfViewMiddleware
-
     check = CsrfViewMiddleware(lambda request: HttpResponse())
     check._reject = view
     return check

@@ -162,7 +162,7 @@ def probe_execution_context(schema, monkeypatch, rf):
     )  # fmt: skip
     assert result.errors is None
     assert result.data == {"__typename": "Query"}
-    assert seen == {"variables": {"a": True, "b": False}, "middlewares": []}
+    assert seen["variables"] == {"a": True, "b": False} and not seen["middlewares"]
 
 
 def probe_selected_converters(schema):
