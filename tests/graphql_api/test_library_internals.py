@@ -318,3 +318,40 @@ def test_the_check_sees_each_way_of_reaching_a_private_name():
         "super()._private_helper()\n"
     )
     assert [line for line, _ in private_names(source)] == [1, 2, 3, 4, 8]
+
+
+# The modules the libraries document (their guides import from these); a name a documented
+# module exports may be imported from wherever it is defined.
+DOCUMENTED_MODULES = (
+    "graphql", "graphql.language", "graphql.execution", "strawberry", "strawberry.types",
+    "strawberry.relay", "strawberry.extensions", "strawberry.tools", "strawberry.schema.config",
+    "strawberry.django.views", "strawberry.django.context", "strawberry_django",
+    "strawberry_django.relay", "strawberry_django.optimizer",
+)  # fmt: skip
+
+
+def test_no_module_imports_from_an_undocumented_library_module_but_the_internals_modules():
+    """Anything else is declared in graphql_api/library_internals.py (INTERNALS) and imported
+    from there."""
+    exported = {name: set(dir(importlib.import_module(name))) for name in DOCUMENTED_MODULES}
+    offenders = []
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            if path.name == "library_internals.py" or "migrations" in path.parts:
+                continue
+            for node in ast.walk(ast.parse(path.read_text())):
+                if not isinstance(node, ast.ImportFrom) or node.level or not node.module:
+                    continue
+                top = node.module.split(".")[0]
+                if top not in ("graphql", "strawberry", "strawberry_django"):
+                    continue
+                for alias in node.names:
+                    if node.module in DOCUMENTED_MODULES or any(
+                        alias.name in exported[m] for m in DOCUMENTED_MODULES
+                        if m.split(".")[0] == top
+                    ):  # fmt: skip
+                        continue
+                    offenders.append(
+                        f"{path.relative_to(ROOT)}:{node.lineno} {node.module}.{alias.name}"
+                    )
+    assert offenders == []
