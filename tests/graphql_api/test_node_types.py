@@ -23,7 +23,7 @@ from strawberry.relay import to_base64
 from config.schema import schema
 from graphql_api.connections import PageLimitConfig
 from graphql_api.enums import SCALARS
-from graphql_api.nodes import node_type, node_type_names, viewer_field
+from graphql_api.nodes import node_type, node_type_names, private_field, viewer_field
 from graphql_api.readpath import execution
 from graphql_api.readpath.execution import ReadPathExecutionContext
 from graphql_api.readpath.fallbacks import Fallback
@@ -185,9 +185,10 @@ class PlusQuery:
     me: UserPlus | None = viewer_field(description="You.")
 
 
-def throwaway_schema() -> strawberry.Schema:
+def throwaway_schema(query: type) -> strawberry.Schema:
+    """A schema of `query` alone, with the read path in front of the executor, as the API's."""
     built = strawberry.Schema(
-        query=PlusQuery,
+        query=query,
         execution_context_class=ReadPathExecutionContext,
         config=PageLimitConfig(scalar_map=SCALARS),
     )
@@ -195,8 +196,14 @@ def throwaway_schema() -> strawberry.Schema:
     return built
 
 
+def context_for(viewer) -> StrawberryDjangoContext:
+    request = RequestFactory().post("/graphql/")
+    request.user = viewer
+    return StrawberryDjangoContext(request=request, response=None)
+
+
 def test_a_plain_column_added_in_one_line_is_answered_by_the_read_path(every_state, monkeypatch):
-    plus = throwaway_schema()
+    plus = throwaway_schema(PlusQuery)
     assert "isActive" in index_of(plus._schema).types["UserPlus"].columns
     answered_by_read_path = []
     original = execution.read_document
@@ -217,9 +224,7 @@ def test_a_plain_column_added_in_one_line_is_answered_by_the_read_path(every_sta
     for (role, viewer), target in itertools.product(every_state.items(), every_state.values()):
         if not target.is_authenticated:
             continue
-        request = RequestFactory().post("/graphql/")
-        request.user = viewer
-        context = StrawberryDjangoContext(request=request, response=None)
+        context = context_for(viewer)
         variables = {"id": to_base64("UserPlus", target.pk)}
         answered_by_read_path.clear()
         fast = plus.execute_sync(document, variable_values=variables, context_value=context)
@@ -230,3 +235,38 @@ def test_a_plain_column_added_in_one_line_is_answered_by_the_read_path(every_sta
         assert json.dumps(fast.data) == json.dumps(slow.data), (role, target.username)
         if fast.data["user"] is not None:
             assert fast.data["user"]["isActive"] == target.is_active
+
+
+@node_type(models.User, name="TwoRules")
+class TwoRules(relay.Node):
+    username: str
+    first_name: str | None = private_field(
+        "first_name", may_see=can_see_private_fields_of, description="Theirs and staff's."
+    )
+    last_name: str | None = private_field(
+        "last_name", may_see=lambda viewer, user: viewer.is_staff, description="Staff's."
+    )
+
+
+@strawberry.type
+class TwoRulesQuery:
+    user: TwoRules | None = strawberry_django.node()
+
+
+def test_private_fields_under_two_rules_leave_the_second_to_the_executor(every_state):
+    built = throwaway_schema(TwoRulesQuery)
+    entry = index_of(built._schema).types["TwoRules"]
+    assert entry.columns["firstName"].private
+    assert entry.unsupported == {
+        "lastName": "private under another rule than the type's other fields"
+    }
+    student = every_state["student"]
+    answer = built.execute_sync(
+        "query($id: ID!) { user(id: $id) { username firstName lastName } }",
+        variable_values={"id": to_base64("TwoRules", student.pk)},
+        context_value=context_for(student),
+    )
+    assert answer.errors is None
+    assert answer.data["user"] == {
+        "username": student.username, "firstName": student.first_name, "lastName": None,
+    }  # fmt: skip
