@@ -96,19 +96,21 @@ class Private:
     may_see: Callable[[Any, models.Model], bool]  # (viewer, the object) -> may see the field
 
     def may_see_pk(self, model: type[models.Model]) -> Callable[[Any, Any], bool]:
-        """`may_see` for a row the read path holds only the primary key of.
+        """`may_see` for a row the read path holds only the primary key of; one function per
+        rule and model, so fields under one rule share it."""
+        return _on_primary_key(self.may_see, model)
 
-        The object is made with every other column deferred: a rule that reads one (beyond the
-        primary key) loads it, slowly but right, instead of reading a default.
-        """
-        pk_name = model._meta.pk.attname
-        may_see = self.may_see
 
-        @functools.wraps(may_see)  # __wrapped__: the rule itself
-        def of_pk(viewer, pk) -> bool:
-            return may_see(viewer, model.from_db(None, [pk_name], [pk]))
+@functools.cache
+def _on_primary_key(may_see: Callable, model: type[models.Model]) -> Callable[[Any, Any], bool]:
+    # The object is made with every other column deferred: a rule that reads one (beyond the
+    # primary key) loads it, slowly but right, instead of reading a default.
+    pk_name = model._meta.pk.attname
 
-        return of_pk
+    def of_pk(viewer, pk) -> bool:
+        return may_see(viewer, model.from_db(None, [pk_name], [pk]))
+
+    return of_pk
 
 
 def private_field(

@@ -175,11 +175,10 @@ def _index_field(entry: TypeEntry, name: str, graphql_field, strawberry_field) -
         return
     if (private := strawberry_field.metadata.get(PRIVATE)) is not None:
         may_see = private.may_see_pk(model)
-        if entry.may_see_private is None:
-            entry.may_see_private = may_see
-        elif private.may_see is not entry.may_see_private.__wrapped__:
+        if entry.may_see_private not in (None, may_see):
             entry.unsupported[name] = "private under another rule than the type's other fields"
             return
+        entry.may_see_private = may_see
         leaf = get_named_type(graphql_field.type)
         entry.columns[name] = Column(private.attname, leaf, non_null, private=True)
         return
