@@ -33,6 +33,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext, vali
 from strawberry.schema.schema_converter import get_arguments
 from strawberry.schema.types.base_scalars import DateTimeDefinition, DecimalDefinition
 from strawberry.types.base import StrawberryObjectDefinition
+from strawberry.types.enum import has_enum_definition
 from strawberry.types.graphql import OperationType
 from strawberry.types.info import Info
 from strawberry.utils.str_converters import to_camel_case
@@ -74,6 +75,7 @@ INTERNALS = {
     "DateTimeDefinition": "strawberry.schema.types.base_scalars",
     "DecimalDefinition": "strawberry.schema.types.base_scalars",
     "StrawberryObjectDefinition": "strawberry.types.base",  # what a Strawberry type is
+    "has_enum_definition": "strawberry.types.enum",  # whether a choices class is an enum yet
     "OperationType": "strawberry.types.graphql",  # query or mutation (permissions, transactions)
     "to_camel_case": "strawberry.utils.str_converters",  # input names as clients write them
 }
@@ -86,6 +88,7 @@ __all__ = [
     "optimizer", "apply_window_pagination", "get_queryset_config", "run_type_get_queryset",
     "resolve_edge_class", "validate_document", "aliases_rule", "depth_rule", "DateTimeDefinition",
     "DecimalDefinition", "StrawberryObjectDefinition", "OperationType", "to_camel_case",
+    "has_enum_definition",
 ]  # fmt: skip
 
 # The methods the API overrides (o), replaces (r) or calls (c) that the libraries do not
