@@ -22,18 +22,23 @@ from decimal import Decimal
 from typing import Any
 
 import strawberry
+import strawberry_django
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, OrderBy, Q
+from django.db.models import Count, F, OrderBy, Q, Sum, Window
+from django.db.models.functions import Cast, Coalesce, RowNumber
 from strawberry import relay
+from strawberry.annotation import StrawberryAnnotation
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types.arguments import StrawberryArgument
 from strawberry_django.relay import DjangoListConnection
 
 from graphql_api.errors import ErrorCode, FieldError, UserError
 from graphql_api.readpath.internals import (
     PREFIX,
     SliceMetadata,
+    StrawberryDjangoField,
     get_queryset_config,
     optimizer,
     resolve_edge_class,
@@ -181,6 +186,13 @@ def keyset_of(queryset: Any) -> Keyset | None:
     return keyset if keyset.ordering() == tuple(order) else None
 
 
+def keyset_for(model: type[models.Model], order: Any) -> Keyset:
+    """The keyset of an `orderBy` input (`{field, direction}`); None: by id, ascending."""
+    if order is None:
+        return Keyset(model, None)
+    return Keyset(model, order.field.value, order.direction.value == "DESC")
+
+
 @dataclass
 class KeysetPage:
     rows: list
@@ -189,28 +201,28 @@ class KeysetPage:
     has_next: bool
 
 
-def keyset_window(
-    queryset: models.QuerySet,
+def keyset_reading(
     keyset: Keyset,
     *,
     first: int | None,
     last: int | None,
     after: str | None,
     before: str | None,
-) -> tuple[models.QuerySet, Callable[[list], tuple[list, bool, bool]]]:
-    """The rows to read for one page of a root list, and how to cut the page from them.
+) -> tuple[Q, Keyset, int, Callable[[list], tuple[list, bool, bool]]]:
+    """How one list's page is read: (its bounds, the order read, rows read, how to cut them).
 
     After `after` and before `before`, past their cursors (no offset); then the first `first`
     rows, or the last `last` (the page size when neither is given), one more read to tell
-    whether there are more. The cut gives (rows, hasPreviousPage, hasNextPage), as Relay's
-    algorithm has them: hasPreviousPage (forwards) and hasNextPage (backwards) say whether a
-    cursor was given, since the row it names comes before.
+    whether there are more. The cut takes the rows read, in the order read, and gives (rows,
+    hasPreviousPage, hasNextPage), as Relay's algorithm has them: hasPreviousPage (forwards)
+    and hasNextPage (backwards) say whether a cursor was given, since the row it names comes
+    before.
     """
+    bounds = Q()
     if after:
-        queryset = queryset.filter(keyset.past(keyset.key_of_cursor("after", after)))
+        bounds &= keyset.past(keyset.key_of_cursor("after", after))
     if before:
-        backwards = keyset.reversed()
-        queryset = queryset.filter(backwards.past(keyset.key_of_cursor("before", before)))
+        bounds &= keyset.reversed().past(keyset.key_of_cursor("before", before))
     if first is None and last is None:
         first = page_limit()
     if first is None:
@@ -218,7 +230,7 @@ def keyset_window(
         def cut_last(rows: list) -> tuple[list, bool, bool]:
             return rows[:last][::-1], len(rows) > last, bool(before)
 
-        return keyset.reversed().ordered(queryset)[: last + 1], cut_last
+        return bounds, keyset.reversed(), last + 1, cut_last
 
     def cut(rows: list) -> tuple[list, bool, bool]:
         has_next, rows = len(rows) > first, rows[:first]
@@ -227,7 +239,42 @@ def keyset_window(
             has_previous, rows = has_previous or len(rows) > last, rows[max(len(rows) - last, 0) :]
         return rows, has_previous, has_next
 
-    return queryset[: first + 1], cut
+    return bounds, keyset, first + 1, cut
+
+
+def keyset_window(
+    queryset: models.QuerySet, keyset: Keyset, **paging: Any
+) -> tuple[models.QuerySet, Callable[[list], tuple[list, bool, bool]]]:
+    """The rows to read for one page of a root list, and how to cut the page from them."""
+    bounds, reading, size, cut = keyset_reading(keyset, **paging)
+    return reading.ordered(queryset.filter(bounds))[:size], cut
+
+
+# Each row of a nested page carries its place in its parent's list, in the order read.
+NESTED_ROW = "_nested_row"
+KEYSET_VALUE = "_keyset_value"
+
+
+def nested_window(
+    queryset: models.QuerySet, keyset: Keyset, foreign_key: str, **paging: Any
+) -> models.QuerySet:
+    """The rows to read for one page of each parent's list, in one statement for every parent.
+
+    The keyset's bounds apply to each parent's list (a cursor holds an order and a row's key,
+    not a parent), then `ROW_NUMBER() OVER (PARTITION BY parent ORDER BY key, id)` keeps the
+    rows of each parent's page and one more; `nested_cut` cuts each parent's page from them.
+    """
+    bounds, reading, size, _cut = keyset_reading(keyset, **paging)
+    row = Window(RowNumber(), partition_by=[F(foreign_key)], order_by=list(reading.ordering()))
+    queryset = queryset.filter(bounds).annotate(**{NESTED_ROW: row})
+    if keyset.column:
+        queryset = queryset.annotate(**{KEYSET_VALUE: F(keyset.column)})
+    return queryset.filter(**{f"{NESTED_ROW}__lte": size}).order_by(foreign_key, NESTED_ROW)
+
+
+def nested_cut(keyset: Keyset, **paging: Any) -> Callable[[list], tuple[list, bool, bool]]:
+    """How one parent's page is cut from its rows of `nested_window`, in the order read."""
+    return keyset_reading(keyset, **paging)[3]
 
 
 def keyset_page(
@@ -350,16 +397,108 @@ def related_rows(model: type[models.Model]) -> models.QuerySet:
     return model._base_manager.all()
 
 
+@dataclass(frozen=True)
+class NestedTotals:
+    """What a nested list's `totalCount` counts, for many parents at once, apart from its page.
+
+    `rows(user)` are the rows counted, of every parent: the list's own rows as `user` sees them,
+    or rows that count them (the task tallies, ADR 0016); `parent` is their column naming the
+    parent, `relation` the parent's relation to them (a prefetch lookup), and `weight` the column
+    each row counts for (a tally's number of tasks), or None: one each.
+    """
+
+    rows: Callable[[Any], models.QuerySet]
+    parent: str
+    relation: str
+    weight: str | None = None
+
+    def counts(self, user: Any, parents: Any) -> models.QuerySet:
+        """(parent id, total) of each parent in `parents` with any row: one grouped count."""
+        rows = self.rows(user).order_by().filter(**{f"{self.parent}__in": parents})
+        total = Sum(self.weight) if self.weight else Count("pk")
+        counted = Cast(Coalesce(total, 0), models.BigIntegerField())
+        return rows.values(self.parent).annotate(total=counted).values_list(self.parent, "total")
+
+    def total_of(self, rows: list) -> int:
+        """The total of one parent's prefetched `rows`."""
+        return sum(getattr(row, self.weight) for row in rows) if self.weight else len(rows)
+
+    def attribute(self, name: str) -> str:
+        """Where a parent keeps its prefetched rows for the list `name`."""
+        return f"_totals_of_{name}"
+
+
+class NestedConnectionField(StrawberryDjangoField):
+    """A connection to each parent's related rows: with its root list's `orderBy`, keyset
+    cursors, and `totalCount` from `totals`, counted apart from the page (`nested_connection`)."""
+
+    order_input: Any = None
+    totals: NestedTotals | None = None
+
+    @property
+    def arguments(self) -> list:
+        arguments = super().arguments
+        if any(a.python_name == "order_by" for a in arguments):
+            return arguments
+        order_by = StrawberryArgument(
+            python_name="order_by", graphql_name=None, default=None,
+            type_annotation=StrawberryAnnotation(self.order_input | None),
+        )  # fmt: skip
+        return [order_by, *arguments]
+
+    @arguments.setter
+    def arguments(self, value: list) -> None:
+        StrawberryDjangoField.arguments.fset(self, value)
+
+    def __copy__(self) -> "NestedConnectionField":
+        copied = super().__copy__()
+        copied.order_input, copied.totals = self.order_input, self.totals
+        return copied
+
+    def get_queryset(self, queryset, info, *, order_by=None, **kwargs):
+        """The list's rows as the viewer sees them, in its keyset's order; for many parents (a
+        prefetch, `_strawberry_related_field_id`), each parent's page (`nested_window`)."""
+        paging = {name: kwargs.pop(name, None) for name in ("first", "last", "after", "before")}
+        config = get_queryset_config(queryset)
+        if queryset._result_cache is not None or config.optimized_by_prefetching:
+            return queryset  # a page read already (prefetched)
+        foreign_key = kwargs.get("_strawberry_related_field_id")
+        queryset = super().get_queryset(queryset, info, **kwargs)
+        keyset = keyset_for(queryset.model, order_by)
+        if foreign_key is None:
+            return keyset.ordered(queryset)  # one parent's: the connection reads its page
+        if page_argument_error(**paging, keyset=keyset) is not None:
+            page = queryset.none()  # the connection refuses them, naming the argument
+        else:
+            page = nested_window(queryset, keyset, foreign_key, **paging)
+        get_queryset_config(page).optimized_by_prefetching = True
+        return page
+
+
+def nested_connection(order_input: Any, totals: NestedTotals, description: str) -> Any:
+    """A nested connection field (`NestedConnectionField`), ordered by `order_input`."""
+    field = strawberry_django.connection(description=description, field_cls=NestedConnectionField)
+    field.order_input, field.totals = order_input, totals
+    return field
+
+
 @strawberry.type(description="A page of a list, with Relay cursors and the total count.")
 class Connection(DjangoListConnection[relay.NodeType]):
+    total: strawberry.Private[Callable[[], int | None] | None] = None  # a nested list's
+
     @strawberry.field(description=TOTAL_COUNT)
     def total_count(self) -> int | None:
+        if self.total is not None:
+            return self.total()
         total = DjangoListConnection.total_count(self)
         return total_within_bound(total, bounded=count_is_bounded(self.nodes))
 
     @classmethod
     def resolve_connection(cls, nodes: Any, *, info: Any, **kwargs: Any) -> Any:
         arguments = {name: kwargs.pop(name, None) for name in ("first", "last", "after", "before")}
+        parent = nodes._hints.get("instance") if isinstance(nodes, models.QuerySet) else None
+        if parent is not None and isinstance(info._field, NestedConnectionField):
+            return cls.resolve_nested(nodes, parent, info, arguments, kwargs)
         keyset = keyset_of(nodes)
         refusal = page_argument_error(**arguments, keyset=keyset)
         if refusal is not None:
@@ -376,6 +515,33 @@ class Connection(DjangoListConnection[relay.NodeType]):
             keyset, **arguments, fetch=list,
             key=lambda row: (row._keyset_value, row.pk) if keyset.column else (row.pk,),
         )  # fmt: skip
+        return cls.answer(page, info, total_rows, **kwargs)
+
+    @classmethod
+    def resolve_nested(cls, nodes, parent, info, arguments: dict, kwargs: dict) -> Any:
+        """One parent's page of a nested list: cut from the rows prefetched for every parent
+        (`nested_window`), or read for this parent alone; its total counted apart."""
+        keyset = keyset_for(nodes.model, kwargs.pop("order_by", None))
+        refusal = page_argument_error(**arguments, keyset=keyset)
+        if refusal is not None:
+            raise refusal
+        key = (lambda row: (row._keyset_value, row.pk)) if keyset.column else lambda r: (r.pk,)
+        if nodes._result_cache is not None:  # prefetched: this parent's rows, in the order read
+            rows, has_previous, has_next = nested_cut(keyset, **arguments)(list(nodes))
+            page = KeysetPage(rows, [keyset.cursor(key(r)) for r in rows], has_previous, has_next)
+        elif _selects(info, {"edges", "pageInfo"}):
+            if keyset.column:
+                nodes = nodes.annotate(**{KEYSET_VALUE: F(keyset.column)})
+            page = keyset_page(nodes, keyset, **arguments, fetch=list, key=key)
+        else:  # only its total: no page to read
+            page = KeysetPage([], [], False, False)
+        field, user = info._field, info.context.request.user
+        connection = cls.answer(page, info, None, **kwargs)
+        connection.total = lambda: nested_total(field, parent, user)
+        return connection
+
+    @classmethod
+    def answer(cls, page: "KeysetPage", info: Any, total_rows: Any, **kwargs: Any) -> Any:
         edge = resolve_edge_class(cls)
         edges = [
             edge(cursor=c, node=cls.resolve_node(row, info=info, **kwargs))
@@ -391,6 +557,26 @@ class Connection(DjangoListConnection[relay.NodeType]):
             ),
             nodes=total_rows,
         )
+
+
+def nested_total(field: NestedConnectionField, parent: models.Model, user: Any) -> int:
+    """A parent's total of a nested list: from the rows prefetched for every parent, or
+    counted for this one."""
+    totals = field.totals
+    prefetched = getattr(parent, totals.attribute(field.django_name), None)
+    if prefetched is not None:
+        return totals.total_of(prefetched)
+    counts = dict(totals.counts(user, [parent.pk]))
+    return counts.get(parent.pk, 0)
+
+
+def _selects(info: Any, names: set[str]) -> bool:
+    """Whether the connection's selection asks for any of `names` (at its top level)."""
+    return any(
+        getattr(s, "name", None) in names or not hasattr(s, "name")
+        for field in info.selected_fields
+        for s in field.selections
+    )
 
 
 def _json_value(value: Any) -> Any:

@@ -9,10 +9,11 @@ from django.db.models import OuterRef, QuerySet
 from strawberry import relay
 from strawberry.types import Info
 
-from graphql_api.connections import Connection
+from graphql_api.connections import Connection, NestedTotals, nested_connection
 from graphql_api.enums import CourseStatus, DifficultyLevel, Duration, Visibility
 from graphql_api.ids import pk_id_attr, resolve_node
 from graphql_api.permissions import current_user
+from graphql_api.task.filters import TaskOrder
 from learningplatform import models
 from learningplatform.expressions import RowCount, TallySum
 from learningplatform.selectors import (
@@ -42,6 +43,13 @@ def _visible_submissions(info: Info) -> RowCount:
     return RowCount(submissions_visible_to(current_user(info), of_course))
 
 
+# A course's tasks are counted from its tallies (ADR 0016), a few rows, not its tasks.
+TASK_TOTALS = NestedTotals(
+    lambda user: tallies_visible_to(user, models.TaskTally._base_manager.all()),
+    parent="course_id", relation="task_tallies", weight="tasks",
+)  # fmt: skip
+
+
 @strawberry_django.type(models.Course, name="Course")
 class Course(relay.Node):
     resolve_id_attr = classmethod(pk_id_attr)
@@ -66,7 +74,7 @@ class Course(relay.Node):
     created_at: datetime
     updated_at: datetime
     tasks: Connection[Annotated["Task", strawberry.lazy("graphql_api.task.types")]] = (
-        strawberry_django.connection(description="The course's tasks that you can see.")
+        nested_connection(TaskOrder, TASK_TOTALS, "The course's tasks that you can see.")
     )
 
     # Lists get both counts as annotations from the optimizer, in the same statement; a course

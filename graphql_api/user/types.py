@@ -13,14 +13,24 @@ from django.db.models import QuerySet
 from strawberry import relay
 from strawberry.types import Info
 
-from graphql_api.connections import Connection
+from graphql_api.connections import Connection, NestedTotals, nested_connection
+from graphql_api.course.filters import CourseOrder
 from graphql_api.ids import pk_id_attr, resolve_node
 from graphql_api.permissions import current_user
 from learningplatform import models
-from learningplatform.selectors import can_see_private_fields_of, users_visible_to
+from learningplatform.selectors import (
+    can_see_private_fields_of,
+    courses_visible_to,
+    users_visible_to,
+)
 
 if TYPE_CHECKING:
     from graphql_api.course.types import Course
+
+COURSE_TOTALS = NestedTotals(
+    lambda user: courses_visible_to(user, models.Course._base_manager.all()),
+    parent="instructor_id", relation="courses",
+)  # fmt: skip
 
 PRIVATE = "Visible to the user themselves and to staff; null for everyone else."
 
@@ -44,7 +54,7 @@ class User(relay.Node):
 
     username: str
     courses: Connection[Annotated["Course", strawberry.lazy("graphql_api.course.types")]] = (
-        strawberry_django.connection(description="Courses this user teaches that you can see.")
+        nested_connection(CourseOrder, COURSE_TOTALS, "Courses this user teaches that you can see.")
     )
 
     @strawberry_django.field(only=["first_name"], description=PRIVATE)
