@@ -412,12 +412,16 @@ class NestedTotals:
     relation: str
     weight: str | None = None
 
-    def counts(self, user: Any, parents: Any) -> models.QuerySet:
+    def counts(self, user: Any, parents: list) -> models.QuerySet:
         """(parent id, total) of each parent in `parents` with any row: one grouped count."""
-        rows = self.rows(user).order_by().filter(**{f"{self.parent}__in": parents})
+        return self.grouped(self.rows(user).filter(**{f"{self.parent}__in": parents}))
+
+    def grouped(self, rows: models.QuerySet) -> models.QuerySet:
+        """(parent id, total) of each parent of `rows`."""
         total = Sum(self.weight) if self.weight else Count("pk")
         counted = Cast(Coalesce(total, 0), models.BigIntegerField())
-        return rows.values(self.parent).annotate(total=counted).values_list(self.parent, "total")
+        grouped = rows.order_by().values(self.parent).annotate(total=counted)
+        return grouped.values_list(self.parent, "total")
 
     def total_of(self, rows: list) -> int:
         """The total of one parent's prefetched `rows`."""
@@ -454,6 +458,14 @@ class NestedConnectionField(StrawberryDjangoField):
         copied = super().__copy__()
         copied.order_input, copied.totals = self.order_input, self.totals
         return copied
+
+    def get_result(self, source, info, args, kwargs) -> Any:
+        """The parent's rows, which keep their parent for `Connection.resolve_nested` (a
+        queryset's hints cannot: Django shares them between clones)."""
+        result = super().get_result(source, info, args, kwargs)
+        if isinstance(result, models.QuerySet):
+            result.nested_parent = source
+        return result
 
     def get_queryset(self, queryset, info, *, order_by=None, **kwargs):
         """The list's rows as the viewer sees them, in its keyset's order; for many parents (a
@@ -496,8 +508,8 @@ class Connection(DjangoListConnection[relay.NodeType]):
     @classmethod
     def resolve_connection(cls, nodes: Any, *, info: Any, **kwargs: Any) -> Any:
         arguments = {name: kwargs.pop(name, None) for name in ("first", "last", "after", "before")}
-        parent = nodes._hints.get("instance") if isinstance(nodes, models.QuerySet) else None
-        if parent is not None and isinstance(info._field, NestedConnectionField):
+        parent = getattr(nodes, "nested_parent", None)  # NestedConnectionField.get_result
+        if parent is not None:
             return cls.resolve_nested(nodes, parent, info, arguments, kwargs)
         keyset = keyset_of(nodes)
         refusal = page_argument_error(**arguments, keyset=keyset)

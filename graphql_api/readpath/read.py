@@ -25,15 +25,15 @@ from graphql import GraphQLObjectType, get_named_type
 
 from graphql_api.bounded import digest
 from graphql_api.connections import (
+    NESTED_ROW,
     Keyset,
     count_is_bounded,
     counted,
-    cursor,
     keyset_of,
     keyset_window,
+    nested_cut,
     node_rows,
     page_argument_error,
-    page_limit,
     related_rows,
     total_within_bound,
 )
@@ -51,7 +51,6 @@ from graphql_api.readpath.index import RootField
 from graphql_api.readpath.internals import (
     DjangoOptimizerExtension,
     Path,
-    apply_window_pagination,
     run_type_get_queryset,
 )
 from graphql_api.readpath.plan import (
@@ -336,6 +335,7 @@ def compile_relations(plans: list[ObjectPlan]) -> None:
                 compile_relations([relation.plan])
             else:
                 relation.statement = nested_statement(relation)
+                relation.count = nested_count_statement(relation)
                 compile_relations(relation.plan.node_plans())
             relation.info = None
             relation.plan.columns.annotations = {}  # compiled; they hold the request's user
@@ -349,21 +349,29 @@ def fetched_statement(relation: FetchedObject) -> Statement:
     return rows_statement(annotated(queryset, plan.columns).values_list(*plan.columns.names))
 
 
-def nested_statement(relation: NestedConnection) -> Statement:
-    plan, page, fk = relation.plan, relation.page, relation.foreign_key
+def nested_statement(relation: NestedConnection) -> Statement | None:
+    """The statement of every parent's page (`nested_window`); None if none is asked for."""
+    plan, fk = relation.plan, relation.foreign_key
+    if not any(name in ("edges", "pageInfo") for _key, name, _part in plan.parts):
+        return None
     with DjangoOptimizerExtension.disabled():
         queryset = relation.strawberry_field.get_queryset(
-            related_rows(plan.node.model), relation.info, _strawberry_related_field_id=fk
-        )
-    queryset = apply_window_pagination(
-        annotated(queryset.filter(InIds(F(fk), IDS)), plan.columns),
-        related_field_id=fk, offset=page.start, limit=page.end - page.start,
-        max_results=page_limit(),
-    )  # fmt: skip
-    extra = [fk, "_strawberry_row_number", "_strawberry_total_count"]
-    return rows_statement(
-        queryset.values_list(*plan.columns.names, *extra), len(plan.columns.names) + 1
-    )
+            related_rows(plan.node.model), relation.info, _strawberry_related_field_id=fk,
+            order_by=relation.order_by, **relation.paging,
+        )  # fmt: skip
+    queryset = annotated(queryset.filter(InIds(F(fk), IDS)), plan.columns)
+    names = plan.columns.names
+    return rows_statement(queryset.values_list(*names, fk, NESTED_ROW), len(names) + 1)
+
+
+def nested_count_statement(relation: NestedConnection) -> Statement | None:
+    """The statement of every parent's total (`NestedTotals`); None if none is asked for."""
+    if not relation.plan.needs_count:
+        return None
+    totals = relation.strawberry_field.totals
+    user = relation.info.context.request.user
+    rows = totals.rows(user).filter(InIds(F(totals.parent), IDS))
+    return rows_statement(totals.grouped(rows))
 
 
 def annotated(queryset: QuerySet, columns: Columns) -> QuerySet:
@@ -418,30 +426,30 @@ def fetched(relation: FetchedObject, rows, answers, user) -> None:
 
 
 def nested_pages(relation: NestedConnection, rows, answers, user) -> None:
-    plan, page = relation.plan, relation.page
+    plan, keyset = relation.plan, relation.keyset
     by_parent = defaultdict(list)
     parent_ids = [row[0] for row in rows]
     width = len(plan.columns.names)
-    if parent_ids:
-        for row in relation.statement.rows(parent_ids):
+    totals = {}
+    if parent_ids and relation.statement is not None:
+        for row in relation.statement.rows(parent_ids):  # by parent, in the order read
             by_parent[row[width]].append(row)
+    if parent_ids and relation.count is not None:
+        totals = dict(relation.count.rows(parent_ids))
+    cut = nested_cut(keyset, **relation.paging)
     for parent_id, answer in zip(parent_ids, answers, strict=True):
-        page_rows = by_parent.get(parent_id, [])
-        if not page_rows and page.start:
-            # Past the end: strawberry-django answers hasPreviousPage differently depending
-            # on whether its optimizer prefetched the list.
-            raise Fallback("a nested page past the end of its list")
-        if plan.needs_cursors:  # a row's position is its row number less one
-            cursors = [cursor(row[width + 1] - 1) for row in page_rows]
+        page_rows, has_previous, has_next = cut(by_parent.get(parent_id, []))
+        if plan.needs_cursors:
+            at = relation.value_at
+            keys = (
+                [(r[at], r[0]) for r in page_rows] if at is not None else [r[:1] for r in page_rows]
+            )
+            cursors = [keyset.cursor(key) for key in keys]
         else:
             cursors = [None] * len(page_rows)
         answer[relation.key] = connection_answer(
-            plan, page_rows, cursors,
-            bool(page_rows) and page_rows[0][width + 1] > 1,
-            bool(page_rows) and page_rows[-1][width + 1] < page_rows[-1][width + 2],
-            page_rows[0][width + 2] if page_rows else 0,
-            user,
-        )  # fmt: skip
+            plan, page_rows, cursors, has_previous, has_next, totals.get(parent_id, 0), user
+        )
 
 
 def connection_answer(plan: ConnectionPlan, rows, cursors, has_previous, has_next, total, user):

@@ -154,7 +154,7 @@ PLAIN = {
       courses(filter: {instructor: $instructor}, orderBy: {field: CREATED_AT, direction: DESC}) {
         totalCount edges { node { id title status visibility } } } }""",
     "by_id": """query($id: ID!, $task: ID!) { course(id: $id) { id title tasks(first: 5) {
-        totalCount edges { node { id } } } more: tasks(first: 5, after: "YXJyYXljb25uZWN0aW9uOjQ=")
+        totalCount edges { node { id } } } more: tasks(first: 5, after: "a2V5c2V0OlsiaWQgYXNjZW5kaW5nIiw0XQ==")
         { pageInfo { hasPreviousPage hasNextPage startCursor } edges { cursor node { id } } } }
       task(id: $task) { id title course { id } } }""",
     # resolver fields answered as annotations: counts of what the caller can see, at every level
@@ -212,18 +212,15 @@ def test_frontend_documents_answer_as_the_executor(as_user, world, spy, role):
         ("{ courses(first: 101) { edges { node { id } } } }", {}),  # refused: page too long
         ('{ courses(after: "bm9wZQ==") { edges { node { id } } } }', {}),  # not a cursor
         ('{ courses(after: "YXJyYXljb25uZWN0aW9uOjA=") { edges { node { id } } } }', {}),  # offset
-        ("{ courses { edges { node { tasks(last: 2) { edges { node { id } } } } } } }", {}),
         ("{ courses { edges { node { id instructor { profilePictureUrl } } } } }", {}),
         ("query($id: ID!) { course(id: $id) { id } }", {"id": "VGFzazox"}),  # a Task's id
         ("query($id: ID!) { course(id: $id) { id } }", {"id": "not base64"}),
         ("{ me { id profilePictureUrl } courses { totalCount } }", {}),  # a resolver
-        # past the end of a nested list (course 5 has no tasks): strawberry-django's answer
-        # depends on whether its optimizer prefetched the list
+        # an offset cursor of a nested list: refused, and the executor says so
         (
             '{ courses { edges { node { tasks(after: "YXJyYXljb25uZWN0aW9uOjA=") { edges { cursor } pageInfo { hasPreviousPage } } } } } }',
             {},
         ),
-        ("{ courses { edges { node { tasks(first: 0) { totalCount } } } } }", {}),
     ],
 )
 def test_what_the_plain_path_leaves_to_the_executor(as_user, world, spy, query, variables):
@@ -395,8 +392,13 @@ def test_paging_forwards_and_backwards_answers_as_the_executor(as_user, world, r
     nested = (
         "courses(first: 2) { edges { node { tasks(first: 3, after: $after) { " + page + " } } } }"
     )
-    for cursor in (None, to_base64("arrayconnection", 2), to_base64("arrayconnection", 40)):
-        both_ways(client, f"query($after: String) {{ {nested} }}", {"after": cursor})
+    after = None
+    for _ in range(10):  # the first course's cursors, applied to each course's list
+        body, _ = both_ways(client, f"query($after: String) {{ {nested} }}", {"after": after})
+        tasks = body["data"]["courses"]["edges"][0]["node"]["tasks"]
+        if not tasks["pageInfo"]["hasNextPage"]:
+            break
+        after = tasks["pageInfo"]["endCursor"]
 
 
 def test_the_kill_switch_sends_every_document_to_the_executor(as_user, world, spy, settings):
