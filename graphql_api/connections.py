@@ -22,23 +22,19 @@ from decimal import Decimal
 from typing import Any
 
 import strawberry
-import strawberry_django
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count, F, OrderBy, Q, Sum, Window
-from django.db.models.functions import Cast, Coalesce, RowNumber
+from django.db.models import F, OrderBy, Q, Window
+from django.db.models.functions import RowNumber
 from strawberry import relay
-from strawberry.annotation import StrawberryAnnotation
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types.arguments import StrawberryArgument
 from strawberry_django.relay import DjangoListConnection
 
 from graphql_api.errors import ErrorCode, FieldError, UserError
 from graphql_api.readpath.internals import (
     PREFIX,
     SliceMetadata,
-    StrawberryDjangoField,
     get_queryset_config,
     optimizer,
     resolve_edge_class,
@@ -397,103 +393,6 @@ def related_rows(model: type[models.Model]) -> models.QuerySet:
     return model._base_manager.all()
 
 
-@dataclass(frozen=True)
-class NestedTotals:
-    """What a nested list's `totalCount` counts, for many parents at once, apart from its page.
-
-    `rows(user)` are the rows counted, of every parent: the list's own rows as `user` sees them,
-    or rows that count them (the task tallies, ADR 0016); `parent` is their column naming the
-    parent, `relation` the parent's relation to them (a prefetch lookup), and `weight` the column
-    each row counts for (a tally's number of tasks), or None: one each.
-    """
-
-    rows: Callable[[Any], models.QuerySet]
-    parent: str
-    relation: str
-    weight: str | None = None
-
-    def counts(self, user: Any, parents: list) -> models.QuerySet:
-        """(parent id, total) of each parent in `parents` with any row: one grouped count."""
-        return self.grouped(self.rows(user).filter(**{f"{self.parent}__in": parents}))
-
-    def grouped(self, rows: models.QuerySet) -> models.QuerySet:
-        """(parent id, total) of each parent of `rows`."""
-        total = Sum(self.weight) if self.weight else Count("pk")
-        counted = Cast(Coalesce(total, 0), models.BigIntegerField())
-        grouped = rows.order_by().values(self.parent).annotate(total=counted)
-        return grouped.values_list(self.parent, "total")
-
-    def total_of(self, rows: list) -> int:
-        """The total of one parent's prefetched `rows`."""
-        return sum(getattr(row, self.weight) for row in rows) if self.weight else len(rows)
-
-    def attribute(self, name: str) -> str:
-        """Where a parent keeps its prefetched rows for the list `name`."""
-        return f"_totals_of_{name}"
-
-
-class NestedConnectionField(StrawberryDjangoField):
-    """A connection to each parent's related rows: with its root list's `orderBy`, keyset
-    cursors, and `totalCount` from `totals`, counted apart from the page (`nested_connection`)."""
-
-    order_input: Any = None
-    totals: NestedTotals | None = None
-
-    @property
-    def arguments(self) -> list:
-        arguments = super().arguments
-        if any(a.python_name == "order_by" for a in arguments):
-            return arguments
-        order_by = StrawberryArgument(
-            python_name="order_by", graphql_name=None, default=None,
-            type_annotation=StrawberryAnnotation(self.order_input | None),
-        )  # fmt: skip
-        return [order_by, *arguments]
-
-    @arguments.setter
-    def arguments(self, value: list) -> None:
-        StrawberryDjangoField.arguments.fset(self, value)
-
-    def __copy__(self) -> "NestedConnectionField":
-        copied = super().__copy__()
-        copied.order_input, copied.totals = self.order_input, self.totals
-        return copied
-
-    def get_result(self, source, info, args, kwargs) -> Any:
-        """The parent's rows, which keep their parent for `Connection.resolve_nested` (a
-        queryset's hints cannot: Django shares them between clones)."""
-        result = super().get_result(source, info, args, kwargs)
-        if isinstance(result, models.QuerySet):
-            result.nested_parent = source
-        return result
-
-    def get_queryset(self, queryset, info, *, order_by=None, **kwargs):
-        """The list's rows as the viewer sees them, in its keyset's order; for many parents (a
-        prefetch, `_strawberry_related_field_id`), each parent's page (`nested_window`)."""
-        paging = {name: kwargs.pop(name, None) for name in ("first", "last", "after", "before")}
-        config = get_queryset_config(queryset)
-        if queryset._result_cache is not None or config.optimized_by_prefetching:
-            return queryset  # a page read already (prefetched)
-        foreign_key = kwargs.get("_strawberry_related_field_id")
-        queryset = super().get_queryset(queryset, info, **kwargs)
-        keyset = keyset_for(queryset.model, order_by)
-        if foreign_key is None:
-            return keyset.ordered(queryset)  # one parent's: the connection reads its page
-        if page_argument_error(**paging, keyset=keyset) is not None:
-            page = queryset.none()  # the connection refuses them, naming the argument
-        else:
-            page = nested_window(queryset, keyset, foreign_key, **paging)
-        get_queryset_config(page).optimized_by_prefetching = True
-        return page
-
-
-def nested_connection(order_input: Any, totals: NestedTotals, description: str) -> Any:
-    """A nested connection field (`NestedConnectionField`), ordered by `order_input`."""
-    field = strawberry_django.connection(description=description, field_cls=NestedConnectionField)
-    field.order_input, field.totals = order_input, totals
-    return field
-
-
 @strawberry.type(description="A page of a list, with Relay cursors and the total count.")
 class Connection(DjangoListConnection[relay.NodeType]):
     total: strawberry.Private[Callable[[], int | None] | None] = None  # a nested list's
@@ -508,7 +407,7 @@ class Connection(DjangoListConnection[relay.NodeType]):
     @classmethod
     def resolve_connection(cls, nodes: Any, *, info: Any, **kwargs: Any) -> Any:
         arguments = {name: kwargs.pop(name, None) for name in ("first", "last", "after", "before")}
-        parent = getattr(nodes, "nested_parent", None)  # NestedConnectionField.get_result
+        parent = getattr(nodes, "nested_parent", None)  # graphql_api/nested.py
         if parent is not None:
             return cls.resolve_nested(nodes, parent, info, arguments, kwargs)
         keyset = keyset_of(nodes)
@@ -547,9 +446,9 @@ class Connection(DjangoListConnection[relay.NodeType]):
             page = keyset_page(nodes, keyset, **arguments, fetch=list, key=key)
         else:  # only its total: no page to read
             page = KeysetPage([], [], False, False)
-        field, user = info._field, info.context.request.user
+        field, user = info._field, info.context.request.user  # a NestedConnectionField
         connection = cls.answer(page, info, None, **kwargs)
-        connection.total = lambda: nested_total(field, parent, user)
+        connection.total = lambda: field.total_of(parent, user)
         return connection
 
     @classmethod
@@ -569,17 +468,6 @@ class Connection(DjangoListConnection[relay.NodeType]):
             ),
             nodes=total_rows,
         )
-
-
-def nested_total(field: NestedConnectionField, parent: models.Model, user: Any) -> int:
-    """A parent's total of a nested list: from the rows prefetched for every parent, or
-    counted for this one."""
-    totals = field.totals
-    prefetched = getattr(parent, totals.attribute(field.django_name), None)
-    if prefetched is not None:
-        return totals.total_of(prefetched)
-    counts = dict(totals.counts(user, [parent.pk]))
-    return counts.get(parent.pk, 0)
 
 
 def _selects(info: Any, names: set[str]) -> bool:

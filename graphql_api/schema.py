@@ -20,6 +20,7 @@ from graphql_api.enums import SCALARS
 from graphql_api.errors import ClientErrors, log_errors
 from graphql_api.inputs import InputCheck
 from graphql_api.limits import CostLimit, OneLoginRule, OperationChoice
+from graphql_api.nested import NestedPageCheck
 from graphql_api.observability.operation import OperationObserver, graphql_errors_observed
 from graphql_api.permissions import ReadTokensCannotMutate
 from graphql_api.readpath.execution import ReadPathExecutionContext
@@ -77,6 +78,7 @@ def build_schema(
         PreparedDocuments,  # the parser and validation caches
         ReadTokensCannotMutate,
         CostLimit,
+        NestedPageCheck,
         QueryOptimizer,
         AtomicMutations,
         lambda: ClientErrors(suggestions=introspection),

@@ -9,9 +9,10 @@ from django.db.models import OuterRef, QuerySet
 from strawberry import relay
 from strawberry.types import Info
 
-from graphql_api.connections import Connection, NestedTotals, nested_connection
+from graphql_api.connections import Connection
 from graphql_api.enums import CourseStatus, DifficultyLevel, Duration, Visibility
 from graphql_api.ids import pk_id_attr, resolve_node
+from graphql_api.nested import NestedTotals, nested_connection
 from graphql_api.permissions import current_user
 from graphql_api.task.filters import TaskOrder
 from learningplatform import models

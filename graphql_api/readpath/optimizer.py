@@ -24,7 +24,8 @@ from graphql import get_named_type
 from strawberry.extensions import SchemaExtension
 from strawberry.types.info import Info
 
-from graphql_api.connections import NestedConnectionField, page_argument_error, related_rows
+from graphql_api.connections import page_argument_error, related_rows
+from graphql_api.nested import NestedConnectionField
 from graphql_api.readpath.index import SchemaIndex, index_of
 from graphql_api.readpath.internals import DjangoOptimizerExtension
 

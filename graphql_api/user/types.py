@@ -13,9 +13,10 @@ from django.db.models import QuerySet
 from strawberry import relay
 from strawberry.types import Info
 
-from graphql_api.connections import Connection, NestedTotals, nested_connection
+from graphql_api.connections import Connection
 from graphql_api.course.filters import CourseOrder
 from graphql_api.ids import pk_id_attr, resolve_node
+from graphql_api.nested import NestedTotals, nested_connection
 from graphql_api.permissions import current_user
 from learningplatform import models
 from learningplatform.selectors import (

@@ -216,11 +216,6 @@ def test_frontend_documents_answer_as_the_executor(as_user, world, spy, role):
         ("query($id: ID!) { course(id: $id) { id } }", {"id": "VGFzazox"}),  # a Task's id
         ("query($id: ID!) { course(id: $id) { id } }", {"id": "not base64"}),
         ("{ me { id profilePictureUrl } courses { totalCount } }", {}),  # a resolver
-        # an offset cursor of a nested list: refused, and the executor says so
-        (
-            '{ courses { edges { node { tasks(after: "YXJyYXljb25uZWN0aW9uOjA=") { edges { cursor } pageInfo { hasPreviousPage } } } } } }',
-            {},
-        ),
     ],
 )
 def test_what_the_plain_path_leaves_to_the_executor(as_user, world, spy, query, variables):
