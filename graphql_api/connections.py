@@ -5,13 +5,15 @@ operator raises it), read for each request. GraphQL's executor (through `Connect
 schema's `PageLimitConfig`) and the read path (graphql_api/readpath/) call the functions below;
 neither keeps a copy of these rules.
 
-Root lists (`courses`, `tasks`) are paged by keyset: a cursor holds the order's column value and
-the id of its row, and the next page is the rows past it in that order (`WHERE (column, id) >
-(value, id) ... LIMIT n`), so a page deep in the list costs what the first one costs. Nested
-lists (a course's tasks) keep offset cursors (`arrayconnection:N`): they are read for many
-parents in one windowed statement, and are short. `totalCount` is one `COUNT(*)` over the
-list's rows, never a window over them; the tasks a viewer may see, unfiltered, are counted from
-their tallies, and a searched list counts at most SEARCH_COUNT_BOUND + 1 rows (`counted`).
+Every list is paged by keyset: a cursor holds the order's column value and the id of its row,
+and the next page is the rows past it in that order (`WHERE (column, id) > (value, id) ...
+LIMIT n`), so a page deep in the list costs what the first one costs. Root lists (`courses`,
+`tasks`) read one page; nested lists (a course's tasks) read a page of each parent's list in
+one statement, a window per parent (`nested_window`; graphql_api/nested.py). `totalCount` of a
+root list is one `COUNT(*)` over the list's rows, never a window over them; the tasks a viewer
+may see, unfiltered, are counted from their tallies, and a searched list counts at most
+SEARCH_COUNT_BOUND + 1 rows (`counted`). A nested list's is counted per parent, apart from its
+page (`NestedTotals`).
 """
 
 import json
@@ -24,9 +26,11 @@ from typing import Any
 import strawberry
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import connections, models
 from django.db.models import F, OrderBy, Q, Window
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import RowNumber
+from django.db.models.sql import Query
 from strawberry import relay
 from strawberry.schema.config import StrawberryConfig
 from strawberry_django.relay import DjangoListConnection
@@ -34,11 +38,11 @@ from strawberry_django.relay import DjangoListConnection
 from graphql_api.errors import ErrorCode, FieldError, UserError
 from graphql_api.readpath.internals import (
     PREFIX,
-    SliceMetadata,
     get_queryset_config,
     optimizer,
     resolve_edge_class,
 )
+from graphql_api.readpath.statements import InIds
 from learningplatform.filters import is_searched
 from learningplatform.selectors import tasks_to_count
 
@@ -246,26 +250,86 @@ def keyset_window(
     return reading.ordered(queryset.filter(bounds))[:size], cut
 
 
-# Each row of a nested page carries its place in its parent's list, in the order read.
-NESTED_ROW = "_nested_row"
-KEYSET_VALUE = "_keyset_value"
+KEYSET_VALUE = "_keyset_value"  # a row's value of its keyset's column, for its cursor
+
+
+class NestedPageQuery(Query):
+    """The query of one page of each parent's list, for every parent in one statement, once the
+    parents are known: Django's prefetch adds them (`<parent>__in`, through `add_q`), the read
+    path one array parameter (`for_parents`).
+
+    On PostgreSQL, a LATERAL join per parent, each with its own `ORDER BY ... LIMIT`, which an
+    index of (parent, column, id) answers by reading the page and no more, however long the
+    parent's list; elsewhere (SQLite has no LATERAL) `ROW_NUMBER() OVER (PARTITION BY parent
+    ORDER BY column, id)` over the parents' rows. Either way the rows come in order of
+    parent, then of reading.
+    """
+
+    reading: Keyset
+    foreign_key: str  # the parent's column (attname)
+    size: int  # rows read per parent: the page and one more
+    lateral: bool  # PostgreSQL's LATERAL; else the window
+
+    def add_q(self, q_object: Q, *args: Any, **kwargs: Any) -> None:
+        parents = self._parents(q_object)
+        if parents is not None:  # a prefetch's: the pages of its parents
+            q_object = Q(pk__in=self.pages_of([getattr(p, "pk", p) for p in parents]))
+        super().add_q(q_object, *args, **kwargs)
+
+    def _parents(self, q_object: Q) -> list | None:
+        """The parents of a prefetch's `Q(<parent>__in=...)`, or None if another condition."""
+        lookup = f"{self.model._meta.get_field(self.foreign_key).name}__in"
+        if q_object.negated or len(q_object.children) != 1:
+            return None
+        (child,) = q_object.children
+        return list(child[1]) if isinstance(child, tuple) and child[0] == lookup else None
+
+    def pages_of(self, parents: Any) -> Any:
+        """The ids of the rows of each parent's page (`parents`: ids, or the IDS parameter)."""
+        query = self.chain()
+        query.__class__ = Query
+        rows, fk, reading = models.QuerySet(self.model, query=query), self.foreign_key, self.reading
+        if not self.lateral:
+            if isinstance(parents, list):
+                rows = rows.filter(**{f"{fk}__in": parents})
+            else:
+                rows = rows.filter(InIds(F(fk), parents))
+            row = Window(RowNumber(), partition_by=[F(fk)], order_by=list(reading.ordering()))
+            ranked = rows.annotate(_nested_row=row).filter(_nested_row__lte=self.size)
+            return ranked.values("pk")
+        one_parent = rows.filter(**{fk: RawSQL('"nested_parent"."id"', ())})  # noqa: S611
+        inner = reading.ordered(one_parent.values("pk"))[: self.size]
+        sql, params = inner.query.sql_with_params()
+        lateral = (
+            'SELECT "page"."pk" FROM unnest(%s::bigint[]) AS "nested_parent"("id") '  # noqa: S608
+            f'CROSS JOIN LATERAL ({sql}) AS "page"'  # nosec B608 - Django's SQL, its parameters
+        )
+        return RawSQL(lateral, (parents, *params))  # noqa: S611 - Django's SQL, its parameters
 
 
 def nested_window(
     queryset: models.QuerySet, keyset: Keyset, foreign_key: str, **paging: Any
 ) -> models.QuerySet:
-    """The rows to read for one page of each parent's list, in one statement for every parent.
+    """The rows to read for one page of each parent's list, for every parent in one statement.
 
     The keyset's bounds apply to each parent's list (a cursor holds an order and a row's key,
-    not a parent), then `ROW_NUMBER() OVER (PARTITION BY parent ORDER BY key, id)` keeps the
-    rows of each parent's page and one more; `nested_cut` cuts each parent's page from them.
+    not a parent); then each parent's page and one more row (`NestedPageQuery`), which
+    `nested_cut` cuts each parent's page from.
     """
     bounds, reading, size, _cut = keyset_reading(keyset, **paging)
-    row = Window(RowNumber(), partition_by=[F(foreign_key)], order_by=list(reading.ordering()))
-    queryset = queryset.filter(bounds).annotate(**{NESTED_ROW: row})
+    queryset = queryset.filter(bounds)
     if keyset.column:
         queryset = queryset.annotate(**{KEYSET_VALUE: F(keyset.column)})
-    return queryset.filter(**{f"{NESTED_ROW}__lte": size}).order_by(foreign_key, NESTED_ROW)
+    page = queryset.order_by(F(foreign_key), *reading.ordering())
+    page.query.__class__ = NestedPageQuery
+    page.query.reading, page.query.foreign_key, page.query.size = reading, foreign_key, size
+    page.query.lateral = connections[queryset.db].vendor == "postgresql"
+    return page
+
+
+def for_parents(page: models.QuerySet, parents: Any) -> models.QuerySet:
+    """A `nested_window` page of each of `parents`: the read path's one array parameter (IDS)."""
+    return page.filter(pk__in=page.query.pages_of(parents))
 
 
 def nested_cut(keyset: Keyset, **paging: Any) -> Callable[[list], tuple[list, bool, bool]]:
@@ -335,8 +399,8 @@ def page_argument_error(
 ) -> UserError | None:
     """The error the client is told for page arguments the API refuses, or None.
 
-    `keyset` is the order of a root list (its cursors are keyset cursors of that order); None
-    for a nested list (offset cursors).
+    `keyset` is the order of the list (its cursors are keyset cursors of that order); None for a
+    list in no keyset's order (offset cursors).
     """
     limit = page_limit()
     for argument, size in (("first", first), ("last", last)):
@@ -353,18 +417,6 @@ def page_argument_error(
         elif cursor_position(value) is None:
             return _not_a_cursor(argument)
     return None
-
-
-def page_slice(*, first: int | None, after: str | None) -> SliceMetadata:
-    """Which rows a forward page of a nested list holds: Strawberry's Relay slice, this limit."""
-    return SliceMetadata.from_arguments(
-        None, first=first, after=after, max_results=page_limit(), prefix=PREFIX
-    )
-
-
-def cursor(position: int) -> str:
-    """The cursor of the row at `position` of a nested list (0 for its first row)."""
-    return relay.to_base64(PREFIX, position)
 
 
 # Positions beyond this do not fit the database's 64-bit OFFSET once a page is added.

@@ -196,7 +196,11 @@ class Task(models.Model):
         # On PostgreSQL, migration 0007 adds trigram indexes for `search` (title, description),
         # outside this list: SQLite has no GIN indexes.
         indexes = [
-            models.Index(fields=["course", "deadline"], name="task_course_deadline_idx"),
+            # A course's tasks page by keyset in these orders reading only the page (ADR 0019).
+            models.Index(fields=["course", "id"], name="task_course_id_idx"),
+            models.Index(fields=["course", "deadline", "id"], name="task_course_deadline_id_idx"),
+            models.Index(fields=["course", "title", "id"], name="task_course_title_idx"),
+            models.Index(fields=["course", "created_at", "id"], name="task_course_created_idx"),
             models.Index(fields=["task_type"], name="task_type_idx"),
             # Counting the tasks a visitor may see reads this index only.
             models.Index(fields=["status", "course"], name="task_status_course_idx"),

@@ -25,10 +25,10 @@ from graphql import GraphQLObjectType, get_named_type
 
 from graphql_api.bounded import digest
 from graphql_api.connections import (
-    NESTED_ROW,
     Keyset,
     count_is_bounded,
     counted,
+    for_parents,
     keyset_of,
     keyset_window,
     nested_cut,
@@ -359,9 +359,9 @@ def nested_statement(relation: NestedConnection) -> Statement | None:
             related_rows(plan.node.model), relation.info, _strawberry_related_field_id=fk,
             order_by=relation.order_by, **relation.paging,
         )  # fmt: skip
-    queryset = annotated(queryset.filter(InIds(F(fk), IDS)), plan.columns)
+    queryset = annotated(for_parents(queryset, IDS), plan.columns)
     names = plan.columns.names
-    return rows_statement(queryset.values_list(*names, fk, NESTED_ROW), len(names) + 1)
+    return rows_statement(queryset.values_list(*names, fk), len(names) + 1)
 
 
 def nested_count_statement(relation: NestedConnection) -> Statement | None:
