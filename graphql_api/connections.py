@@ -25,7 +25,7 @@ from typing import Any
 
 import strawberry
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connections, models
 from django.db.models import F, OrderBy, Q, Window
 from django.db.models.expressions import RawSQL
@@ -297,14 +297,32 @@ class NestedPageQuery(Query):
             row = Window(RowNumber(), partition_by=[F(fk)], order_by=list(reading.ordering()))
             ranked = rows.annotate(_nested_row=row).filter(_nested_row__lte=self.size)
             return ranked.values("pk")
-        one_parent = rows.filter(**{fk: RawSQL('"nested_parent"."id"', ())})  # noqa: S611
-        inner = reading.ordered(one_parent.values("pk"))[: self.size]
-        sql, params = inner.query.sql_with_params()
-        lateral = (
-            'SELECT "page"."pk" FROM unnest(%s::bigint[]) AS "nested_parent"("id") '  # noqa: S608
-            f'CROSS JOIN LATERAL ({sql}) AS "page"'  # nosec B608 - Django's SQL, its parameters
-        )
-        return RawSQL(lateral, (parents, *params))  # noqa: S611 - Django's SQL, its parameters
+        one = one_parents_page(models.QuerySet(self.model, query=self.chain()))
+        try:
+            sql, params = one.values("pk").query.sql_with_params()
+        except EmptyResultSet:
+            return []  # no row for any parent (a list the viewer may see none of)
+        return RawSQL(each_parent(sql), (parents, *params))  # noqa: S611 - Django's SQL
+
+
+def one_parents_page(page: models.QuerySet) -> models.QuerySet:
+    """A `nested_window` page of the one parent a LATERAL join gives it (`each_parent`)."""
+    nested, rows = page.query, page._chain()
+    rows.query.__class__ = Query  # its parent is the join's, not a prefetch's
+    parent = RawSQL(f'"{LATERAL_PARENT}"."id"', ())  # noqa: S611 - a name
+    rows = rows.filter(**{nested.foreign_key: parent})
+    return nested.reading.ordered(rows)[: nested.size]
+
+
+LATERAL_PARENT = "nested_parent"
+
+
+def each_parent(sql: str) -> str:
+    """`sql` (one parent's rows: `one_parents_page`) for each parent in an array parameter."""
+    return (
+        f'SELECT "page".* FROM unnest(%s::bigint[]) AS "{LATERAL_PARENT}"("id") '  # noqa: S608
+        f'CROSS JOIN LATERAL ({sql}) AS "page"'  # nosec B608 - Django's SQL, its parameters
+    )
 
 
 def nested_window(

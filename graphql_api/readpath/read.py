@@ -28,11 +28,13 @@ from graphql_api.connections import (
     Keyset,
     count_is_bounded,
     counted,
+    each_parent,
     for_parents,
     keyset_of,
     keyset_window,
     nested_cut,
     node_rows,
+    one_parents_page,
     page_argument_error,
     related_rows,
     total_within_bound,
@@ -359,8 +361,16 @@ def nested_statement(relation: NestedConnection) -> Statement | None:
             related_rows(plan.node.model), relation.info, _strawberry_related_field_id=fk,
             order_by=relation.order_by, **relation.paging,
         )  # fmt: skip
-    queryset = annotated(for_parents(queryset, IDS), plan.columns)
     names = plan.columns.names
+    if queryset.query.lateral:  # each parent's page, its columns read in the LATERAL join
+        one = one_parents_page(annotated(queryset, plan.columns)).values_list(*names, fk)
+        statement = rows_statement(one, len(names) + 1)
+        if statement.sql is None:
+            return statement  # no row for any parent (Django knew without asking)
+        params = (IDS, *statement.params)
+        ids_at = tuple(i for i, param in enumerate(params) if param is IDS)
+        return replace(statement, sql=each_parent(statement.sql), params=params, ids_at=ids_at)
+    queryset = annotated(for_parents(queryset, IDS), plan.columns)
     return rows_statement(queryset.values_list(*names, fk), len(names) + 1)
 
 

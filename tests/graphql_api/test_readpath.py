@@ -168,6 +168,14 @@ PLAIN = {
     "counts": """query($id: ID!) { courses { totalCount edges { node { id taskCount submissionCount
         tasks(first: 3) { totalCount edges { node { id course { id taskCount } } } } } } }
       course(id: $id) { taskCount submissionCount title } }""",
+    # nested lists in their root lists' orders, both directions, with cursors and totals
+    "nested_orders": """{ courses(first: 4) { edges { node { id
+        tasks(first: 3, orderBy: {field: DEADLINE, direction: DESC}) { totalCount
+          pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+          edges { cursor node { id deadline
+            submissions(last: 2, orderBy: {field: SCORE}) { totalCount edges { node { id } } } } } }
+        instructor { courses(last: 2, orderBy: {field: TITLE, direction: DESC}) {
+          totalCount pageInfo { hasPreviousPage } edges { cursor node { title } } } } } } } }""",
     # the viewer, answered from the user the request loaded, private columns and all
     "me": """{ me { id username firstName lastName bio email dateJoined lastLogin isStaff
         __typename courses(first: 3) { totalCount edges { node { id title } } } } }""",
