@@ -273,7 +273,8 @@ class NestedPageQuery(Query):
     def add_q(self, q_object: Q, *args: Any, **kwargs: Any) -> None:
         parents = self._parents(q_object)
         if parents is not None:  # a prefetch's: the pages of its parents
-            q_object = Q(pk__in=self.pages_of([getattr(p, "pk", p) for p in parents]))
+            ids = list(dict.fromkeys(getattr(p, "pk", p) for p in parents))
+            q_object = Q(pk__in=self.pages_of(ids))
         super().add_q(q_object, *args, **kwargs)
 
     def _parents(self, q_object: Q) -> list | None:

@@ -73,6 +73,16 @@ OVERRIDDEN_VIEW_METHODS = {
     "should_render_graphql_ide": ("self", "request"),
 }  # fmt: skip
 
+# The methods graphql_api/nested.py overrides on strawberry-django's StrawberryDjangoField, and
+# graphql_api/connections.py on Django's Query (`add_q`: Django's prefetch of a reverse foreign
+# key passes it `Q(<parent>__in=...)`, in related_descriptors._filter_prefetch_queryset), with
+# their parameters as installed.
+OVERRIDDEN_FIELD_METHODS = {
+    "get_result": ("self", "source", "info", "args", "kwargs"),
+    "get_queryset": ("self", "queryset", "info", "kwargs"),
+}
+OVERRIDDEN_QUERY_METHODS = {"add_q": ("self", "q_object", "reuse_all")}
+
 # prometheus-client: a histogram child's values, `_sum` and one per bucket in `_buckets` (in the
 # order of its bounds), which `histogram_add` increments to add many observations at once
 # (graphql_api/observability/metrics.py). Its public `observe` takes one observation.

@@ -442,7 +442,8 @@ def nested_pages(relation: NestedConnection, rows, answers, user) -> None:
     width = len(plan.columns.names)
     totals = {}
     if parent_ids and relation.statement is not None:
-        for row in relation.statement.rows(parent_ids):  # by parent, in the order read
+        # Each parent once (courses may share an instructor): a LATERAL join reads each id given.
+        for row in relation.statement.rows(list(dict.fromkeys(parent_ids))):  # in the order read
             by_parent[row[width]].append(row)
     if parent_ids and relation.count is not None:
         totals = dict(relation.count.rows(parent_ids))

@@ -53,6 +53,28 @@ def test_the_view_methods_overridden_take_what_they_took(name):
     assert parameters == internals.OVERRIDDEN_VIEW_METHODS[name]
 
 
+@pytest.mark.parametrize("name", sorted(internals.OVERRIDDEN_FIELD_METHODS))
+def test_the_field_methods_overridden_take_what_they_took(name):
+    parameters = tuple(inspect.signature(getattr(internals.StrawberryDjangoField, name)).parameters)
+    assert parameters == internals.OVERRIDDEN_FIELD_METHODS[name]
+
+
+def test_the_query_methods_overridden_take_what_they_took():
+    from django.db.models.sql import Query
+
+    for name, expected in internals.OVERRIDDEN_QUERY_METHODS.items():
+        assert tuple(inspect.signature(getattr(Query, name)).parameters) == expected
+
+
+def test_a_prefetch_still_filters_its_rows_by_their_parents_through_add_q():
+    """What NestedPageQuery.add_q takes its parents from (graphql_api/connections.py)."""
+    from django.db.models.fields import related_descriptors
+
+    source = inspect.getsource(related_descriptors._filter_prefetch_queryset)
+    assert 'Q(**{f"{field_name}__in": instances})' in source
+    assert "queryset.query.add_q(predicate" in source
+
+
 def test_a_histogram_child_still_holds_the_values_histogram_add_increments():
     from prometheus_client import CollectorRegistry, Histogram
 
