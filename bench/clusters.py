@@ -1,20 +1,33 @@
-"""Throwaway PostgreSQL topologies on loopback: a primary, its streaming replica, PgBouncer.
+"""Throwaway PostgreSQL servers on loopback: a cluster of one's own, a primary and its streaming
+replica, PgBouncer in front of a server.
 
-The tests of read replicas and of the pooler (tests/learningplatform/test_replicas.py) and CI's
-run of the whole suite through PgBouncer start them here, each in a temporary folder on free
-ports, and stop them when done; nothing touches the server on 5432 except PgBouncer's
-connections to it when asked to pool it. As root, every server runs as the `postgres` user
-(PostgreSQL and PgBouncer refuse to run as root).
+    with throwaway_cluster() as cluster:   # initdb in a temporary folder, started on a free port
+        url = cluster.create_database("lp")
+        ...
+        cluster.restart()                  # pg_ctl restart -m fast: what an operator's restart does
+
+The fault tests and benchmarks restart such a cluster (tests/helpers.py, bench/load.py,
+bench/stale_statements.py); the replica and pooler tests (tests/learningplatform/test_replicas.py)
+build a primary, a replica (`start_primary`, `start_replica`) and `PgBouncer`; CI's run of the
+whole suite through PgBouncer starts one from the command line:
 
     python bench/clusters.py pgbouncer --upstream-port 5432 -- COMMAND...
 
 runs COMMAND with POOLER_PORT set to a PgBouncer in transaction mode in front of the server on
 127.0.0.1:<upstream-port>, and stops it after.
+
+Each lives in a temporary folder on free ports and is stopped when done; nothing touches the
+server on 5432 except PgBouncer's connections to it when asked to pool it. The binaries are
+PostgreSQL's own (PG_BINDIR, else the newest /usr/lib/postgresql/*/bin, else the PATH); as root,
+every server runs as the `postgres` user (`runuser`), since PostgreSQL and PgBouncer refuse to
+run as root.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import glob
 import os
 import pwd
 import shutil
@@ -22,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 try:
@@ -29,18 +43,41 @@ try:
 except ImportError:  # run as a script: bench/ is the script's own folder
     from common import free_port, wait_for_port
 
-PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 AS_ROOT = os.geteuid() == 0
 
 
-def run_as_server(args: list, **kwargs) -> subprocess.CompletedProcess:
-    """Run a server program as `postgres` when we are root, as ourselves otherwise."""
-    command = (
-        ["runuser", "-u", "postgres", "--", *map(str, args)] if AS_ROOT else list(map(str, args))
+def bindir() -> Path:
+    """The folder of PostgreSQL's programs."""
+    if configured := os.environ.get("PG_BINDIR"):
+        return Path(configured)
+    found = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4])
     )
-    return subprocess.run(
-        command, check=True, capture_output=True, text=True, timeout=120, **kwargs
-    )
+    if found:
+        return Path(found[-1]).parent
+    on_path = shutil.which("initdb")
+    if on_path is None:
+        raise RuntimeError("no PostgreSQL binaries: install postgresql, or set PG_BINDIR")
+    return Path(on_path).parent
+
+
+def run_as_server(args: list, *, log: Path | None = None) -> str:
+    """Run a server program as `postgres` when we are root, as ourselves otherwise; its output.
+
+    With `log`, the output is appended to that file instead of read: a server that the program
+    starts (pg_ctl start and restart) inherits it, and would hold a pipe open."""
+    program = list(map(str, args))
+    command = ["runuser", "-u", "postgres", "--", *program] if AS_ROOT else program
+    if log is None:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120)  # noqa: S603
+        output = done.stdout + done.stderr
+    else:
+        with open(log, "ab") as output_file:
+            done = subprocess.run(command, stdout=output_file, stderr=output_file, timeout=120)  # noqa: S603
+        output = log.read_text(errors="replace")
+    if done.returncode:
+        raise RuntimeError(f"{Path(program[0]).name} failed ({done.returncode}): {output[-2000:]}")
+    return done.stdout if log is None else ""
 
 
 def server_folder(prefix: str) -> Path:
@@ -53,23 +90,34 @@ def server_folder(prefix: str) -> Path:
     return folder
 
 
+def remove(root: Path) -> None:
+    shutil.rmtree(root, ignore_errors=True)
+
+
 class Cluster:
     """One PostgreSQL server in its own folder, on its own port."""
 
     def __init__(self, data: Path, port: int) -> None:
-        self.data, self.port = data, port
+        self.data, self.port, self.bin = data, port, bindir()
+        self.commands_log = data.parent / f"{data.name}-commands.log"
 
-    @property
-    def url(self) -> str:
-        return f"postgres://postgres@127.0.0.1:{self.port}"
+    def url(self, database: str = "postgres") -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
+
+    def pg_ctl(self, *args: str) -> None:
+        run_as_server([self.bin / "pg_ctl", "-D", self.data, *args], log=self.commands_log)
 
     def start(self) -> None:
-        run_as_server([PG_BIN / "pg_ctl", "-D", self.data, "-l", self.data / "server.log",
-                       "-w", "-t", "60", "start"])  # fmt: skip
+        self.pg_ctl("-l", str(self.data / "server.log"), "-w", "-t", "60", "start")
 
     def stop(self, mode: str = "fast") -> None:
         if (self.data / "postmaster.pid").exists():
-            run_as_server([PG_BIN / "pg_ctl", "-D", self.data, "-m", mode, "-w", "stop"])
+            self.pg_ctl("-m", mode, "-w", "stop")
+
+    def restart(self) -> None:
+        """Stop (fast: sessions are ended, as in a routine restart) and start again; returns once
+        the cluster accepts connections."""
+        self.pg_ctl("-l", str(self.data / "server.log"), "-m", "fast", "-w", "-t", "60", "restart")
 
     def configure(self, **settings: str | int) -> None:
         lines = [f"{name} = '{value}'" for name, value in settings.items()]
@@ -78,29 +126,59 @@ class Cluster:
 
     def sql(self, statement: str, database: str = "postgres") -> str:
         """One statement through psql; its rows, tab-separated."""
-        result = run_as_server([PG_BIN / "psql", "-X", "-q", "-A", "-t", "-F", "\t",
-                                "-h", "127.0.0.1", "-p", self.port, "-U", "postgres",
-                                "-d", database, "-c", statement])  # fmt: skip
-        return result.stdout.strip()
+        return run_as_server([self.bin / "psql", "-X", "-q", "-A", "-t", "-F", "\t",
+                              "-h", "127.0.0.1", "-p", self.port, "-U", "postgres",
+                              "-d", database, "-c", statement]).strip()  # fmt: skip
+
+    def create_database(self, name: str) -> str:
+        """A new database on this server; its URL."""
+        self.sql(f'CREATE DATABASE "{name}"')
+        return self.url(name)
 
 
-SERVER_SETTINGS = {
-    "listen_addresses": "127.0.0.1",
+def new_cluster(root: Path, name: str, **settings: str | int) -> Cluster:
+    """initdb in `root`/`name`, configured to listen on 127.0.0.1 and a free port; not started."""
+    cluster = Cluster(root / name, free_port())
+    run_as_server([cluster.bin / "initdb", "-D", cluster.data, "-U", "postgres", "--auth=trust",
+                   "--no-sync", "-E", "UTF8", "--locale=C.UTF-8"],
+                  log=cluster.commands_log)  # fmt: skip
+    cluster.configure(
+        listen_addresses="127.0.0.1", port=cluster.port, unix_socket_directories=root,
+        fsync="off",  # a throwaway server: speed over durability
+        **settings,
+    )  # fmt: skip
+    return cluster
+
+
+@contextlib.contextmanager
+def throwaway_cluster() -> Iterator[Cluster]:
+    """A started cluster of the caller's own, stopped (immediate) and deleted when the block ends."""
+    root = server_folder("lp-cluster-")
+    cluster = None
+    try:
+        cluster = new_cluster(root, "data", synchronous_commit="off", full_page_writes="off")
+        cluster.start()
+        yield cluster
+    finally:
+        if cluster is not None:
+            with contextlib.suppress(RuntimeError, subprocess.SubprocessError):
+                cluster.stop("immediate")
+        remove(root)
+
+
+REPLICATION_SETTINGS = {
     "wal_level": "replica",
     "max_wal_senders": 4,
     "hot_standby": "on",
     "hot_standby_feedback": "on",  # no query on the replica cancelled by the primary's vacuum
     "shared_preload_libraries": "pg_stat_statements",  # statements counted per database
-    "fsync": "off",  # a throwaway server: speed over durability
     "max_connections": 200,
 }
 
 
 def start_primary(root: Path) -> Cluster:
-    cluster = Cluster(root / "primary", free_port())
-    run_as_server([PG_BIN / "initdb", "-D", cluster.data, "-U", "postgres", "--auth=trust",
-                   "--no-sync", "-E", "UTF8", "--locale=C.UTF-8"])  # fmt: skip
-    cluster.configure(**SERVER_SETTINGS, port=cluster.port, unix_socket_directories=root)
+    """A started primary in `root`/primary, ready for streaming replicas, counting statements."""
+    cluster = new_cluster(root, "primary", **REPLICATION_SETTINGS)
     cluster.start()
     cluster.sql("CREATE EXTENSION pg_stat_statements")
     return cluster
@@ -109,7 +187,7 @@ def start_primary(root: Path) -> Cluster:
 def start_replica(primary: Cluster, root: Path, *, apply_delay_ms: int) -> Cluster:
     """A streaming replica of `primary` (pg_basebackup -R), `apply_delay_ms` behind it."""
     cluster = Cluster(root / "replica", free_port())
-    run_as_server([PG_BIN / "pg_basebackup", "-h", "127.0.0.1", "-p", primary.port,
+    run_as_server([cluster.bin / "pg_basebackup", "-h", "127.0.0.1", "-p", primary.port,
                    "-U", "postgres", "-D", cluster.data, "-R", "-X", "stream",
                    "--checkpoint=fast"])  # fmt: skip
     cluster.configure(port=cluster.port, recovery_min_apply_delay=f"{apply_delay_ms}ms")
@@ -153,12 +231,11 @@ pidfile = {root}/pgbouncer.pid
             user = pwd.getpwnam("postgres")
             for name in ("users.txt", "pgbouncer.ini"):
                 os.chown(root / name, user.pw_uid, user.pw_gid)
-        run_as_server(["pgbouncer", "-d", root / "pgbouncer.ini"])
+        run_as_server(["pgbouncer", "-d", root / "pgbouncer.ini"], log=root / "commands.log")
         wait_for_port(self.port)
 
-    @property
-    def url(self) -> str:
-        return f"postgres://postgres@127.0.0.1:{self.port}"
+    def url(self, database: str = "postgres") -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
 
     def stop(self) -> None:
         pid_file = self.root / "pgbouncer.pid"
@@ -174,12 +251,8 @@ pidfile = {root}/pgbouncer.pid
             time.sleep(0.05)
 
 
-def remove(root: Path) -> None:
-    shutil.rmtree(root, ignore_errors=True)
-
-
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description="Run a command with a throwaway PgBouncer.")
     sub = parser.add_subparsers(dest="what", required=True)
     pooler = sub.add_parser("pgbouncer", help="run a command with PgBouncer in front of a server")
     pooler.add_argument("--upstream-port", type=int, default=5432)

@@ -3,7 +3,7 @@
     .venv/bin/python bench/load.py                     # 20 clients, 60 s, with the three faults
     .venv/bin/python bench/load.py --clients 4 --seconds 8      # the short version CI runs
 
-Starts a PostgreSQL cluster of its own (bench/cluster.py: it restarts it) and gunicorn
+Starts a PostgreSQL cluster of its own (bench/clusters.py: it restarts it) and gunicorn
 (config/gunicorn.py) on loopback over a fresh database with the demo data, then runs clients
 that mix reads (catalogue, course detail, task lists) and mutations (submissions) for a bounded
 time, counted from the moment every client has logged in. A quarter in, one gunicorn worker is
@@ -36,7 +36,7 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench.cluster import Cluster  # noqa: E402
+from bench.clusters import Cluster, throwaway_cluster  # noqa: E402
 from bench.common import free_port, wait_for_port  # noqa: E402
 from graphql_api.client import GraphQLClient  # noqa: E402
 
@@ -77,7 +77,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--no-faults", action="store_true")
     options = parser.parse_args()
-    with Cluster() as cluster:
+    with throwaway_cluster() as cluster:
         result = serve_and_load(cluster, options)
     (ROOT / "bench/results").mkdir(exist_ok=True)
     (ROOT / "bench/results/load.json").write_text(json.dumps(result, indent=2))

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/stale_statements.py
 
-On a PostgreSQL cluster of its own (bench/cluster.py), through Django's connection with the
+On a PostgreSQL cluster of its own (bench/clusters.py), through Django's connection with the
 production options (server-side binding, prepare threshold 1), one run measures:
 
 - the wrapper's cost on every statement: a prepared SELECT of 20 rows run 3,000 times, with and
@@ -24,13 +24,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench.cluster import Cluster  # noqa: E402
+from bench.clusters import throwaway_cluster  # noqa: E402
 
 SELECT = "SELECT id, title FROM bench_course WHERE id > %s ORDER BY id LIMIT 20"
 
 
 def main() -> int:
-    with Cluster() as cluster:
+    with throwaway_cluster() as cluster:
         os.environ |= {
             "DATABASE_URL": cluster.create_database("bench"),
             "DJANGO_SETTINGS_MODULE": "config.settings",

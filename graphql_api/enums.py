@@ -11,6 +11,7 @@ from django.utils.dateparse import parse_duration
 from django.utils.duration import duration_iso_string
 from graphql import GraphQLError
 from strawberry.schema.types.base_scalars import DateTimeDefinition, DecimalDefinition
+from strawberry.types.enum import has_enum_definition
 
 from learningplatform import choices
 
@@ -21,6 +22,16 @@ TaskStatus = strawberry.enum(choices.TaskStatus, name="TaskStatus")
 TaskType = strawberry.enum(
     choices.TaskType, name="TaskType", description=choices.TaskType.__doc__.split("\n\n")[0]
 )
+
+
+def exposed(choices_class: type) -> type:
+    """The GraphQL enum of a TextChoices: the class itself, once `strawberry.enum` above (the
+    one place an enum is named) has exposed it."""
+    if not has_enum_definition(choices_class):
+        raise TypeError(
+            f"{choices_class.__name__} is not a GraphQL enum: expose it in graphql_api/enums.py."
+        )
+    return choices_class
 
 
 # The longest duration stored: SQLite keeps microseconds in 64 bits (about 292,000 years), and

@@ -14,28 +14,20 @@ from typing import Any
 import django_filters
 import strawberry
 from django.db.models import QuerySet
-from django.http import HttpRequest
 from strawberry import relay
+from strawberry.types import Info
 from strawberry.utils.str_converters import to_camel_case
 
 from graphql_api import enums
 from graphql_api.connections import keyset_for
 from graphql_api.errors import ErrorCode, FieldError, UserError
-from learningplatform import choices
+from graphql_api.nodes import node_type_names
 from learningplatform.filters import EnumFilter
-
-ENUMS = {
-    choices.CourseStatus: enums.CourseStatus,
-    choices.Visibility: enums.Visibility,
-    choices.DifficultyLevel: enums.DifficultyLevel,
-    choices.TaskStatus: enums.TaskStatus,
-    choices.TaskType: enums.TaskType,
-}
 
 
 def _graphql_type(name: str, filter_: django_filters.Filter) -> Any:
     if isinstance(filter_, EnumFilter):
-        return ENUMS[filter_.choices_class]
+        return enums.exposed(filter_.choices_class)
     if isinstance(filter_, django_filters.IsoDateTimeFilter):
         return datetime
     if isinstance(filter_, django_filters.ModelChoiceFilter):
@@ -75,12 +67,11 @@ def filter_input(filterset: type[django_filters.FilterSet], name: str) -> type:
     )
 
 
-def apply_filter(
-    queryset: QuerySet, value: Any, *, request: HttpRequest, node_types: dict[type, str]
-) -> QuerySet:
+def apply_filter(queryset: QuerySet, value: Any, info: Info) -> QuerySet:
     """Filter `queryset` by the client's filter input, or raise a UserError naming each field."""
     if value is None:
         return queryset
+    request, node_types = info.context.request, node_type_names(info.schema)
     filterset = value.filterset
     data, errors = {}, []
     for name, filter_ in filterset.base_filters.items():

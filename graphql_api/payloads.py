@@ -1,10 +1,12 @@
-"""What every mutation shares: reading the fields a client gave, and running one service."""
+"""What every mutation shares: reading the fields a client gave, running one service, and the
+payload of a deletion."""
 
 from collections.abc import Callable
 from typing import Any
 
+import strawberry
 from django.core.exceptions import ValidationError
-from strawberry import UNSET
+from strawberry import UNSET, relay
 from strawberry.types import Info
 
 from graphql_api.errors import FieldError, field_errors
@@ -33,3 +35,9 @@ def run_service(
             return service(**kwargs), []
     except ValidationError as error:
         return None, field_errors(error, field_names)
+
+
+@strawberry.type
+class DeletePayload:
+    deleted_id: relay.GlobalID | None = None
+    errors: list[FieldError] = strawberry.field(default_factory=list)

@@ -26,12 +26,11 @@ from graphql_api.permissions import ReadTokensCannotMutate
 from graphql_api.readpath.execution import ReadPathExecutionContext
 from graphql_api.readpath.index import build_index
 from graphql_api.readpath.optimizer import QueryOptimizer
-from graphql_api.submission.mutations import SubmissionMutation
+from graphql_api.submission.schema import SubmissionMutation
 from graphql_api.task.schema import TaskMutation, TaskQuery
 from graphql_api.transactions import AtomicMutations
 from graphql_api.trusted_documents import PreparedDocuments
-from graphql_api.user.access_tokens import AccessTokenMutation, AccessTokenQuery
-from graphql_api.user.schema import UserMutation, UserQuery
+from graphql_api.user.schema import AccessTokenMutation, AccessTokenQuery, UserMutation, UserQuery
 
 MAX_DEPTH = 10
 MAX_ALIASES = 15

@@ -66,10 +66,7 @@ class CourseFilter(django_filters.FilterSet):
     visibility = EnumFilter(Visibility)
     difficulty_level = EnumFilter(DifficultyLevel)
     instructor = django_filters.ModelChoiceFilter(queryset=User.objects.all())
-    search = SearchFilter(
-        ["title", "description"],
-        help_text="Words in the title or description (at most 200 characters).",
-    )
+    search = SearchFilter(["title", "description"], help_text=SEARCH_HELP)
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
@@ -83,10 +80,7 @@ class TaskFilter(django_filters.FilterSet):
     status = EnumFilter(TaskStatus)
     difficulty_level = EnumFilter(DifficultyLevel)
     course = django_filters.ModelChoiceFilter(queryset=_visible_courses)
-    search = SearchFilter(
-        ["title", "description"],
-        help_text="Words in the title or description (at most 200 characters).",
-    )
+    search = SearchFilter(["title", "description"], help_text=SEARCH_HELP)
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     deadline_after = django_filters.IsoDateTimeFilter(field_name="deadline", lookup_expr="gte")

@@ -8,8 +8,9 @@
 - Staff see everything.
 
 Two consequences are relied on elsewhere (the API's read path joins instead of checking again):
-whoever sees a course sees its instructor, and whoever sees a task sees its course. A rule that
-breaks either must say so in the API types' `seen_with_it`.
+whoever sees a course sees its instructor, and whoever sees a task sees its course. The API's
+types claim them (`seen_with_it` in graphql_api/nodes.py's `node_type`), and a test checks each
+claim against these rules for every kind of viewer; a rule that breaks one must drop the claim.
 """
 
 from django.contrib.auth.models import AnonymousUser

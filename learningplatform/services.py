@@ -3,6 +3,9 @@
 The GraphQL mutations, the admin and scripts call them; each validates with the model's own
 rules in Python (field-level messages) before writing, and writes nothing when it raises
 `ValidationError`. Permissions are the caller's job (see `learningplatform.selectors`).
+Each names the fields it may set as keyword-only parameters, so nothing else can be set through
+it (an update cannot move a course to another instructor); an update's parameter left out is
+UNCHANGED.
 
 A write sends the statement that writes and nothing else (docs/adr/0015): the model's rules
 (field validators and `clean`) already refuse every value its check constraints refuse (a test
@@ -12,7 +15,7 @@ and the database's constraints stay the last guard. Related objects are the ones
 """
 
 from contextlib import AbstractContextManager, nullcontext
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -23,7 +26,7 @@ from django.db.models import DecimalField, ForeignKey, Model
 from django.utils import timezone
 from django.utils.text import capfirst
 
-from learningplatform.choices import CourseStatus, TaskStatus, TaskType
+from learningplatform.choices import CourseStatus, TaskStatus, TaskType, Visibility
 from learningplatform.models import Course, Submission, Task, User
 
 INSTRUCTORS_GROUP = "Instructors"
@@ -31,12 +34,60 @@ INSTRUCTORS_GROUP = "Instructors"
 M = TypeVar("M", bound=Model)
 
 
-def course_create(*, instructor: User, **fields: Any) -> Course:
+class _Unchanged:
+    """An update's parameter left out: the field keeps its value."""
+
+    def __repr__(self) -> str:
+        return "UNCHANGED"
+
+
+UNCHANGED: Any = _Unchanged()
+
+
+def _given(**values: Any) -> dict[str, Any]:
+    return {name: value for name, value in values.items() if value is not UNCHANGED}
+
+
+def course_create(
+    *,
+    instructor: User,
+    title: str,
+    description: str = "",
+    status: str = CourseStatus.DRAFT,
+    visibility: str = Visibility.PUBLIC,
+    learning_objectives: str | None = None,
+    prerequisites: str | None = None,
+    duration: timedelta | None = None,
+    difficulty_level: str | None = None,
+) -> Course:
+    """A course taught by `instructor`."""
+    fields = dict(
+        title=title, description=description, status=status, visibility=visibility,
+        learning_objectives=learning_objectives, prerequisites=prerequisites, duration=duration,
+        difficulty_level=difficulty_level,
+    )  # fmt: skip
     _refuse_nulls(Course, fields)
     return _save_validated(Course(instructor=instructor, **fields))
 
 
-def course_update(*, course: Course, **fields: Any) -> Course:
+def course_update(
+    *,
+    course: Course,
+    title: str = UNCHANGED,
+    description: str = UNCHANGED,
+    status: str = UNCHANGED,
+    visibility: str = UNCHANGED,
+    learning_objectives: str | None = UNCHANGED,
+    prerequisites: str | None = UNCHANGED,
+    duration: timedelta | None = UNCHANGED,
+    difficulty_level: str | None = UNCHANGED,
+) -> Course:
+    """Change the fields given; the others, and the instructor, stay."""
+    fields = _given(
+        title=title, description=description, status=status, visibility=visibility,
+        learning_objectives=learning_objectives, prerequisites=prerequisites, duration=duration,
+        difficulty_level=difficulty_level,
+    )  # fmt: skip
     return _save_validated(_assign(course, fields))
 
 
@@ -44,12 +95,55 @@ def course_delete(*, course: Course) -> None:
     course.delete()
 
 
-def task_create(*, course: Course, created_by: User | None, **fields: Any) -> Task:
+def task_create(
+    *,
+    course: Course,
+    created_by: User | None,
+    title: str,
+    description: str = "",
+    task_type: str = TaskType.LEARNING,
+    status: str = TaskStatus.DRAFT,
+    difficulty_level: str | None = None,
+    deadline: datetime | None = None,
+    max_score: Decimal | None = None,
+    passing_score: Decimal | None = None,
+    max_submissions: int | None = None,
+    time_limit: int | None = None,
+    is_randomized: bool = False,
+) -> Task:
+    """A task of `course`."""
+    fields = dict(
+        title=title, description=description, task_type=task_type, status=status,
+        difficulty_level=difficulty_level, deadline=deadline, max_score=max_score,
+        passing_score=passing_score, max_submissions=max_submissions, time_limit=time_limit,
+        is_randomized=is_randomized,
+    )  # fmt: skip
     _refuse_nulls(Task, fields)
     return _save_validated(Task(course=course, created_by=created_by, **fields))
 
 
-def task_update(*, task: Task, **fields: Any) -> Task:
+def task_update(
+    *,
+    task: Task,
+    title: str = UNCHANGED,
+    description: str = UNCHANGED,
+    task_type: str = UNCHANGED,
+    status: str = UNCHANGED,
+    difficulty_level: str | None = UNCHANGED,
+    deadline: datetime | None = UNCHANGED,
+    max_score: Decimal | None = UNCHANGED,
+    passing_score: Decimal | None = UNCHANGED,
+    max_submissions: int | None = UNCHANGED,
+    time_limit: int | None = UNCHANGED,
+    is_randomized: bool = UNCHANGED,
+) -> Task:
+    """Change the fields given; the others, the course and the author, stay."""
+    fields = _given(
+        title=title, description=description, task_type=task_type, status=status,
+        difficulty_level=difficulty_level, deadline=deadline, max_score=max_score,
+        passing_score=passing_score, max_submissions=max_submissions, time_limit=time_limit,
+        is_randomized=is_randomized,
+    )  # fmt: skip
     return _save_validated(_assign(task, fields))
 
 

@@ -21,6 +21,7 @@ from strawberry_django.optimizer import optimize
 from graphql_api.course.types import Course
 from graphql_api.enums import DifficultyLevel, TaskStatus
 from graphql_api.errors import ErrorCode, FieldError, UserError
+from graphql_api.ids import is_node_id
 from graphql_api.permissions import current_user
 from graphql_api.user.types import User
 from learningplatform import models
@@ -45,14 +46,9 @@ def legacy_id_of(task: models.Task) -> str:
     return str(number) if number is not None else str(relay.GlobalID("Task", str(task.pk)))
 
 
-def _is_number(text: str) -> bool:
-    """Plain ASCII digits that fit a database id ("²" is a digit to str.isdigit, not to int)."""
-    return text.isascii() and text.isdigit() and int(text) < 2**63
-
-
 def task_id_for(legacy_id: str) -> int | None:
     """The consolidated task an id held by an old client names, or None."""
-    if _is_number(legacy_id):
+    if is_node_id(legacy_id):
         return (
             models.LegacyIdMap.objects.filter(legacy_table=LEGACY_TABLE, legacy_id=int(legacy_id))
             .values_list("new_id", flat=True)
@@ -64,7 +60,7 @@ def task_id_for(legacy_id: str) -> int | None:
         return None
     return (
         int(global_id.node_id)
-        if global_id.type_name == "Task" and _is_number(global_id.node_id)
+        if global_id.type_name == "Task" and is_node_id(global_id.node_id)
         else None
     )
 

@@ -401,12 +401,12 @@ def seeded_server_env(database_url: str, tmp_path, **extra: str) -> dict[str, st
 def traffic_on_a_cluster_of_its_own(
     tmp_path, *, readers: list[str | None], writers: list[str]
 ) -> Iterator[tuple]:
-    """A PostgreSQL cluster of the test's own (bench/cluster.py), migrated and seeded, served by
+    """A PostgreSQL cluster of the test's own (bench/clusters.py), migrated and seeded, served by
     gunicorn (2 workers) to clients in a loop; yields (cluster, server env, traffic) once every
     statement the clients send has run a few times (so is prepared)."""
-    from bench.cluster import Cluster
+    from bench.clusters import throwaway_cluster
 
-    with Cluster() as cluster:
+    with throwaway_cluster() as cluster:
         # Generous limits: hashing a login's password on a busy machine (seconds each) must not
         # be cut off by the request's deadline or gunicorn's timeout; these tests are about the
         # database's faults.

@@ -7,7 +7,7 @@ from strawberry.types import Info
 from graphql_api.course.types import Course
 from graphql_api.enums import CourseStatus, DifficultyLevel, Duration, Visibility
 from graphql_api.errors import ErrorCode, FieldError, error
-from graphql_api.payloads import given_fields, run_service
+from graphql_api.payloads import DeletePayload, given_fields, run_service
 from graphql_api.permissions import current_user, object_for, require_login
 from learningplatform import services
 from learningplatform.selectors import can_create_courses, can_manage_course, courses_visible_to
@@ -41,12 +41,6 @@ class UpdateCourseInput:
 @strawberry.type
 class CoursePayload:
     course: Course | None = None
-    errors: list[FieldError] = strawberry.field(default_factory=list)
-
-
-@strawberry.type
-class DeletePayload:
-    deleted_id: relay.GlobalID | None = None
     errors: list[FieldError] = strawberry.field(default_factory=list)
 
 

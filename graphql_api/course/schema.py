@@ -11,7 +11,6 @@ from graphql_api.course.filters import CourseFilterInput, CourseOrder
 from graphql_api.course.mutations import CourseMutation
 from graphql_api.course.types import Course
 from graphql_api.filters import apply_filter, apply_order
-from graphql_api.node_types import NODE_TYPES
 from learningplatform import models
 
 
@@ -23,7 +22,7 @@ class CourseQuery:
 
     @strawberry_django.connection(
         Connection[Course],
-        description="Courses you can see, at most 100 a page.",
+        description="Courses you can see, a page at a time (at most the page size limit).",
         disable_optimization=True,  # the connection optimizes the page (connections.py)
     )
     def courses(
@@ -35,7 +34,7 @@ class CourseQuery:
         # Visibility: Course.get_queryset (courses_visible_to), which strawberry-django applies
         # to every list of courses, this one included; filtering here too would repeat it.
         courses = models.Course.objects.all()
-        courses = apply_filter(courses, filter, request=info.context.request, node_types=NODE_TYPES)
+        courses = apply_filter(courses, filter, info)
         return apply_order(courses, order_by)
 
 

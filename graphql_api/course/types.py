@@ -1,18 +1,17 @@
 """The Course type."""
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, ClassVar
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
-import strawberry_django
 from django.db.models import OuterRef, QuerySet
 from strawberry import relay
 from strawberry.types import Info
 
 from graphql_api.connections import Connection
 from graphql_api.enums import CourseStatus, DifficultyLevel, Duration, Visibility
-from graphql_api.ids import pk_id_attr, resolve_node
 from graphql_api.nested import NestedTotals, nested_connection
+from graphql_api.nodes import annotated_field, node_type
 from graphql_api.permissions import current_user
 from graphql_api.task.filters import TaskOrder
 from learningplatform import models
@@ -51,18 +50,10 @@ TASK_TOTALS = NestedTotals(
 )  # fmt: skip
 
 
-@strawberry_django.type(models.Course, name="Course")
+# Whoever sees a course sees its instructor (learningplatform/selectors.py): the read path joins
+# the instructor instead of reading them apart through User's visibility rules.
+@node_type(models.Course, name="Course", seen_with_it=("instructor",))
 class Course(relay.Node):
-    resolve_id_attr = classmethod(pk_id_attr)
-    resolve_node = classmethod(resolve_node)
-
-    # The read path (graphql_api/readpath/) answers these from their one annotation; the
-    # resolvers below are the executor's, and answer the same annotation when it is there.
-    annotated_columns: ClassVar[tuple[str, ...]] = ("taskCount", "submissionCount")
-    # Whoever sees a course sees its instructor (learningplatform/selectors.py): the read path
-    # joins the instructor instead of reading them apart through User's visibility rules.
-    seen_with_it: ClassVar[tuple[str, ...]] = ("instructor",)
-
     title: str
     description: str
     instructor: Annotated["User", strawberry.lazy("graphql_api.user.types")]
@@ -78,24 +69,19 @@ class Course(relay.Node):
         nested_connection(TaskOrder, TASK_TOTALS, "The course's tasks that you can see.")
     )
 
-    # Lists get both counts as annotations from the optimizer, in the same statement; a course
-    # a mutation returns has none, and costs one statement per count instead.
-    @strawberry_django.field(
-        annotate={"annotated_task_count": _visible_tasks},
+    # Lists get both counts as annotations, in the same statement (the optimizer and the read
+    # path alike); a course a mutation returns has none, and costs one statement per count.
+    @annotated_field(
+        _visible_tasks,
         description="How many of the course's tasks you can see (its `tasks` connection's total).",
     )
     def task_count(self, info: Info) -> int:
-        if hasattr(self, "annotated_task_count"):
-            return self.annotated_task_count
         return tallies_visible_to(current_user(info), self.task_tallies.all()).count()
 
-    @strawberry_django.field(
-        annotate={"annotated_submission_count": _visible_submissions},
-        description="Submissions to the course's tasks that you can see.",
+    @annotated_field(
+        _visible_submissions, description="Submissions to the course's tasks that you can see."
     )
     def submission_count(self, info: Info) -> int:
-        if hasattr(self, "annotated_submission_count"):
-            return self.annotated_submission_count
         of_course = models.Submission.objects.filter(task__course=self.pk)
         return submissions_visible_to(current_user(info), of_course).count()
 

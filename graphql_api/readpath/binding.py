@@ -25,12 +25,12 @@ from graphql import FieldNode, OperationDefinitionNode, VariableNode, visit
 from graphql.language import Visitor
 from strawberry.relay import GlobalID, from_base64
 
+from graphql_api.ids import is_node_id
 from learningplatform.selectors import AnyUser
 
 VIEWER_ID = -(2**62) - 1_000_003
 NODE_IDS = tuple(-(2**62) - 2_000_003 - n for n in range(4))  # one per bound variable, at most
 MARKS = frozenset((VIEWER_ID, *NODE_IDS))
-LARGEST_ID_DIGITS = 18  # more is beyond the primary key's range: the executor reports it
 
 _bound: contextvars.ContextVar[dict[int, int] | None] = contextvars.ContextVar(
     "graphql_api.readpath.binding", default=None
@@ -94,7 +94,7 @@ def node_id_of(value: object, target: str) -> int | None:
             return None
     if type_name != target or not (node_id.isascii() and node_id.isdigit()):
         return None
-    if len(node_id) > LARGEST_ID_DIGITS:
+    if not is_node_id(node_id):
         return None
     return int(node_id)
 

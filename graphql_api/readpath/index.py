@@ -4,6 +4,10 @@ Per object type: its model, the fields answered straight from a column (with the
 serializes them), the relations it can follow, and whether the type has a `get_queryset` hook
 (visibility rules of its own); per root field, whether it is a list or an object by id. Every
 field the read path cannot answer is listed with the reason, which is what a fallback reports.
+
+All of it is read from the schema's fields; what they cannot say (which related objects are seen
+with a type's, which fields are private, answered by an annotation or the viewer) is what
+graphql_api/nodes.py's `node_type` and field helpers declared.
 """
 
 import weakref
@@ -22,6 +26,7 @@ from graphql import (
 from strawberry.types.base import StrawberryObjectDefinition
 
 from graphql_api.ids import pk_id_attr
+from graphql_api.nodes import ANSWERS_ITS_ANNOTATION, ANSWERS_THE_VIEWER, PRIVATE, facts_of
 from graphql_api.readpath.cache import PlanCache
 from graphql_api.readpath.internals import (
     StrawberryDjangoConnectionExtension,
@@ -45,10 +50,10 @@ class Column:
     non_null: bool
     global_id_of: str | None = None  # the type name, for `id` fields (global ids)
     # Shown only to some viewers (a user's names): null unless the type's
-    # may_see_private_columns(viewer, primary key) allows it.
+    # may_see_private(viewer, primary key) allows it (nodes.private_field).
     private: bool = False
-    # A resolver field that answers its one annotation as is (the type's `annotated_columns`):
-    # read as that annotation (`attname`), which this makes from the field's Info.
+    # A resolver field that answers its one annotation as is (nodes.annotated_field): read as
+    # that annotation (`attname`), which this makes from the field's Info.
     annotation: Any = None
 
 
@@ -71,9 +76,11 @@ class TypeEntry:
     origin: type
     model: type[models.Model]
     has_queryset_hook: bool
-    # To-one fields whose object whoever sees this one may see (the type's `seen_with_it`): read
-    # through a join even if their type has visibility rules of its own.
+    # To-one fields whose object whoever sees this one may see (nodes.node_type's `seen_with_it`):
+    # read through a join even if their type has visibility rules of its own.
     seen_with_it: frozenset[str] = frozenset()
+    # (viewer, primary key) -> may see the private columns; the one rule of all of them.
+    may_see_private: Any = None
     columns: dict[str, Column] = field(default_factory=dict)
     relations: dict[str, Relation] = field(default_factory=dict)
     unsupported: dict[str, str] = field(default_factory=dict)  # field -> why the executor answers
@@ -94,19 +101,6 @@ class SchemaIndex:
     plans: PlanCache = field(default_factory=PlanCache)  # kept plans of documents on this schema
     # What each operation's plans bind; not a plan, so not counted as a kept-plan lookup.
     shapes: PlanCache = field(default_factory=lambda: PlanCache(observed=False))
-
-
-VIEWER_MARK = "answers_the_viewer"
-
-
-def answers_the_viewer(resolver):
-    """Mark a root field's resolver as answering the request's user (`me`), or null.
-
-    The read path then reads that user's row through the type's visibility rules (a user always
-    sees themselves) instead of leaving the whole document to the executor.
-    """
-    setattr(resolver, VIEWER_MARK, True)
-    return resolver
 
 
 _INDEXES: "weakref.WeakKeyDictionary[GraphQLSchema, SchemaIndex]" = weakref.WeakKeyDictionary()
@@ -130,9 +124,10 @@ def build_index(schema) -> SchemaIndex:
         django = getattr(definition.origin, "__strawberry_django_definition__", None)
         if django is None or definition.is_input:
             continue
+        seen_with_it = facts_of(definition.origin).seen_with_it
         entry = TypeEntry(
             name, definition.origin, django.model, hasattr(definition.origin, "get_queryset"),
-            frozenset(getattr(definition.origin, "seen_with_it", ())),
+            frozenset(name_of(f) for f in definition.fields if f.python_name in seen_with_it),
         )  # fmt: skip
         for strawberry_field in definition.fields:
             graphql_name = name_of(strawberry_field)
@@ -146,8 +141,7 @@ def build_index(schema) -> SchemaIndex:
         graphql_name = name_of(strawberry_field)
         target = get_named_type(query.fields[graphql_name].type)
         kinds = [type(e).__name__ for e in strawberry_field.extensions]
-        resolver = strawberry_field.base_resolver
-        if getattr(resolver and resolver.wrapped_func, VIEWER_MARK, False) and (
+        if strawberry_field.metadata.get(ANSWERS_THE_VIEWER) and (
             target.name in index.types and not strawberry_field.arguments
         ):
             index.roots[graphql_name] = RootField("viewer", strawberry_field, target.name)
@@ -179,13 +173,17 @@ def _index_field(entry: TypeEntry, name: str, graphql_field, strawberry_field) -
     if not isinstance(strawberry_field, StrawberryDjangoField):
         entry.unsupported[name] = "not a strawberry-django field"
         return
-    private = getattr(entry.origin, "private_columns", {})
-    if name in private and hasattr(entry.origin, "may_see_private_columns"):
+    if (private := strawberry_field.metadata.get(PRIVATE)) is not None:
+        may_see = private.may_see_pk(model)
+        if entry.may_see_private not in (None, may_see):
+            entry.unsupported[name] = "private under another rule than the type's other fields"
+            return
+        entry.may_see_private = may_see
         leaf = get_named_type(graphql_field.type)
-        entry.columns[name] = Column(private[name], leaf, non_null, private=True)
+        entry.columns[name] = Column(private.attname, leaf, non_null, private=True)
         return
     annotate = strawberry_field.store.annotate if strawberry_field.store else {}
-    if name in getattr(entry.origin, "annotated_columns", ()) and len(annotate) == 1:
+    if strawberry_field.metadata.get(ANSWERS_ITS_ANNOTATION) and len(annotate) == 1:
         ((attname, annotation),) = annotate.items()
         leaf = get_named_type(graphql_field.type)
         entry.columns[name] = Column(attname, leaf, non_null, annotation=annotation)

@@ -17,6 +17,7 @@ from strawberry.relay import from_base64
 from strawberry.types.info import Info
 
 from graphql_api.connections import Keyset, keyset_for, page_argument_error
+from graphql_api.ids import is_node_id
 from graphql_api.readpath.fallbacks import Fallback
 from graphql_api.readpath.index import Column, Relation, SchemaIndex, TypeEntry
 from graphql_api.readpath.internals import (
@@ -199,10 +200,8 @@ class Planner:
             type_name, node_id = from_base64(raw)
         except (ValueError, TypeError):
             raise Fallback("an id the executor reports") from None
-        if type_name != target or not (node_id.isascii() and node_id.isdigit()):
-            raise Fallback("an id of another type, or not a number")
-        if len(node_id) > 18:
-            raise Fallback("an id beyond the primary key's range")
+        if type_name != target or not is_node_id(node_id):
+            raise Fallback("an id of another type, or not a primary key")
         return int(node_id)
 
     def arguments_raw(self, parent_type, details) -> dict:
@@ -275,7 +274,7 @@ class Planner:
                 plan.slots.append(Slot(key, columns.index(column.attname), column))
                 if column.private:
                     plan.private_keys.append(key)
-                    plan.may_see = entry.origin.may_see_private_columns
+                    plan.may_see = entry.may_see_private
             elif (relation := entry.relations.get(name)) is not None:
                 plan.slots.append(Slot(key, None))  # filled once the relation is read
                 plan.relations.append(self.relation(object_type, plan, key, sub, relation))

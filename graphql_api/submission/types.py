@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from strawberry import relay
 from strawberry.types import Info
 
-from graphql_api.ids import pk_id_attr, resolve_node
+from graphql_api.nodes import node_type
 from graphql_api.permissions import current_user
 from learningplatform import models
 from learningplatform.selectors import submissions_visible_to
@@ -20,13 +20,8 @@ if TYPE_CHECKING:
     from graphql_api.user.types import User
 
 
-@strawberry_django.type(
-    models.Submission, name="Submission", description="One attempt by a student at a task."
-)
+@node_type(models.Submission, name="Submission", description="One attempt by a student at a task.")
 class Submission(relay.Node):
-    resolve_id_attr = classmethod(pk_id_attr)
-    resolve_node = classmethod(resolve_node)
-
     task: Annotated["Task", strawberry.lazy("graphql_api.task.types")] | None = (
         strawberry_django.field(
             description="The task attempted; null once it is hidden from you (a task taken back "

@@ -7,10 +7,9 @@ import strawberry
 from strawberry import UNSET, relay
 from strawberry.types import Info
 
-from graphql_api.course.mutations import DeletePayload
 from graphql_api.enums import DifficultyLevel, TaskStatus, TaskType
 from graphql_api.errors import FieldError
-from graphql_api.payloads import given_fields, run_service
+from graphql_api.payloads import DeletePayload, given_fields, run_service
 from graphql_api.permissions import current_user, object_for
 from graphql_api.task.types import Task
 from learningplatform import services

@@ -8,7 +8,6 @@ from strawberry.types import Info
 
 from graphql_api.connections import Connection
 from graphql_api.filters import apply_filter, apply_order
-from graphql_api.node_types import NODE_TYPES
 from graphql_api.task.filters import TaskFilterInput, TaskOrder
 from graphql_api.task.mutations import TaskMutation
 from graphql_api.task.types import Task
@@ -23,7 +22,7 @@ class TaskQuery:
 
     @strawberry_django.connection(
         Connection[Task],
-        description="Tasks you can see, at most 100 a page.",
+        description="Tasks you can see, a page at a time (at most the page size limit).",
         disable_optimization=True,  # the connection optimizes the page (connections.py)
     )
     def tasks(
@@ -35,7 +34,7 @@ class TaskQuery:
         # Visibility: Task.get_queryset (tasks_visible_to), which strawberry-django applies
         # to every list of tasks, this one included; filtering here too would repeat it.
         tasks = models.Task.objects.all()
-        tasks = apply_filter(tasks, filter, request=info.context.request, node_types=NODE_TYPES)
+        tasks = apply_filter(tasks, filter, info)
         return apply_order(tasks, order_by)
 
 

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, ClassVar
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 import strawberry_django
@@ -12,8 +12,8 @@ from strawberry.types import Info
 
 from graphql_api.connections import Connection
 from graphql_api.enums import DifficultyLevel, TaskStatus, TaskType
-from graphql_api.ids import pk_id_attr, resolve_node
 from graphql_api.nested import NestedTotals, nested_connection
+from graphql_api.nodes import node_type
 from graphql_api.permissions import current_user
 from graphql_api.submission.filters import SubmissionOrder
 from learningplatform import models
@@ -31,15 +31,10 @@ SUBMISSION_TOTALS = NestedTotals(
 )  # fmt: skip
 
 
-@strawberry_django.type(models.Task, name="Task")
+# Whoever sees a task sees its course (learningplatform/selectors.py): the read path joins the
+# course instead of reading it apart through Course's visibility rules.
+@node_type(models.Task, name="Task", seen_with_it=("course",))
 class Task(relay.Node):
-    resolve_id_attr = classmethod(pk_id_attr)
-    resolve_node = classmethod(resolve_node)
-
-    # Whoever sees a task sees its course (learningplatform/selectors.py): the read path joins
-    # the course instead of reading it apart through Course's visibility rules.
-    seen_with_it: ClassVar[tuple[str, ...]] = ("course",)
-
     title: str
     description: str
     course: Annotated["Course", strawberry.lazy("graphql_api.course.types")]

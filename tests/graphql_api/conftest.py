@@ -2,6 +2,8 @@
 
 import pytest
 
+from graphql_api.readpath import execution
+from graphql_api.readpath.fallbacks import Fallback
 from tests.factories import InstructorFactory
 
 
@@ -23,3 +25,22 @@ def trusted_only(settings):
     settings.GRAPHIQL = False
     settings.DEBUG = False
     return settings
+
+
+@pytest.fixture
+def read_path_answers(monkeypatch):
+    """What the read path did with each document since: True (answered) or its fallback reason."""
+    answers = []
+    original = execution.read_document
+
+    def read_document(*args):
+        try:
+            data = original(*args)
+        except Fallback as fallback:
+            answers.append(fallback.reason)
+            raise
+        answers.append(True)
+        return data
+
+    monkeypatch.setattr(execution, "read_document", read_document)
+    return answers

@@ -1,7 +1,7 @@
 """PostgreSQL restarted under load: every answer is data, or 503 UNAVAILABLE; never a masked
 error, HTML or another 5xx; the service is back within 2 s; no write is applied twice.
 
-The cluster is the test's own (bench/cluster.py: initdb in a temporary folder, a free port), so
+The cluster is the test's own (bench/clusters.py: initdb in a temporary folder, a free port), so
 restarting it disturbs nothing else; gunicorn serves with production settings and 2 workers.
 """
 

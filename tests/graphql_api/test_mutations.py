@@ -1,11 +1,16 @@
 """Mutations: business rules, field-level errors with stable codes, nothing written on error."""
 
+import dataclasses
+import inspect
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
+from graphql_api.course.mutations import CreateCourseInput, UpdateCourseInput
+from graphql_api.task.mutations import CreateTaskInput, UpdateTaskInput
+from learningplatform import services
 from learningplatform.choices import CourseStatus, TaskStatus, TaskType
 from learningplatform.models import Course, Submission, Task
 from tests.factories import SubmissionFactory, TaskFactory
@@ -328,3 +333,19 @@ class TestTheDatabaseAsTheLastGuard:
         }
         task.refresh_from_db()
         assert (task.title, task.max_score) == ("Kept", Decimal("100"))
+
+
+@pytest.mark.parametrize(
+    ("input_type", "service", "not_passed"),
+    [
+        (CreateCourseInput, services.course_create, set()),
+        (UpdateCourseInput, services.course_update, {"id"}),
+        (CreateTaskInput, services.task_create, {"course_id"}),
+        (UpdateTaskInput, services.task_update, {"id"}),
+    ],
+)
+def test_each_input_field_is_a_parameter_of_its_service(input_type, service, not_passed):
+    """What a mutation passes on, its service takes: no input field can be refused (a server
+    error) or reach a field the service does not change."""
+    given = {field.name for field in dataclasses.fields(input_type)} - not_passed
+    assert given <= set(inspect.signature(service).parameters)

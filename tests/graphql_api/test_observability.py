@@ -304,7 +304,7 @@ def test_error_codes_are_bounded_too(metrics_on):
         ("the schema was built without the read path's index", "no_index"),
         ("an argument the executor reports", "arguments"),
         ("page arguments the connection refuses", "arguments"),
-        ("an id beyond the primary key's range", "arguments"),
+        ("an id of another type, or not a primary key", "arguments"),
         ("first: 0", "arguments"),
         ("paging backwards (last/before)", "arguments"),
         ("Query.node: neither a list nor a model object by id", "selection"),

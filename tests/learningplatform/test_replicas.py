@@ -81,7 +81,7 @@ def topology(tmp_path_factory):
         primary = start_primary(root)
         primary.sql(f"CREATE DATABASE {DATABASE}")
         data = tmp_path_factory.mktemp("data")
-        url = f"{primary.url}/{DATABASE}"
+        url = primary.url(DATABASE)
         for command in (
             ["migrate", "--no-input"],
             ["seed", "--instructors", str(INSTRUCTORS), "--students", "8", "--courses",
@@ -110,11 +110,11 @@ class Topology:
 
     def env(self, *, pooled: bool = True, **extra: str) -> dict[str, str]:
         """The production server's settings: the primary through PgBouncer, reads on the replica."""
-        primary = self.bouncer.url if pooled else self.primary.url
+        primary = self.bouncer if pooled else self.primary
         pooling = {"DB_TRANSACTION_POOLING": "1", "DB_PREPARE_THRESHOLD": "0"} if pooled else {}
         return server_env(
-            f"{primary}/{DATABASE}", self.data,
-            DATABASE_REPLICA_URLS=f"{self.replica.url}/{DATABASE}", **pooling, **extra,
+            primary.url(DATABASE), self.data,
+            DATABASE_REPLICA_URLS=self.replica.url(DATABASE), **pooling, **extra,
         )  # fmt: skip
 
     def reset_counts(self) -> None:
@@ -323,7 +323,7 @@ def test_an_unreachable_replica_at_start_up_is_logged_and_skipped(topology, tmp_
 
     nobody = f"postgres://postgres@127.0.0.1:{free_port()}/{DATABASE}"
     env = topology.env(pooled=False) | {
-        "DATABASE_REPLICA_URLS": f"{nobody},{topology.replica.url}/{DATABASE}"
+        "DATABASE_REPLICA_URLS": f"{nobody},{topology.replica.url(DATABASE)}"
     }
     log = tmp_path / "server.log"
     with gunicorn(env, log=log) as url:
@@ -337,7 +337,7 @@ def test_an_unreachable_replica_at_start_up_is_logged_and_skipped(topology, tmp_
 def test_the_deadline_holds_through_pgbouncer_and_leaves_no_timeout_behind(topology):
     # 4 s: the course's creation must fit in it on a busy machine; the locked one must not.
     env = topology.env(DB_STATEMENT_TIMEOUT_MS="4000")
-    locker = psycopg.connect(f"{topology.primary.url}/{DATABASE}")
+    locker = psycopg.connect(topology.primary.url(DATABASE))
     with gunicorn(env, workers=2) as url:
         client, outcome = GraphQLClient(url), Outcome()
         instructor = logged_in(url, "seed-instructor-0000", outcome)
@@ -356,6 +356,6 @@ def test_the_deadline_holds_through_pgbouncer_and_leaves_no_timeout_behind(topol
     assert status_after == 200 and not after.get("errors")
     # Every server connection PgBouncer holds is back at the server's default: the SET LOCAL
     # ended with its statement.
-    with psycopg.connect(f"{topology.bouncer.url}/{DATABASE}", autocommit=True) as pooled:
+    with psycopg.connect(topology.bouncer.url(DATABASE), autocommit=True) as pooled:
         for _ in range(10):
             assert pooled.execute("SHOW statement_timeout").fetchone() == ("0",)

@@ -1,5 +1,6 @@
 """The business rules of learningplatform.services, tested as a domain: no GraphQL, no HTTP."""
 
+import inspect
 import threading
 from datetime import timedelta
 from decimal import Decimal
@@ -12,6 +13,7 @@ from learningplatform import services
 from learningplatform.choices import CourseStatus, TaskStatus, TaskType
 from learningplatform.models import Course, Submission, Task
 from tests.factories import (
+    CourseFactory,
     InstructorFactory,
     SubmissionFactory,
     TaskFactory,
@@ -92,6 +94,46 @@ class TestTasks:
 
     def test_max_submissions_zero_is_allowed(self, task):
         assert services.task_update(task=task, max_submissions=0).max_submissions == 0
+
+
+class TestEachServiceSetsOnlyItsFields:
+    """A field a service does not change cannot be set through it: the call is refused (a
+    TypeError, a programming error) and nothing is written."""
+
+    @pytest.fixture
+    def calls(self, course, task, instructor):
+        return {
+            services.course_create: (Course, {"instructor": instructor, "title": "New"}),
+            services.course_update: (Course, {"course": course}),
+            services.task_create: (
+                Task, {"course": course, "created_by": instructor, "title": "New"},
+            ),
+            services.task_update: (Task, {"task": task}),
+        }  # fmt: skip
+
+    def test_every_other_field_of_the_model_is_refused(self, calls):
+        samples = {Course: CourseFactory(), Task: TaskFactory()}  # values another row holds
+        refused = set()
+        for service, (model, given) in calls.items():
+            parameters = set(inspect.signature(service).parameters)
+            for field in model._meta.concrete_fields:
+                for name in {field.name, field.attname} - parameters - given.keys():
+                    before = list(model.objects.order_by("pk").values())
+                    with pytest.raises(TypeError, match=name):
+                        service(**given, **{name: getattr(samples[model], name)})
+                    assert list(model.objects.order_by("pk").values()) == before
+                    refused.add((service.__name__, name))
+        # the ones that matter most among them: who owns a course, where a task belongs
+        assert {("course_update", "instructor"), ("course_update", "instructor_id"),
+                ("task_update", "course"), ("task_update", "created_by"),
+                ("course_create", "id"), ("task_create", "created_at")} <= refused  # fmt: skip
+
+    def test_an_update_changes_only_what_it_is_given(self):
+        course = CourseFactory(prerequisites="Algebra")
+        before = Course.objects.values().get(pk=course.pk)
+        services.course_update(course=course, prerequisites=None)
+        after = Course.objects.values().get(pk=course.pk)
+        assert {k for k in before if before[k] != after[k]} == {"prerequisites", "updated_at"}
 
 
 class TestSubmissions:
