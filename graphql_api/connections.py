@@ -9,7 +9,8 @@ Every list is paged by keyset: a cursor holds the order's column value and the i
 and the next page is the rows past it in that order (`WHERE (column, id) > (value, id) ...
 LIMIT n`), so a page deep in the list costs what the first one costs. Root lists (`courses`,
 `tasks`) read one page; nested lists (a course's tasks) read a page of each parent's list in
-one statement, a window per parent (`nested_window`; graphql_api/nested.py). `totalCount` of a
+one statement (`nested_window`: a LATERAL join per parent on PostgreSQL, a window per parent
+elsewhere; graphql_api/nested.py). `totalCount` of a
 root list is one `COUNT(*)` over the list's rows, never a window over them; the tasks a viewer
 may see, unfiltered, are counted from their tallies, and a searched list counts at most
 SEARCH_COUNT_BOUND + 1 rows (`counted`). A nested list's is counted per parent, apart from its

@@ -3,9 +3,10 @@
 Every connection field that is not a root list (a course's `tasks`, a user's `courses`, a
 task's `submissions`) is a `nested_connection`: it takes its root list's `orderBy` (the same
 input; submissions, which have no root list, their own), pages by keyset cursors of that order
-(graphql_api/connections.py), and reads the pages of many parents in one statement, a window
-per parent (`nested_window`). A cursor holds an order and a row's key, not a parent: under many
-parents it applies to each parent's list, as PostGraphile's do (docs/api.md, "Lists").
+(graphql_api/connections.py), and reads the pages of many parents in one statement
+(`nested_window`: a LATERAL join per parent on PostgreSQL, a window per parent elsewhere). A
+cursor holds an order and a row's key, not a parent: under many parents it applies to each
+parent's list, as PostGraphile's do (docs/api.md, "Lists").
 
 `totalCount` is not a window over every row of every parent: `NestedTotals` says which rows
 count (a course's task tallies, ADR 0016; an instructor's courses; a task's submissions), read
