@@ -10,7 +10,6 @@ from graphql.execution.collect_fields import FieldDetails, collect_subfields
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path
 from strawberry.relay.types import PREFIX
-from strawberry.relay.utils import SliceMetadata
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext, validate_document
 from strawberry.schema.schema_converter import get_arguments
@@ -19,7 +18,6 @@ from strawberry_django.fields.field import (
     StrawberryDjangoField,
 )
 from strawberry_django.optimizer import DjangoOptimizerExtension, optimizer
-from strawberry_django.pagination import apply_window_pagination
 from strawberry_django.queryset import get_queryset_config, run_type_get_queryset
 from strawberry_django.relay.utils import resolve_edge_class
 
@@ -30,7 +28,6 @@ INTERNALS = {
     "get_argument_values": "graphql.execution.values",  # coerce one field's arguments
     "Path": "graphql.pyutils",  # the response path of an error
     "PREFIX": "strawberry.relay.types",  # the cursor prefix
-    "SliceMetadata": "strawberry.relay.utils",  # the Relay slice of a page
     "StrawberryGraphQLCoreExecutionContext": "strawberry.schema.schema",  # extended here
     "validate_document": "strawberry.schema.schema",  # validation with Strawberry's own rules
     # What Strawberry's view raises for a mutation over GET (graphql_api/views.py makes it a 405).
@@ -40,7 +37,6 @@ INTERNALS = {
     "StrawberryDjangoField": "strawberry_django.fields.field",
     "DjangoOptimizerExtension": "strawberry_django.optimizer",  # off while the path plans
     "optimizer": "strawberry_django.optimizer",  # the request's optimizer, for root lists
-    "apply_window_pagination": "strawberry_django.pagination",  # each parent's page of rows
     "get_queryset_config": "strawberry_django.queryset",  # marks a prefetch as paginated
     "run_type_get_queryset": "strawberry_django.queryset",  # a type's visibility rules
     "resolve_edge_class": "strawberry_django.relay.utils",  # the edge type of a keyset page
@@ -48,10 +44,10 @@ INTERNALS = {
 
 __all__ = [
     "FieldDetails", "collect_subfields", "get_argument_values", "Path", "PREFIX",
-    "SliceMetadata", "StrawberryGraphQLCoreExecutionContext", "InvalidOperationTypeError",
+    "StrawberryGraphQLCoreExecutionContext", "InvalidOperationTypeError",
     "get_arguments",
     "StrawberryDjangoConnectionExtension", "StrawberryDjangoField", "DjangoOptimizerExtension",
-    "optimizer", "apply_window_pagination", "get_queryset_config", "run_type_get_queryset",
+    "optimizer", "get_queryset_config", "run_type_get_queryset",
     "resolve_edge_class", "validate_document",
 ]  # fmt: skip
 
