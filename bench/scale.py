@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/scale.py                          # 10,000, 100,000 and 1,000,000 tasks
     .venv/bin/python bench/scale.py --sizes 10000 100000 --rounds 5 --keep --prefix lp_mine
+    .venv/bin/python bench/scale.py --sizes 10000 100000 --reuse --keep --prefix lp_mine  # again
 
 For each size it creates the database `<prefix>_<size>` (`--prefix`, default lp_scale),
 migrates it, loads the rows by SQL (generate_series: one course holds a tenth of the tasks,
@@ -18,8 +19,11 @@ Django stack (`/graphql/`; anonymous unless the item names a viewer):
   instructor, staff);
 - 20 courses by title with `taskCount` and `submissionCount`, for each kind of viewer;
 - the instructor's `me { courses(first: 5) { taskCount submissionCount } }`;
-- the big course: its first 10 tasks with `taskCount` and `totalCount`, and a nested page 90%
-  into its list (the instructor);
+- the big course: its first 10 tasks with `taskCount` and `totalCount`, a nested page 90% into
+  its list by id, by deadline and by title (keyset cursors), and its last 10 tasks by title
+  (the instructor);
+- 20 courses with 5 tasks each by deadline and their totals (the big course first), and the
+  instructor's `me { courses }` by title with 5 tasks each by title (nested orders);
 - a search for a word in one title of 10,000, and for a common letter ("e"), with totalCount;
 - the legacy `learningTasks(limit: 100)` at the deepest offset it takes (1,000).
 
@@ -164,7 +168,7 @@ def items(size: int) -> dict[str, tuple[str, dict, str]]:
     from django.contrib.auth.models import AnonymousUser
     from django.db.models import Count
 
-    from graphql_api.connections import Keyset, cursor
+    from graphql_api.connections import Keyset
     from learningplatform.models import Course, Task
     from learningplatform.selectors import courses_visible_to, tasks_visible_to
 
@@ -218,10 +222,41 @@ def items(size: int) -> dict[str, tuple[str, dict, str]]:
         {"id": big_id},
         "instructor",
     )
-    chosen["big course: a nested page 90% in (instructor)"] = (
-        "query($id: ID!, $after: String) { course(id: $id) { tasks(first: 10, after: $after) "
-        "{ edges { node { id title } } } } }",
-        {"id": big_id, "after": cursor(big.n * 9 // 10)},
+    # Nested pages deep into the big course, by keyset cursors of each order: the cursor of the
+    # row 90% into the course's list (all of its tasks: its instructor sees them all).
+    big_tasks = Task.objects.filter(course=big)
+    deep = big.n * 9 // 10
+    for label, keyset, ordering in [
+        ("", Keyset(Task, None), ""),
+        (" by deadline", Keyset(Task, "deadline", descending=True),
+         ", orderBy: {field: DEADLINE, direction: DESC}"),
+        (" by title", Keyset(Task, "title"), ", orderBy: {field: TITLE}"),
+    ]:  # fmt: skip
+        fields = ("id",) if keyset.column is None else (keyset.column, "id")
+        key = keyset.ordered(big_tasks).values_list(*fields)[deep - 1]
+        chosen[f"big course: a nested page 90% in{label} (instructor)"] = (
+            "query($id: ID!, $after: String) { course(id: $id) { tasks(first: 10, after: $after"
+            f"{ordering}) {{ {PAGE_FIELDS} }} }} }}",
+            {"id": big_id, "after": keyset.cursor(tuple(key))},
+            "instructor",
+        )
+    chosen["big course: the last 10 tasks by title, backwards (instructor)"] = (
+        "query($id: ID!) { course(id: $id) { tasks(last: 10, orderBy: {field: TITLE}) "
+        f"{{ {PAGE_FIELDS} }} }} }}",
+        {"id": big_id},
+        "instructor",
+    )
+    chosen["20 courses (the big one first), 5 tasks each by deadline, totalCount"] = (
+        "{ courses(first: 20) { edges { node { id tasks(first: 5, orderBy: {field: DEADLINE, "
+        "direction: DESC}) { totalCount edges { node { id deadline } } } } } } }",
+        {},
+        "instructor",
+    )
+    chosen["me: 10 courses by title, 5 tasks each by title (instructor)"] = (
+        "{ me { courses(first: 10, orderBy: {field: TITLE}) { totalCount edges { node { title "
+        "tasks(first: 5, orderBy: {field: TITLE}) { totalCount edges { node { id title } } } "
+        "} } } } }",
+        {},
         "instructor",
     )
     chosen["search (rare word, with totalCount)"] = (
@@ -390,6 +425,9 @@ def main() -> None:
     parser.add_argument(
         "--prefix", default=PREFIX, help=f"database names: <prefix>_<size> (default {PREFIX})"
     )
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure the kept databases of an earlier --keep run"
+    )
     parser.add_argument("--measure", type=int, help=argparse.SUPPRESS)  # the measuring process
     args = parser.parse_args()
     PREFIX = args.prefix
@@ -400,9 +438,12 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     runs, loads = [], {}
     for size in args.sizes:
-        print(f"building {size:,} tasks...", flush=True)
-        loads[size] = build(size)
-        print(f"  loaded in {loads[size]:.0f} s; measuring", flush=True)
+        if args.reuse:
+            loads[size] = 0.0  # not loaded in this run
+        else:
+            print(f"building {size:,} tasks...", flush=True)
+            loads[size] = build(size)
+            print(f"  loaded in {loads[size]:.0f} s; measuring", flush=True)
         runs.append(measure_in_fresh_process(size, args.rounds))
         if not args.keep:
             admin(f'DROP DATABASE IF EXISTS "{database_name(size)}" WITH (FORCE)')

@@ -5,13 +5,16 @@ operator raises it), read for each request. GraphQL's executor (through `Connect
 schema's `PageLimitConfig`) and the read path (graphql_api/readpath/) call the functions below;
 neither keeps a copy of these rules.
 
-Root lists (`courses`, `tasks`) are paged by keyset: a cursor holds the order's column value and
-the id of its row, and the next page is the rows past it in that order (`WHERE (column, id) >
-(value, id) ... LIMIT n`), so a page deep in the list costs what the first one costs. Nested
-lists (a course's tasks) keep offset cursors (`arrayconnection:N`): they are read for many
-parents in one windowed statement, and are short. `totalCount` is one `COUNT(*)` over the
-list's rows, never a window over them; the tasks a viewer may see, unfiltered, are counted from
-their tallies, and a searched list counts at most SEARCH_COUNT_BOUND + 1 rows (`counted`).
+Every list is paged by keyset: a cursor holds the order's column value and the id of its row,
+and the next page is the rows past it in that order (`WHERE (column, id) > (value, id) ...
+LIMIT n`), so a page deep in the list costs what the first one costs. Root lists (`courses`,
+`tasks`) read one page; nested lists (a course's tasks) read a page of each parent's list in
+one statement (`nested_window`: a LATERAL join per parent on PostgreSQL, a window per parent
+elsewhere; graphql_api/nested.py). `totalCount` of a
+root list is one `COUNT(*)` over the list's rows, never a window over them; the tasks a viewer
+may see, unfiltered, are counted from their tallies, and a searched list counts at most
+SEARCH_COUNT_BOUND + 1 rows (`counted`). A nested list's is counted per parent, apart from its
+page (`NestedTotals`).
 """
 
 import json
@@ -23,9 +26,12 @@ from typing import Any
 
 import strawberry
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.db import models
-from django.db.models import F, OrderBy, Q
+from django.core.exceptions import EmptyResultSet, ValidationError
+from django.db import connections, models
+from django.db.models import F, OrderBy, Q, Window
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import RowNumber
+from django.db.models.sql import Query
 from strawberry import relay
 from strawberry.schema.config import StrawberryConfig
 from strawberry_django.relay import DjangoListConnection
@@ -33,11 +39,13 @@ from strawberry_django.relay import DjangoListConnection
 from graphql_api.errors import ErrorCode, FieldError, UserError
 from graphql_api.library_internals import (
     PREFIX,
-    SliceMetadata,
+    fetched,
+    field_of,
     get_queryset_config,
     optimizer,
     resolve_edge_class,
 )
+from graphql_api.parent_ids import InIds
 from learningplatform.filters import is_searched
 from learningplatform.selectors import tasks_to_count
 
@@ -181,6 +189,13 @@ def keyset_of(queryset: Any) -> Keyset | None:
     return keyset if keyset.ordering() == tuple(order) else None
 
 
+def keyset_for(model: type[models.Model], order: Any) -> Keyset:
+    """The keyset of an `orderBy` input (`{field, direction}`); None: by id, ascending."""
+    if order is None:
+        return Keyset(model, None)
+    return Keyset(model, order.field.value, order.direction.value == "DESC")
+
+
 @dataclass
 class KeysetPage:
     rows: list
@@ -189,28 +204,28 @@ class KeysetPage:
     has_next: bool
 
 
-def keyset_window(
-    queryset: models.QuerySet,
+def keyset_reading(
     keyset: Keyset,
     *,
     first: int | None,
     last: int | None,
     after: str | None,
     before: str | None,
-) -> tuple[models.QuerySet, Callable[[list], tuple[list, bool, bool]]]:
-    """The rows to read for one page of a root list, and how to cut the page from them.
+) -> tuple[Q, Keyset, int, Callable[[list], tuple[list, bool, bool]]]:
+    """How one list's page is read: (its bounds, the order read, rows read, how to cut them).
 
     After `after` and before `before`, past their cursors (no offset); then the first `first`
     rows, or the last `last` (the page size when neither is given), one more read to tell
-    whether there are more. The cut gives (rows, hasPreviousPage, hasNextPage), as Relay's
-    algorithm has them: hasPreviousPage (forwards) and hasNextPage (backwards) say whether a
-    cursor was given, since the row it names comes before.
+    whether there are more. The cut takes the rows read, in the order read, and gives (rows,
+    hasPreviousPage, hasNextPage), as Relay's algorithm has them: hasPreviousPage (forwards)
+    and hasNextPage (backwards) say whether a cursor was given, since the row it names comes
+    before.
     """
+    bounds = Q()
     if after:
-        queryset = queryset.filter(keyset.past(keyset.key_of_cursor("after", after)))
+        bounds &= keyset.past(keyset.key_of_cursor("after", after))
     if before:
-        backwards = keyset.reversed()
-        queryset = queryset.filter(backwards.past(keyset.key_of_cursor("before", before)))
+        bounds &= keyset.reversed().past(keyset.key_of_cursor("before", before))
     if first is None and last is None:
         first = page_limit()
     if first is None:
@@ -218,7 +233,7 @@ def keyset_window(
         def cut_last(rows: list) -> tuple[list, bool, bool]:
             return rows[:last][::-1], len(rows) > last, bool(before)
 
-        return keyset.reversed().ordered(queryset)[: last + 1], cut_last
+        return bounds, keyset.reversed(), last + 1, cut_last
 
     def cut(rows: list) -> tuple[list, bool, bool]:
         has_next, rows = len(rows) > first, rows[:first]
@@ -227,7 +242,121 @@ def keyset_window(
             has_previous, rows = has_previous or len(rows) > last, rows[max(len(rows) - last, 0) :]
         return rows, has_previous, has_next
 
-    return queryset[: first + 1], cut
+    return bounds, keyset, first + 1, cut
+
+
+def keyset_window(
+    queryset: models.QuerySet, keyset: Keyset, **paging: Any
+) -> tuple[models.QuerySet, Callable[[list], tuple[list, bool, bool]]]:
+    """The rows to read for one page of a root list, and how to cut the page from them."""
+    bounds, reading, size, cut = keyset_reading(keyset, **paging)
+    return reading.ordered(queryset.filter(bounds))[:size], cut
+
+
+KEYSET_VALUE = "_keyset_value"  # a row's value of its keyset's column, for its cursor
+
+
+class NestedPageQuery(Query):
+    """The query of one page of each parent's list, for every parent in one statement, once the
+    parents are known: Django's prefetch adds them (`<parent>__in`, through `add_q`), the read
+    path one array parameter (`for_parents`).
+
+    On PostgreSQL, a LATERAL join per parent, each with its own `ORDER BY ... LIMIT`, which an
+    index of (parent, column, id) answers by reading the page and no more, however long the
+    parent's list; elsewhere (SQLite has no LATERAL) `ROW_NUMBER() OVER (PARTITION BY parent
+    ORDER BY column, id)` over the parents' rows. Either way the rows come in order of
+    parent, then of reading.
+    """
+
+    reading: Keyset
+    foreign_key: str  # the parent's column (attname)
+    size: int  # rows read per parent: the page and one more
+    lateral: bool  # PostgreSQL's LATERAL; else the window
+
+    def add_q(self, q_object: Q, *args: Any, **kwargs: Any) -> None:
+        parents = self._parents(q_object)
+        if parents is not None:  # a prefetch's: the pages of its parents
+            ids = list(dict.fromkeys(getattr(p, "pk", p) for p in parents))
+            q_object = Q(pk__in=self.pages_of(ids))
+        super().add_q(q_object, *args, **kwargs)
+
+    def _parents(self, q_object: Q) -> list | None:
+        """The parents of a prefetch's `Q(<parent>__in=...)`, or None if another condition."""
+        lookup = f"{self.model._meta.get_field(self.foreign_key).name}__in"
+        if q_object.negated or len(q_object.children) != 1:
+            return None
+        (child,) = q_object.children
+        return list(child[1]) if isinstance(child, tuple) and child[0] == lookup else None
+
+    def pages_of(self, parents: Any) -> Any:
+        """The ids of the rows of each parent's page (`parents`: ids, or the IDS parameter)."""
+        query = self.chain()
+        query.__class__ = Query
+        rows, fk, reading = models.QuerySet(self.model, query=query), self.foreign_key, self.reading
+        if not self.lateral:
+            if isinstance(parents, list):
+                rows = rows.filter(**{f"{fk}__in": parents})
+            else:
+                rows = rows.filter(InIds(F(fk), parents))
+            row = Window(RowNumber(), partition_by=[F(fk)], order_by=list(reading.ordering()))
+            ranked = rows.annotate(nested_row=row).filter(nested_row__lte=self.size)
+            return ranked.values("pk")
+        one = one_parents_page(models.QuerySet(self.model, query=self.chain()))
+        try:
+            sql, params = one.values("pk").query.sql_with_params()
+        except EmptyResultSet:
+            return []  # no row for any parent (a list the viewer may see none of)
+        return RawSQL(each_parent(sql), (parents, *params))  # noqa: S611 - Django's SQL
+
+
+def one_parents_page(page: models.QuerySet) -> models.QuerySet:
+    """A `nested_window` page of the one parent a LATERAL join gives it (`each_parent`)."""
+    nested, rows = page.query, page.all()
+    rows.query.__class__ = Query  # its parent is the join's, not a prefetch's
+    parent = RawSQL(f'"{LATERAL_PARENT}"."id"', ())  # noqa: S611 - a name
+    rows = rows.filter(**{nested.foreign_key: parent})
+    return nested.reading.ordered(rows)[: nested.size]
+
+
+LATERAL_PARENT = "nested_parent"
+
+
+def each_parent(sql: str) -> str:
+    """`sql` (one parent's rows: `one_parents_page`) for each parent in an array parameter."""
+    return (
+        f'SELECT "page".* FROM unnest(%s::bigint[]) AS "{LATERAL_PARENT}"("id") '  # noqa: S608
+        f'CROSS JOIN LATERAL ({sql}) AS "page"'  # nosec B608 - Django's SQL, its parameters
+    )
+
+
+def nested_window(
+    queryset: models.QuerySet, keyset: Keyset, foreign_key: str, **paging: Any
+) -> models.QuerySet:
+    """The rows to read for one page of each parent's list, for every parent in one statement.
+
+    The keyset's bounds apply to each parent's list (a cursor holds an order and a row's key,
+    not a parent); then each parent's page and one more row (`NestedPageQuery`), which
+    `nested_cut` cuts each parent's page from.
+    """
+    bounds, reading, size, _cut = keyset_reading(keyset, **paging)
+    queryset = queryset.filter(bounds)
+    if keyset.column:
+        queryset = queryset.annotate(**{KEYSET_VALUE: F(keyset.column)})
+    page = queryset.order_by(F(foreign_key), *reading.ordering())
+    page.query.__class__ = NestedPageQuery
+    page.query.reading, page.query.foreign_key, page.query.size = reading, foreign_key, size
+    page.query.lateral = connections[queryset.db].vendor == "postgresql"
+    return page
+
+
+def for_parents(page: models.QuerySet, parents: Any) -> models.QuerySet:
+    """A `nested_window` page of each of `parents`: the read path's one array parameter (IDS)."""
+    return page.filter(pk__in=page.query.pages_of(parents))
+
+
+def nested_cut(keyset: Keyset, **paging: Any) -> Callable[[list], tuple[list, bool, bool]]:
+    """How one parent's page is cut from its rows of `nested_window`, in the order read."""
+    return keyset_reading(keyset, **paging)[3]
 
 
 def keyset_page(
@@ -292,8 +421,8 @@ def page_argument_error(
 ) -> UserError | None:
     """The error the client is told for page arguments the API refuses, or None.
 
-    `keyset` is the order of a root list (its cursors are keyset cursors of that order); None
-    for a nested list (offset cursors).
+    `keyset` is the order of the list (its cursors are keyset cursors of that order); None for a
+    list in no keyset's order (offset cursors).
     """
     limit = page_limit()
     for argument, size in (("first", first), ("last", last)):
@@ -310,18 +439,6 @@ def page_argument_error(
         elif cursor_position(value) is None:
             return _not_a_cursor(argument)
     return None
-
-
-def page_slice(*, first: int | None, after: str | None) -> SliceMetadata:
-    """Which rows a forward page of a nested list holds: Strawberry's Relay slice, this limit."""
-    return SliceMetadata.from_arguments(
-        None, first=first, after=after, max_results=page_limit(), prefix=PREFIX
-    )
-
-
-def cursor(position: int) -> str:
-    """The cursor of the row at `position` of a nested list (0 for its first row)."""
-    return relay.to_base64(PREFIX, position)
 
 
 # Positions beyond this do not fit the database's 64-bit OFFSET once a page is added.
@@ -352,14 +469,21 @@ def related_rows(model: type[models.Model]) -> models.QuerySet:
 
 @strawberry.type(description="A page of a list, with Relay cursors and the total count.")
 class Connection(DjangoListConnection[relay.NodeType]):
+    total: strawberry.Private[Callable[[], int | None] | None] = None  # a nested list's
+
     @strawberry.field(description=TOTAL_COUNT)
     def total_count(self) -> int | None:
+        if self.total is not None:
+            return self.total()
         total = DjangoListConnection.total_count(self)
         return total_within_bound(total, bounded=count_is_bounded(self.nodes))
 
     @classmethod
     def resolve_connection(cls, nodes: Any, *, info: Any, **kwargs: Any) -> Any:
         arguments = {name: kwargs.pop(name, None) for name in ("first", "last", "after", "before")}
+        parent = getattr(nodes, "nested_parent", None)  # graphql_api/nested.py
+        if parent is not None:
+            return cls.resolve_nested(nodes, parent, info, arguments, kwargs)
         keyset = keyset_of(nodes)
         refusal = page_argument_error(**arguments, keyset=keyset)
         if refusal is not None:
@@ -376,6 +500,33 @@ class Connection(DjangoListConnection[relay.NodeType]):
             keyset, **arguments, fetch=list,
             key=lambda row: (row._keyset_value, row.pk) if keyset.column else (row.pk,),
         )  # fmt: skip
+        return cls.answer(page, info, total_rows, **kwargs)
+
+    @classmethod
+    def resolve_nested(cls, nodes, parent, info, arguments: dict, kwargs: dict) -> Any:
+        """One parent's page of a nested list: cut from the rows prefetched for every parent
+        (`nested_window`), or read for this parent alone; its total counted apart."""
+        keyset = keyset_for(nodes.model, kwargs.pop("order_by", None))
+        refusal = page_argument_error(**arguments, keyset=keyset)
+        if refusal is not None:
+            raise refusal
+        key = (lambda row: (row._keyset_value, row.pk)) if keyset.column else lambda r: (r.pk,)
+        if fetched(nodes):  # prefetched: this parent's rows, in the order read
+            rows, has_previous, has_next = nested_cut(keyset, **arguments)(list(nodes))
+            page = KeysetPage(rows, [keyset.cursor(key(r)) for r in rows], has_previous, has_next)
+        elif _selects(info, {"edges", "pageInfo"}):
+            if keyset.column:
+                nodes = nodes.annotate(**{KEYSET_VALUE: F(keyset.column)})
+            page = keyset_page(nodes, keyset, **arguments, fetch=list, key=key)
+        else:  # only its total: no page to read
+            page = KeysetPage([], [], False, False)
+        field, user = field_of(info), info.context.request.user  # a NestedConnectionField
+        connection = cls.answer(page, info, None, **kwargs)
+        connection.total = lambda: field.total_of(parent, user)
+        return connection
+
+    @classmethod
+    def answer(cls, page: "KeysetPage", info: Any, total_rows: Any, **kwargs: Any) -> Any:
         edge = resolve_edge_class(cls)
         edges = [
             edge(cursor=c, node=cls.resolve_node(row, info=info, **kwargs))
@@ -391,6 +542,15 @@ class Connection(DjangoListConnection[relay.NodeType]):
             ),
             nodes=total_rows,
         )
+
+
+def _selects(info: Any, names: set[str]) -> bool:
+    """Whether the connection's selection asks for any of `names` (at its top level)."""
+    return any(
+        getattr(s, "name", None) in names or not hasattr(s, "name")
+        for field in info.selected_fields
+        for s in field.selections
+    )
 
 
 def _json_value(value: Any) -> Any:

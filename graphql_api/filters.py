@@ -18,7 +18,7 @@ from strawberry import relay
 from strawberry.types import Info
 
 from graphql_api import enums
-from graphql_api.connections import Keyset
+from graphql_api.connections import keyset_for
 from graphql_api.errors import ErrorCode, FieldError, UserError
 from graphql_api.library_internals import to_camel_case
 from graphql_api.nodes import node_type_names
@@ -127,7 +127,4 @@ def order_input(name: str, fields: dict[str, str]) -> tuple[type, type]:
 
 def apply_order(queryset: QuerySet, order: Any) -> QuerySet:
     """Order by the chosen field, then by id in the same direction: the list's keyset."""
-    if order is None:
-        return Keyset(queryset.model, None).ordered(queryset)
-    descending = order.direction == enums.OrderDirection.DESC
-    return Keyset(queryset.model, order.field.value, descending).ordered(queryset)
+    return keyset_for(queryset.model, order).ordered(queryset)

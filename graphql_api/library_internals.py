@@ -24,14 +24,15 @@ from django.middleware.csrf import CsrfViewMiddleware
 from graphql.execution.collect_fields import FieldDetails, collect_subfields
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path
+from strawberry.annotation import StrawberryAnnotation
 from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.relay.types import PREFIX
-from strawberry.relay.utils import SliceMetadata
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext, validate_document
 from strawberry.schema.schema_converter import get_arguments
 from strawberry.schema.types.base_scalars import DateTimeDefinition, DecimalDefinition
+from strawberry.types.arguments import StrawberryArgument
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.enum import has_enum_definition
 from strawberry.types.graphql import OperationType
@@ -42,7 +43,6 @@ from strawberry_django.fields.field import (
     StrawberryDjangoField,
 )
 from strawberry_django.optimizer import DjangoOptimizerExtension, optimizer
-from strawberry_django.pagination import apply_window_pagination
 from strawberry_django.queryset import get_queryset_config, run_type_get_queryset
 from strawberry_django.relay.utils import resolve_edge_class
 
@@ -54,7 +54,6 @@ INTERNALS = {
     "get_argument_values": "graphql.execution.values",  # coerce one field's arguments
     "Path": "graphql.pyutils",  # the response path of an error
     "PREFIX": "strawberry.relay.types",  # the cursor prefix
-    "SliceMetadata": "strawberry.relay.utils",  # the Relay slice of a page
     "StrawberryGraphQLCoreExecutionContext": "strawberry.schema.schema",  # extended here
     "validate_document": "strawberry.schema.schema",  # validation with Strawberry's own rules
     # What Strawberry's view raises for a mutation over GET (graphql_api/views.py makes it a 405).
@@ -64,7 +63,6 @@ INTERNALS = {
     "StrawberryDjangoField": "strawberry_django.fields.field",
     "DjangoOptimizerExtension": "strawberry_django.optimizer",  # off while the path plans
     "optimizer": "strawberry_django.optimizer",  # the request's optimizer, for root lists
-    "apply_window_pagination": "strawberry_django.pagination",  # each parent's page of rows
     "get_queryset_config": "strawberry_django.queryset",  # marks a prefetch as paginated
     "run_type_get_queryset": "strawberry_django.queryset",  # a type's visibility rules
     "resolve_edge_class": "strawberry_django.relay.utils",  # the edge type of a keyset page
@@ -78,17 +76,21 @@ INTERNALS = {
     "has_enum_definition": "strawberry.types.enum",  # whether a choices class is an enum yet
     "OperationType": "strawberry.types.graphql",  # query or mutation (permissions, transactions)
     "to_camel_case": "strawberry.utils.str_converters",  # input names as clients write them
+    # graphql_api/nested.py: a nested list's `orderBy` argument, added to its field.
+    "StrawberryAnnotation": "strawberry.annotation",
+    "StrawberryArgument": "strawberry.types.arguments",
 }
 
 __all__ = [
     "FieldDetails", "collect_subfields", "get_argument_values", "Path", "PREFIX",
-    "SliceMetadata", "StrawberryGraphQLCoreExecutionContext", "InvalidOperationTypeError",
+    "StrawberryGraphQLCoreExecutionContext", "InvalidOperationTypeError",
     "get_arguments",
     "StrawberryDjangoConnectionExtension", "StrawberryDjangoField", "DjangoOptimizerExtension",
-    "optimizer", "apply_window_pagination", "get_queryset_config", "run_type_get_queryset",
+    "optimizer", "get_queryset_config", "run_type_get_queryset",
     "resolve_edge_class", "validate_document", "aliases_rule", "depth_rule", "DateTimeDefinition",
     "DecimalDefinition", "StrawberryObjectDefinition", "OperationType", "to_camel_case",
     "has_enum_definition",
+    "StrawberryAnnotation", "StrawberryArgument",
 ]  # fmt: skip
 
 # The methods the API overrides (o), replaces (r) or calls (c) that the libraries do not
@@ -153,12 +155,12 @@ ATTRIBUTES = {
     "graphql.GraphQLSchema._strawberry_schema": "strawberry_schema_of",
     "strawberry.Info(_raw_info=, _field=)": "info_of",
     "strawberry.Info._raw_info": "raw_info_of",
+    "strawberry.Info._field": "field_of",
+    "django QuerySet._result_cache": "fetched",
     "strawberry.types.execution.ExecutionContext._provided_operation_name": (
         "provided_operation_name"),
     "StrawberryDjangoField.store.annotate": "annotations_of",
     "StrawberryDjangoField.get_queryset(_strawberry_related_field_id=)": "related_page",
-    "strawberry_django.pagination: _strawberry_row_number, _strawberry_total_count": (
-        "PAGE_COLUMNS"),
     "StrawberryDjangoConnectionExtension.max_results": "own_page_limit",
     "graphql ExecutionContext.variable_values.coerced": "coerced_variables",
     "graphql ExecutionContext.middleware_manager.middlewares": "resolve_middlewares",
@@ -189,6 +191,16 @@ def raw_info_of(info):
     return getattr(info, "_raw_info", info)
 
 
+def field_of(info):
+    """The Strawberry field a Strawberry Info was made for."""
+    return info._field
+
+
+def fetched(queryset) -> bool:
+    """Whether a queryset's rows are read already (a prefetch put them there)."""
+    return queryset._result_cache is not None
+
+
 def provided_operation_name(execution_context) -> str | None:
     """The operation name the client sent: Strawberry's `operation_name` falls back to the
     document's first operation's."""
@@ -200,15 +212,17 @@ def annotations_of(strawberry_field) -> dict:
     return strawberry_field.store.annotate if strawberry_field.store else {}
 
 
-def related_page(strawberry_field, queryset, info, foreign_key: str):
-    """The field's queryset of related rows as strawberry-django pages them by parent (its
-    window pagination partitions by `foreign_key`)."""
-    return strawberry_field.get_queryset(queryset, info, _strawberry_related_field_id=foreign_key)
+# The keyword strawberry-django's prefetch passes a related field's `get_queryset`: the foreign
+# key its rows are paged by, one page per parent.
+RELATED_FIELD_ID = "_strawberry_related_field_id"
 
 
-# The columns strawberry-django's window pagination adds: each row's number within its parent's
-# rows (from 1), and the parent's count of rows.
-PAGE_COLUMNS = ("_strawberry_row_number", "_strawberry_total_count")
+def related_page(strawberry_field, queryset, info, foreign_key: str, **arguments):
+    """The field's queryset of related rows as strawberry-django pages them by parent (one page
+    per `foreign_key` value); `arguments` are the field's own."""
+    return strawberry_field.get_queryset(
+        queryset, info, **{RELATED_FIELD_ID: foreign_key}, **arguments
+    )
 
 
 def own_page_limit(strawberry_field) -> int | None:

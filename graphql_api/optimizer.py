@@ -8,10 +8,12 @@ This API's resolvers all go through strawberry-django fields, so the wrapper onl
 schema extension with a `resolve` hook makes GraphQL call every field, leaf or not, through
 Strawberry's middleware path (and sends every document to the executor).
 
-strawberry-django prefetches a nested connection only when its `edges { node }` are selected;
-`tasks { totalCount }` or `tasks { pageInfo { ... } }` alone cost a statement per parent. For
-those, `QueryOptimizer.optimize` adds the page as the read path reads it: one windowed query per
-connection, prefetched, which the connection then reads its total and page from.
+strawberry-django prefetches a nested connection's page (`NestedConnectionField.get_queryset`:
+one windowed query for every parent) only when its `edges { node }` are selected;
+`tasks { pageInfo { ... } }` alone would cost a statement per parent. For those,
+`QueryOptimizer.optimize` adds the page as the read path reads it. And for every nested
+`totalCount` it prefetches the rows the total counts (`NestedTotals`: a course's task tallies,
+an instructor's courses), one statement per level, which the connection sums per parent.
 
 The statement-count tests (tests/graphql_api/test_readpath.py, test_frontend_documents.py and
 the legacy ones) hold the optimization in place: they fail if a list stops being prefetched.
@@ -21,15 +23,14 @@ from django.db.models import Prefetch, QuerySet
 from graphql import get_named_type
 from strawberry.extensions import SchemaExtension
 
-from graphql_api.connections import page_argument_error, page_limit, page_slice, related_rows
+from graphql_api.connections import page_argument_error, related_rows
 from graphql_api.library_internals import (
     DjangoOptimizerExtension,
-    apply_window_pagination,
-    get_queryset_config,
     info_of,
     raw_info_of,
     related_page,
 )
+from graphql_api.nested import NestedConnectionField
 from graphql_api.readpath.index import SchemaIndex, index_of
 
 
@@ -94,7 +95,8 @@ def _object_selections(selected_fields, raw) -> list:
 
 
 def _count_only_pages(index: SchemaIndex, type_name: str, selections, prefix: str, raw) -> list:
-    """Prefetches for the nested connections under `selections` that select no `edges { node }`."""
+    """Prefetches for the nested connections under `selections`: the rows each total counts
+    (`NestedTotals`), and the page of those that select no `edges { node }`."""
     entry, lookups, by_name = index.types[type_name], [], {}
     for selection in selections:
         by_name.setdefault(selection.name, []).append(selection)
@@ -107,6 +109,18 @@ def _count_only_pages(index: SchemaIndex, type_name: str, selections, prefix: st
             inner = [s for g in group for s in _fields(g.selections)]
             lookups += _count_only_pages(index, relation.target, inner, f"{path}__", raw)
             continue
+        parts = {s.name for g in group for s in _fields(g.selections)}
+        field = relation.strawberry_field
+        if "totalCount" in parts and isinstance(field, NestedConnectionField):
+            totals = field.totals
+            rows = totals.rows(raw.context.request.user)
+            lookups.append(
+                Prefetch(
+                    f"{prefix}{totals.relation}",
+                    queryset=rows.only("pk", totals.parent, *filter(None, [totals.weight])),
+                    to_attr=totals.attribute(field.django_name),
+                )
+            )
         nodes = [
             n for g in group for e in _fields(g.selections) if e.name == "edges"
             for node in _fields(e.selections) if node.name == "node"
@@ -114,35 +128,30 @@ def _count_only_pages(index: SchemaIndex, type_name: str, selections, prefix: st
         ]  # fmt: skip
         if nodes:  # strawberry-django prefetches this page itself; look further down
             lookups += _count_only_pages(index, relation.target, nodes, f"{path}__", raw)
-        elif len(group) == 1 and (page := _page_of(relation, group[0], raw)) is not None:
-            lookups.append(Prefetch(path, queryset=page))
+        elif parts & {"edges", "pageInfo"} and len(group) == 1:
+            if (page := _page_of(relation, group[0], raw, "edges" in parts)) is not None:
+                lookups.append(Prefetch(path, queryset=page))
     return lookups
 
 
-def _page_of(relation, selection, raw) -> QuerySet | None:
-    """The windowed page of the related rows this selection asks for, as a prefetch reads it."""
+def _page_of(relation, selection, raw, cursors: bool) -> QuerySet | None:
+    """The page of each parent's rows this selection asks for, as a prefetch reads it: in the
+    default order when it asks for no cursor (without cursors, pages of any order are alike)."""
     arguments = selection.arguments or {}
-    first, after = arguments.get("first"), arguments.get("after")
+    if cursors and "orderBy" in arguments:
+        return None  # its cursors name its order: left as the connection reads them
+    first = arguments.get("first")
     if isinstance(first, str) and first.isascii() and first.isdigit():
         first = int(first)  # Strawberry's selections give literals as written
-    if set(arguments) - {"first", "after"} or first == 0:
-        return None  # paging backwards, or first: 0: left as strawberry-django resolves it
-    if not isinstance(first, int | None) or not isinstance(after, str | None):
-        return None  # refused by the schema's coercion before this field resolves
-    if page_argument_error(first=first, last=None, after=after, before=None) is not None:
+    if set(arguments) - {"first", "orderBy"} or not isinstance(first, int | None):
+        return None  # cursors, or paging backwards: left as the connection reads them
+    if page_argument_error(first=first, last=None, after=None, before=None) is not None:
         return None  # refused by the connection
-    page = page_slice(first=first, after=after)
+    field = relation.strawberry_field
     foreign_key = relation.model_field.field.attname
     model = relation.model_field.related_model
     with DjangoOptimizerExtension.disabled():
-        queryset = related_page(
-            relation.strawberry_field, related_rows(model),
-            info_of(raw, relation.strawberry_field), foreign_key,
+        return related_page(
+            field, related_rows(model).only(model._meta.pk.attname, foreign_key),
+            info_of(raw, field), foreign_key, first=first,
         )  # fmt: skip
-    queryset = apply_window_pagination(
-        queryset.only(model._meta.pk.attname, foreign_key),
-        related_field_id=foreign_key, offset=page.start, limit=page.end - page.start,
-        max_results=page_limit(),
-    )  # fmt: skip
-    get_queryset_config(queryset).optimized_by_prefetching = True
-    return queryset

@@ -19,6 +19,7 @@ from graphql_api.errors import ClientErrors, log_errors
 from graphql_api.inputs import InputCheck
 from graphql_api.library_internals import aliases_rule, depth_rule
 from graphql_api.limits import CostLimit, OneLoginRule, OperationChoice
+from graphql_api.nested import NestedPageCheck
 from graphql_api.operation_observer import OperationObserver, graphql_errors_observed
 from graphql_api.optimizer import QueryOptimizer
 from graphql_api.permissions import ReadTokensCannotMutate
@@ -75,6 +76,7 @@ def build_schema(
         PreparedDocuments,  # the parser and validation caches
         ReadTokensCannotMutate,
         CostLimit,
+        NestedPageCheck,
         QueryOptimizer,
         AtomicMutations,
         lambda: ClientErrors(suggestions=introspection),

@@ -4,15 +4,16 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
-import strawberry_django
 from django.db.models import OuterRef, QuerySet
 from strawberry import relay
 from strawberry.types import Info
 
 from graphql_api.connections import Connection
 from graphql_api.enums import CourseStatus, DifficultyLevel, Duration, Visibility
+from graphql_api.nested import NestedTotals, nested_connection
 from graphql_api.nodes import annotated_field, node_type
 from graphql_api.permissions import current_user
+from graphql_api.task.filters import TaskOrder
 from learningplatform import models
 from learningplatform.expressions import RowCount, TallySum
 from learningplatform.selectors import (
@@ -42,6 +43,13 @@ def _visible_submissions(info: Info) -> RowCount:
     return RowCount(submissions_visible_to(current_user(info), of_course))
 
 
+# A course's tasks are counted from its tallies (ADR 0016), a few rows, not its tasks.
+TASK_TOTALS = NestedTotals(
+    lambda user: tallies_visible_to(user, models.TaskTally._base_manager.all()),
+    parent="course_id", relation="task_tallies", weight="tasks",
+)  # fmt: skip
+
+
 # Whoever sees a course sees its instructor (learningplatform/selectors.py): the read path joins
 # the instructor instead of reading them apart through User's visibility rules.
 @node_type(models.Course, name="Course", seen_with_it=("instructor",))
@@ -58,7 +66,7 @@ class Course(relay.Node):
     created_at: datetime
     updated_at: datetime
     tasks: Connection[Annotated["Task", strawberry.lazy("graphql_api.task.types")]] = (
-        strawberry_django.connection(description="The course's tasks that you can see.")
+        nested_connection(TaskOrder, TASK_TOTALS, "The course's tasks that you can see.")
     )
 
     # Lists get both counts as annotations, in the same statement (the optimizer and the read

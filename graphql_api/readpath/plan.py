@@ -16,11 +16,10 @@ from graphql import GraphQLError, GraphQLObjectType, get_named_type
 from strawberry.relay import from_base64
 from strawberry.types.info import Info
 
-from graphql_api.connections import page_argument_error, page_slice
+from graphql_api.connections import Keyset, keyset_for, page_argument_error
 from graphql_api.ids import is_node_id
 from graphql_api.library_internals import (
     Path,
-    SliceMetadata,
     collect_subfields,
     get_argument_values,
     get_arguments,
@@ -83,15 +82,20 @@ class FetchedObject:
 
 @dataclass
 class NestedConnection:
-    """A page of each parent's related rows (a reverse foreign key), read in one query."""
+    """A page of each parent's related rows (a reverse foreign key), read in one query, and
+    their totals in another (`NestedTotals`), for the parents' ids each is given."""
 
     key: str
     plan: ConnectionPlan
     foreign_key: str  # attname on the related model
-    info: Info | None  # the request's, until the statement is compiled
+    info: Info | None  # the request's, until the statements are compiled
     strawberry_field: Any
-    page: SliceMetadata
-    statement: Statement | None = None  # the pages of the parents' ids it is given
+    order_by: Any  # the orderBy input, as the field's resolver receives it
+    keyset: Keyset
+    paging: dict  # first, last, after, before
+    value_at: int | None  # the keyset column's index in a row; None: by id alone
+    statement: Statement | None = None  # the pages; None: none asked for (totalCount alone)
+    count: Statement | None = None  # (parent id, total) rows; None: not asked for
 
 
 @dataclass
@@ -179,17 +183,12 @@ class Planner:
         except Exception:  # noqa: BLE001 - reported by the executor, on the field, with its path
             raise Fallback("an argument the executor reports") from None
 
-    def page(self, kwargs: dict) -> SliceMetadata:
-        """The forward page asked for; Fallback for what the connection refuses or reads back."""
-        first, after = kwargs.pop("first", None), kwargs.pop("after", None)
-        last, before = kwargs.pop("last", None), kwargs.pop("before", None)
-        if last is not None or before is not None:
-            raise Fallback("paging backwards (last/before)")
-        if page_argument_error(first=first, last=last, after=after, before=before):
+    def page(self, kwargs: dict, keyset: Keyset) -> dict:
+        """The page arguments; Fallback for those the connection refuses (the executor says why)."""
+        paging = {name: kwargs.pop(name, None) for name in ("first", "last", "after", "before")}
+        if page_argument_error(**paging, keyset=keyset):
             raise Fallback("page arguments the connection refuses")
-        if first == 0:
-            raise Fallback("first: 0")
-        return page_slice(first=first, after=after)
+        return paging
 
     def root_node_id(self, root_type, details, target: str) -> int:
         if len(details) == 1:
@@ -308,11 +307,17 @@ class Planner:
             indexes = [plan.columns.index(f"{prefix}__{c}") for c in child.columns.names]
             return JoinedObject(key, child, indexes, relation.non_null)
         _args, kwargs = self.arguments(object_type, details, info, relation.strawberry_field)
-        page = self.page(kwargs)
+        order_by = kwargs.pop("order_by", None)
+        keyset = keyset_for(target.model, order_by)
+        paging = self.page(kwargs, keyset)
         if kwargs.keys() - {"info", "root"}:
             raise Fallback(f"{object_type.name}.{name}: arguments beyond the page")
         connection = self.connection(get_named_type(object_type.fields[name].type), details)
-        if connection.needs_count and page.start:
-            raise Fallback("totalCount of a nested page after the first")
+        value_at = None
+        if keyset.column is not None and connection.needs_cursors:
+            value_at = connection.columns.index(keyset.column)
         foreign_key = relation.model_field.field.attname
-        return NestedConnection(key, connection, foreign_key, info, relation.strawberry_field, page)
+        return NestedConnection(
+            key, connection, foreign_key, info, relation.strawberry_field, order_by, keyset,
+            paging, value_at,
+        )  # fmt: skip

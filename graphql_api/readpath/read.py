@@ -28,20 +28,20 @@ from graphql_api.connections import (
     Keyset,
     count_is_bounded,
     counted,
-    cursor,
+    each_parent,
+    for_parents,
     keyset_of,
     keyset_window,
+    nested_cut,
     node_rows,
+    one_parents_page,
     page_argument_error,
-    page_limit,
     related_rows,
     total_within_bound,
 )
 from graphql_api.library_internals import (
-    PAGE_COLUMNS,
     DjangoOptimizerExtension,
     Path,
-    apply_window_pagination,
     coerced_variables,
     own_page_limit,
     related_page,
@@ -340,6 +340,7 @@ def compile_relations(plans: list[ObjectPlan]) -> None:
                 compile_relations([relation.plan])
             else:
                 relation.statement = nested_statement(relation)
+                relation.count = nested_count_statement(relation)
                 compile_relations(relation.plan.node_plans())
             relation.info = None
             relation.plan.columns.annotations = {}  # compiled; they hold the request's user
@@ -353,21 +354,37 @@ def fetched_statement(relation: FetchedObject) -> Statement:
     return rows_statement(annotated(queryset, plan.columns).values_list(*plan.columns.names))
 
 
-def nested_statement(relation: NestedConnection) -> Statement:
-    plan, page, fk = relation.plan, relation.page, relation.foreign_key
+def nested_statement(relation: NestedConnection) -> Statement | None:
+    """The statement of every parent's page (`nested_window`); None if none is asked for."""
+    plan, fk = relation.plan, relation.foreign_key
+    if not any(name in ("edges", "pageInfo") for _key, name, _part in plan.parts):
+        return None
     with DjangoOptimizerExtension.disabled():
         queryset = related_page(
-            relation.strawberry_field, related_rows(plan.node.model), relation.info, fk
-        )
-    queryset = apply_window_pagination(
-        annotated(queryset.filter(InIds(F(fk), IDS)), plan.columns),
-        related_field_id=fk, offset=page.start, limit=page.end - page.start,
-        max_results=page_limit(),
-    )  # fmt: skip
-    extra = [fk, *PAGE_COLUMNS]
-    return rows_statement(
-        queryset.values_list(*plan.columns.names, *extra), len(plan.columns.names) + 1
-    )
+            relation.strawberry_field, related_rows(plan.node.model), relation.info, fk,
+            order_by=relation.order_by, **relation.paging,
+        )  # fmt: skip
+    names = plan.columns.names
+    if queryset.query.lateral:  # each parent's page, its columns read in the LATERAL join
+        one = one_parents_page(annotated(queryset, plan.columns)).values_list(*names, fk)
+        statement = rows_statement(one, len(names) + 1)
+        if statement.sql is None:
+            return statement  # no row for any parent (Django knew without asking)
+        params = (IDS, *statement.params)
+        ids_at = tuple(i for i, param in enumerate(params) if param is IDS)
+        return replace(statement, sql=each_parent(statement.sql), params=params, ids_at=ids_at)
+    queryset = annotated(for_parents(queryset, IDS), plan.columns)
+    return rows_statement(queryset.values_list(*names, fk), len(names) + 1)
+
+
+def nested_count_statement(relation: NestedConnection) -> Statement | None:
+    """The statement of every parent's total (`NestedTotals`); None if none is asked for."""
+    if not relation.plan.needs_count:
+        return None
+    totals = relation.strawberry_field.totals
+    user = relation.info.context.request.user
+    rows = totals.rows(user).filter(InIds(F(totals.parent), IDS))
+    return rows_statement(totals.grouped(rows))
 
 
 def annotated(queryset: QuerySet, columns: Columns) -> QuerySet:
@@ -422,30 +439,31 @@ def fetched(relation: FetchedObject, rows, answers, user) -> None:
 
 
 def nested_pages(relation: NestedConnection, rows, answers, user) -> None:
-    plan, page = relation.plan, relation.page
+    plan, keyset = relation.plan, relation.keyset
     by_parent = defaultdict(list)
     parent_ids = [row[0] for row in rows]
     width = len(plan.columns.names)
-    if parent_ids:
-        for row in relation.statement.rows(parent_ids):
+    totals = {}
+    if parent_ids and relation.statement is not None:
+        # Each parent once (courses may share an instructor): a LATERAL join reads each id given.
+        for row in relation.statement.rows(list(dict.fromkeys(parent_ids))):  # in the order read
             by_parent[row[width]].append(row)
+    if parent_ids and relation.count is not None:
+        totals = dict(relation.count.rows(parent_ids))
+    cut = nested_cut(keyset, **relation.paging)
     for parent_id, answer in zip(parent_ids, answers, strict=True):
-        page_rows = by_parent.get(parent_id, [])
-        if not page_rows and page.start:
-            # Past the end: strawberry-django answers hasPreviousPage differently depending
-            # on whether its optimizer prefetched the list.
-            raise Fallback("a nested page past the end of its list")
-        if plan.needs_cursors:  # a row's position is its row number less one
-            cursors = [cursor(row[width + 1] - 1) for row in page_rows]
+        page_rows, has_previous, has_next = cut(by_parent.get(parent_id, []))
+        if plan.needs_cursors:
+            at = relation.value_at
+            keys = (
+                [(r[at], r[0]) for r in page_rows] if at is not None else [r[:1] for r in page_rows]
+            )
+            cursors = [keyset.cursor(key) for key in keys]
         else:
             cursors = [None] * len(page_rows)
         answer[relation.key] = connection_answer(
-            plan, page_rows, cursors,
-            bool(page_rows) and page_rows[0][width + 1] > 1,
-            bool(page_rows) and page_rows[-1][width + 1] < page_rows[-1][width + 2],
-            page_rows[0][width + 2] if page_rows else 0,
-            user,
-        )  # fmt: skip
+            plan, page_rows, cursors, has_previous, has_next, totals.get(parent_id, 0), user
+        )
 
 
 def connection_answer(plan: ConnectionPlan, rows, cursors, has_previous, has_next, total, user):

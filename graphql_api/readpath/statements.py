@@ -21,45 +21,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
-from django.db import NotSupportedError, connections
-from django.db.models import Lookup, QuerySet, Value
+from django.db import connections
+from django.db.models import QuerySet, Value
 from django.db.models.expressions import Col
 
 from graphql_api.library_internals import compilers_wrapped, selected_converters
+from graphql_api.parent_ids import IDS, Ids, InIds  # noqa: F401 - the read path takes them here
 from graphql_api.readpath.binding import bind
 from learningplatform.replicas import read_alias
-
-
-class Ids:
-    """Where a statement takes the ids it reads: one parameter, filled in each time it runs."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "<ids>"
-
-
-IDS = Ids()
-
-
-class InIds(Lookup):
-    """`column IN ids`, with the ids as one array parameter: `InIds(F("course_id"), IDS)`."""
-
-    lookup_name = "in_ids"
-    prepare_rhs = False
-
-    def get_prep_lookup(self) -> Any:
-        return self.rhs
-
-    def as_sql(self, compiler, connection) -> tuple[str, list]:
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        if connection.vendor == "postgresql":
-            array = f"{self.lhs.output_field.db_type(connection)}[]"
-            return f"{lhs} = ANY(%s::{array})", [*lhs_params, self.rhs]  # noqa: S608 - names only
-        if connection.vendor == "sqlite":
-            sql = f"{lhs} IN (SELECT value FROM json_each(%s))"  # noqa: S608  # nosec B608 - a column
-            return sql, [*lhs_params, self.rhs]
-        raise NotSupportedError(f"array parameters on {connection.vendor}")
 
 
 class Captured(Exception):  # noqa: N818 - a signal, not an error

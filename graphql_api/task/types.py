@@ -12,15 +12,23 @@ from strawberry.types import Info
 
 from graphql_api.connections import Connection
 from graphql_api.enums import DifficultyLevel, TaskStatus, TaskType
+from graphql_api.nested import NestedTotals, nested_connection
 from graphql_api.nodes import node_type
 from graphql_api.permissions import current_user
+from graphql_api.submission.filters import SubmissionOrder
 from learningplatform import models
-from learningplatform.selectors import tasks_visible_to
+from learningplatform.selectors import submissions_visible_to, tasks_visible_to
 
 if TYPE_CHECKING:
     from graphql_api.course.types import Course
     from graphql_api.submission.types import Submission
     from graphql_api.user.types import User
+
+
+SUBMISSION_TOTALS = NestedTotals(
+    lambda user: submissions_visible_to(user, models.Submission._base_manager.all()),
+    parent="task_id", relation="submissions",
+)  # fmt: skip
 
 
 # Whoever sees a task sees its course (learningplatform/selectors.py): the read path joins the
@@ -44,7 +52,9 @@ class Task(relay.Node):
     updated_at: datetime
     submissions: Connection[
         Annotated["Submission", strawberry.lazy("graphql_api.submission.types")]
-    ] = strawberry_django.connection(description="Submissions to this task that you can see.")
+    ] = nested_connection(
+        SubmissionOrder, SUBMISSION_TOTALS, "Submissions to this task that you can see."
+    )
 
     @classmethod
     def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs) -> QuerySet:

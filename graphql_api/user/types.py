@@ -8,19 +8,29 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
-import strawberry_django
 from django.db.models import QuerySet
 from strawberry import relay
 from strawberry.types import Info
 
 from graphql_api.connections import Connection
+from graphql_api.course.filters import CourseOrder
+from graphql_api.nested import NestedTotals, nested_connection
 from graphql_api.nodes import node_type, private_field
 from graphql_api.permissions import current_user
 from learningplatform import models
-from learningplatform.selectors import can_see_private_fields_of, users_visible_to
+from learningplatform.selectors import (
+    can_see_private_fields_of,
+    courses_visible_to,
+    users_visible_to,
+)
 
 if TYPE_CHECKING:
     from graphql_api.course.types import Course
+
+COURSE_TOTALS = NestedTotals(
+    lambda user: courses_visible_to(user, models.Course._base_manager.all()),
+    parent="instructor_id", relation="courses",
+)  # fmt: skip
 
 
 def _private(attname: str, **kwargs) -> Any:
@@ -37,7 +47,7 @@ def _private(attname: str, **kwargs) -> Any:
 class User(relay.Node):
     username: str
     courses: Connection[Annotated["Course", strawberry.lazy("graphql_api.course.types")]] = (
-        strawberry_django.connection(description="Courses this user teaches that you can see.")
+        nested_connection(CourseOrder, COURSE_TOTALS, "Courses this user teaches that you can see.")
     )
     first_name: str | None = _private("first_name")
     last_name: str | None = _private("last_name")

@@ -19,8 +19,10 @@ pytestmark = pytest.mark.django_db
 
 # Statements per request; sessions add their own (see test_counts_include_the_session_lookup).
 EXPECTED_STATEMENTS = {
-    "course_catalogue": 3,  # courses with their instructors (joined: seen with the course); their count; tasks of the page's courses
-    "course_detail": 2,  # the course with its instructor; its tasks
+    # courses with their instructors (joined: seen with the course); their count; tasks of the
+    # page's courses; their totals (the courses' task tallies)
+    "course_catalogue": 4,
+    "course_detail": 3,  # the course with its instructor; its tasks; their total (tallies)
     "instructor_dashboard": 3,  # the instructor id check; courses with both counts; their count
 }
 

@@ -93,6 +93,15 @@ def probe_info(schema):
     assert [f.name for f in dataclasses.fields(info)] == ["_raw_info", "_field"]
     assert info.field_name == "title"  # read from the resolve info it was given
     assert internals.raw_info_of(info) is raw and internals.raw_info_of(raw) is raw
+    field = object()
+    assert internals.field_of(internals.info_of(raw, field)) is field
+
+
+def probe_fetched(schema):
+    rows = Task.objects.none()
+    assert not internals.fetched(rows)
+    list(rows)
+    assert internals.fetched(rows)
 
 
 def probe_operation_name(schema):
@@ -126,13 +135,6 @@ def probe_related_page(schema):
     assert StrawberryDjangoPagination in internals.StrawberryDjangoField.__mro__
     parameters = inspect.signature(StrawberryDjangoPagination.get_queryset).parameters
     assert "_strawberry_related_field_id" in parameters
-
-
-def probe_page_columns(schema):
-    page = internals.apply_window_pagination(
-        Task.objects.all(), related_field_id="course_id", offset=0, limit=2, max_results=None
-    )
-    assert set(internals.PAGE_COLUMNS) <= set(page.query.annotations)
 
 
 def probe_own_page_limit(schema):
@@ -217,12 +219,11 @@ PROBES = {
     "graphql.GraphQLSchema._strawberry_schema": probe_graphql_schema,
     "strawberry.Info(_raw_info=, _field=)": probe_info,
     "strawberry.Info._raw_info": probe_info,
+    "strawberry.Info._field": probe_info,
+    "django QuerySet._result_cache": probe_fetched,
     "strawberry.types.execution.ExecutionContext._provided_operation_name": probe_operation_name,
     "StrawberryDjangoField.store.annotate": probe_annotations,
     "StrawberryDjangoField.get_queryset(_strawberry_related_field_id=)": probe_related_page,
-    "strawberry_django.pagination: _strawberry_row_number, _strawberry_total_count": (
-        probe_page_columns
-    ),
     "StrawberryDjangoConnectionExtension.max_results": probe_own_page_limit,
     "graphql ExecutionContext.variable_values.coerced": probe_execution_context,
     "graphql ExecutionContext.middleware_manager.middlewares": probe_execution_context,
@@ -259,6 +260,7 @@ DOCUMENTED = frozenset({"_meta", "_default_manager", "_base_manager", "_state"})
 OWN = {
     "_keyset_value": "graphql_api/connections.py: the keyset column, annotated as itself",
     "_replica_wal_lsn": "learningplatform/replicas.py: the session key of the client's last write",
+    "_totals_of_": "graphql_api/nested.py: where a parent keeps a nested list's prefetched totals",
 }
 OVERRIDDEN = frozenset(
     dotted.rsplit(".", 1)[1]

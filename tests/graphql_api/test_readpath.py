@@ -22,7 +22,7 @@ from graphql import REMOVE, StringValueNode, Visitor, parse, print_ast, visit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import from_schema
-from strawberry.relay import to_base64
+from strawberry.relay import from_base64, to_base64
 
 from config.schema import schema
 from graphql_api.connections import Keyset
@@ -32,9 +32,16 @@ from graphql_api.readpath.index import index_of
 from graphql_api.readpath.models import ReadFallback
 from graphql_api.sdl import SCHEMA_FILE
 from learningplatform.choices import CourseStatus, DifficultyLevel, TaskStatus, TaskType, Visibility
-from learningplatform.models import Course, Task
+from learningplatform.models import Course, Submission, Task
 from learningplatform.selectors import courses_visible_to, tasks_visible_to
-from tests.factories import CourseFactory, InstructorFactory, StaffFactory, TaskFactory, UserFactory
+from tests.factories import (
+    CourseFactory,
+    InstructorFactory,
+    StaffFactory,
+    SubmissionFactory,
+    TaskFactory,
+    UserFactory,
+)
 from tests.helpers import DOCUMENTS, FUZZ, SCALARS, document, global_id, gql, post
 
 # Documents of every shape, large pages included; test_cost.py tests the cost limit.
@@ -154,13 +161,21 @@ PLAIN = {
       courses(filter: {instructor: $instructor}, orderBy: {field: CREATED_AT, direction: DESC}) {
         totalCount edges { node { id title status visibility } } } }""",
     "by_id": """query($id: ID!, $task: ID!) { course(id: $id) { id title tasks(first: 5) {
-        totalCount edges { node { id } } } more: tasks(first: 5, after: "YXJyYXljb25uZWN0aW9uOjQ=")
+        totalCount edges { node { id } } } more: tasks(first: 5, after: "a2V5c2V0OlsiaWQgYXNjZW5kaW5nIiw0XQ==")
         { pageInfo { hasPreviousPage hasNextPage startCursor } edges { cursor node { id } } } }
       task(id: $task) { id title course { id } } }""",
     # resolver fields answered as annotations: counts of what the caller can see, at every level
     "counts": """query($id: ID!) { courses { totalCount edges { node { id taskCount submissionCount
         tasks(first: 3) { totalCount edges { node { id course { id taskCount } } } } } } }
       course(id: $id) { taskCount submissionCount title } }""",
+    # nested lists in their root lists' orders, both directions, with cursors and totals
+    "nested_orders": """{ courses(first: 4) { edges { node { id
+        tasks(first: 3, orderBy: {field: DEADLINE, direction: DESC}) { totalCount
+          pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+          edges { cursor node { id deadline
+            submissions(last: 2, orderBy: {field: SCORE}) { totalCount edges { node { id } } } } } }
+        instructor { courses(last: 2, orderBy: {field: TITLE, direction: DESC}) {
+          totalCount pageInfo { hasPreviousPage } edges { cursor node { title } } } } } } } }""",
     # the viewer, answered from the user the request loaded, private columns and all
     "me": """{ me { id username firstName lastName bio email dateJoined lastLogin isStaff
         __typename courses(first: 3) { totalCount edges { node { id title } } } } }""",
@@ -212,18 +227,10 @@ def test_frontend_documents_answer_as_the_executor(as_user, world, spy, role):
         ("{ courses(first: 101) { edges { node { id } } } }", {}),  # refused: page too long
         ('{ courses(after: "bm9wZQ==") { edges { node { id } } } }', {}),  # not a cursor
         ('{ courses(after: "YXJyYXljb25uZWN0aW9uOjA=") { edges { node { id } } } }', {}),  # offset
-        ("{ courses { edges { node { tasks(last: 2) { edges { node { id } } } } } } }", {}),
         ("{ courses { edges { node { id instructor { profilePictureUrl } } } } }", {}),
         ("query($id: ID!) { course(id: $id) { id } }", {"id": "VGFzazox"}),  # a Task's id
         ("query($id: ID!) { course(id: $id) { id } }", {"id": "not base64"}),
         ("{ me { id profilePictureUrl } courses { totalCount } }", {}),  # a resolver
-        # past the end of a nested list (course 5 has no tasks): strawberry-django's answer
-        # depends on whether its optimizer prefetched the list
-        (
-            '{ courses { edges { node { tasks(after: "YXJyYXljb25uZWN0aW9uOjA=") { edges { cursor } pageInfo { hasPreviousPage } } } } } }',
-            {},
-        ),
-        ("{ courses { edges { node { tasks(first: 0) { totalCount } } } } }", {}),
     ],
 )
 def test_what_the_plain_path_leaves_to_the_executor(as_user, world, spy, query, variables):
@@ -395,8 +402,13 @@ def test_paging_forwards_and_backwards_answers_as_the_executor(as_user, world, r
     nested = (
         "courses(first: 2) { edges { node { tasks(first: 3, after: $after) { " + page + " } } } }"
     )
-    for cursor in (None, to_base64("arrayconnection", 2), to_base64("arrayconnection", 40)):
-        both_ways(client, f"query($after: String) {{ {nested} }}", {"after": cursor})
+    after = None
+    for _ in range(10):  # the first course's cursors, applied to each course's list
+        body, _ = both_ways(client, f"query($after: String) {{ {nested} }}", {"after": after})
+        tasks = body["data"]["courses"]["edges"][0]["node"]["tasks"]
+        if not tasks["pageInfo"]["hasNextPage"]:
+            break
+        after = tasks["pageInfo"]["endCursor"]
 
 
 def test_the_kill_switch_sends_every_document_to_the_executor(as_user, world, spy, settings):
@@ -631,3 +643,98 @@ def test_keyset_pages_cover_the_list_once_in_order_both_ways(
     forwards, backwards = walk(as_user(viewer), field, order, direction)
     assert forwards == expected  # no gap, no overlap, ties broken by id, NULLs above values
     assert backwards == expected
+
+
+# Nested lists: the orders of their root lists, keyset cursors applied to each parent's list
+# (a cursor holds an order and a row's key, not a parent), read for many parents at once.
+SUBMISSION_ORDERS = ["SUBMITTED_AT", "SCORE", "ATTEMPT"]
+SUBMISSION_COLUMNS = {"SUBMITTED_AT": "submitted_at", "SCORE": "score", "ATTEMPT": "attempt"}
+NESTED = {  # field: (the parents' list, holding INNER; the child's type; its orders)
+    "tasks": ("courses(first: 100) { edges { node { id INNER } } }", "Task", TASK_ORDERS),
+    "courses": ("me { id INNER }", "Course", COURSE_ORDERS),
+    "submissions": ("tasks(first: 100) { edges { node { id INNER } } }", "Submission",
+                    SUBMISSION_ORDERS),
+}  # fmt: skip
+NESTED_CASES = [
+    (field, order, direction)
+    for field, (_outer, _type, orders) in NESTED.items()
+    for order, direction in [(None, "ASC")] + [(o, d) for o in orders for d in ("ASC", "DESC")]
+]
+
+
+@pytest.fixture
+def graded(ties):
+    """Submissions whose scores, attempts and times repeat, to three of the teacher's tasks."""
+    moments = [datetime(2030, 1, 1, tzinfo=UTC), datetime(2030, 1, 2, tzinfo=UTC)]
+    for n, task in enumerate(Task.objects.filter(course__instructor=ties).order_by("id")[:3]):
+        for m in range(5):
+            SubmissionFactory(
+                task=task, attempt=1 + (n + m) % 2, submitted_at=moments[m % 2],
+                score=[None, Decimal("5.00"), Decimal("7.50")][(n + m) % 3],
+            )  # fmt: skip
+    return ties
+
+
+def decoded(cursor: str) -> int:
+    """The primary key a keyset cursor names (its last element)."""
+    return json.loads(from_base64(cursor)[1])[-1]
+
+
+def nested_nodes(data: dict, field: str):
+    """(parent primary key, its `field` page) of every parent in an answer."""
+    for value in data.values():
+        for edge in value["edges"] if "edges" in value else [{"node": value}]:
+            yield int(from_base64(edge["node"]["id"])[1]), edge["node"][field]
+
+
+@pytest.mark.parametrize("backwards", [False, True], ids=["forwards", "backwards"])
+@pytest.mark.parametrize(
+    ("field", "order", "direction"),
+    NESTED_CASES,
+    ids=[f"{field}-{order}-{direction}" for field, order, direction in NESTED_CASES],
+)
+def test_nested_pages_follow_each_parent_by_keyset_both_ways(
+    as_user, graded, staff, spy, field, order, direction, backwards
+):
+    """Every nested list, every order: each parent's page is its rows past (or before) the
+    cursor's row in that order, ties broken by id, NULLs above every value; every cursor of
+    page N gives page N + 1, for every parent in one request, on both paths."""
+    viewer = graded if field == "courses" else staff
+    outer, type_name, _orders = NESTED[field]
+    model = {"tasks": Task, "courses": Course, "submissions": Submission}[field]
+    parent = {"tasks": "course_id", "courses": "instructor_id", "submissions": "task_id"}[field]
+    column = (ORDER_COLUMNS | SUBMISSION_COLUMNS).get(order, "id")
+    by_parent, flat = {}, []
+    for parent_id, pk, value in model.objects.values_list(parent, "id", column):
+        by_parent.setdefault(parent_id, set()).add(pk)
+        flat.append((pk, value))
+    ordered = expected_order(flat, direction == "DESC")
+    place = {pk: n for n, pk in enumerate(ordered)}
+    ordering = f", orderBy: {{field: {order}, direction: {direction}}}" if order else ""
+    size, argument = ("last", "before") if backwards else ("first", "after")
+    inner = f"{field}({size}: 2, {argument}: $cursor{ordering}) {{ {PAGE} }}"
+    query = f"query($cursor: String) {{ {outer.replace('INNER', inner)} }}"
+    client, cursors, seen = as_user(viewer), [None], set()
+    while cursors:
+        cursor = cursors.pop()
+        body = both_ways(client, query, {"cursor": cursor})[0]["data"]
+        for parent_id, page in nested_nodes(body, field):
+            ids = [pk for pk in ordered if pk in by_parent.get(parent_id, set())]
+            at = place[decoded(cursor)] if cursor else None
+            if backwards:
+                rest = [pk for pk in ids if at is None or place[pk] < at]
+                expected, more = rest[-2:], len(rest) > 2
+            else:
+                rest = [pk for pk in ids if at is None or place[pk] > at]
+                expected, more = rest[:2], len(rest) > 2
+            got = [edge["node"]["id"] for edge in page["edges"]]
+            assert got == [to_base64(type_name, pk) for pk in expected], (parent_id, cursor)
+            info = page["pageInfo"]
+            assert (info["hasPreviousPage"] if backwards else info["hasNextPage"]) == more
+            assert (info["hasNextPage"] if backwards else info["hasPreviousPage"]) == bool(cursor)
+            following = info["startCursor"] if backwards else info["endCursor"]
+            if more and following not in seen:  # page N's cursor gives page N + 1
+                seen.add(following)
+                cursors.append(following)
+    assert seen  # some parent had more than one page
+    assert spy["reasons"] == [] and spy["answered"] > 1  # the read path answered every page
