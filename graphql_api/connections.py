@@ -206,11 +206,39 @@ def keyset_window(
     algorithm has them: hasPreviousPage (forwards) and hasNextPage (backwards) say whether a
     cursor was given, since the row it names comes before.
     """
-    if after:
-        queryset = queryset.filter(keyset.past(keyset.key_of_cursor("after", after)))
-    if before:
-        backwards = keyset.reversed()
-        queryset = queryset.filter(backwards.past(keyset.key_of_cursor("before", before)))
+    after_key = keyset.key_of_cursor("after", after) if after else None
+    before_key = keyset.key_of_cursor("before", before) if before else None
+    window = keyset_rows(
+        queryset, keyset, first=first, last=last, after_key=after_key, before_key=before_key
+    )
+    return window, page_cut(first=first, last=last, after=after, before=before)
+
+
+def keyset_rows(
+    queryset: models.QuerySet,
+    keyset: Keyset,
+    *,
+    first: int | None,
+    last: int | None,
+    after_key: tuple | None,
+    before_key: tuple | None,
+) -> models.QuerySet:
+    """`keyset_window`'s rows, past the (value, id) keys its cursors name."""
+    if after_key is not None:
+        queryset = queryset.filter(keyset.past(after_key))
+    if before_key is not None:
+        queryset = queryset.filter(keyset.reversed().past(before_key))
+    if first is None and last is None:
+        first = page_limit()
+    if first is None:
+        return keyset.reversed().ordered(queryset)[: last + 1]
+    return queryset[: first + 1]
+
+
+def page_cut(
+    *, first: int | None, last: int | None, after: str | None, before: str | None
+) -> Callable[[list], tuple[list, bool, bool]]:
+    """How `keyset_window` cuts a page from the rows it read."""
     if first is None and last is None:
         first = page_limit()
     if first is None:
@@ -218,7 +246,7 @@ def keyset_window(
         def cut_last(rows: list) -> tuple[list, bool, bool]:
             return rows[:last][::-1], len(rows) > last, bool(before)
 
-        return keyset.reversed().ordered(queryset)[: last + 1], cut_last
+        return cut_last
 
     def cut(rows: list) -> tuple[list, bool, bool]:
         has_next, rows = len(rows) > first, rows[:first]
@@ -227,7 +255,7 @@ def keyset_window(
             has_previous, rows = has_previous or len(rows) > last, rows[max(len(rows) - last, 0) :]
         return rows, has_previous, has_next
 
-    return queryset[: first + 1], cut
+    return cut
 
 
 def keyset_page(

@@ -47,7 +47,6 @@ from strawberry.relay import GlobalID
 
 from graphql_api.bounded import BoundedLRU, deep_size, digest
 from graphql_api.observability import metrics
-from graphql_api.readpath.binding import Shape
 from learningplatform.replicas import read_alias
 from learningplatform.selectors import viewer_key, viewer_kind
 
@@ -93,26 +92,25 @@ class PlanCache(BoundedLRU):
         return self.values()
 
 
-def plan_key(context, user, bound: Shape | None = None) -> Hashable | None:
+def plan_key(context, user, facts: tuple | None = None) -> Hashable | None:
     """The key of this request's plan, or None if it cannot have one (kept plans are off).
 
-    By shape (`bound` given): the viewer's kind, and the variables `bound` does not bind. Else
-    per viewer: the viewer as the rules read them, and every variable.
+    By shape (`facts` given, binding.py's `Shape.facts`): the viewer's kind and what of the
+    variables' values shapes the plan. Else per viewer: the viewer as the rules read them, and
+    every variable's value.
     """
     operation = context.operation
     if cache_size() <= 0 or operation.loc is None:
         return None
-    values = context.variable_values.coerced  # graphql-core 3.3's values
-    if bound is not None:
-        values = {k: v for k, v in values.items() if k not in bound.variables}
+    name = operation.name.value if operation.name else None
+    if facts is not None:
+        return (digest(operation.loc.source.body), name, facts, viewer_kind(user))
     try:
-        variables = frozen(values)
+        variables = frozen(context.variable_values.coerced)  # graphql-core 3.3's values
         hash(variables)
     except TypeError:  # a value with no stable identity: plan this request afresh
         return None
-    name = operation.name.value if operation.name else None
-    viewer = viewer_kind(user) if bound is not None else viewer_key(user)
-    return (digest(operation.loc.source.body), name, variables, viewer)
+    return (digest(operation.loc.source.body), name, variables, viewer_key(user))
 
 
 PLAIN = (str, int, float, bool, datetime, date, time, Decimal, UUID)

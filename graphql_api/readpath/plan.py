@@ -12,11 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from graphql import GraphQLError, GraphQLObjectType, get_named_type
+from graphql import GraphQLError, GraphQLObjectType, VariableNode, get_named_type
 from strawberry.relay import from_base64
 from strawberry.types.info import Info
 
-from graphql_api.connections import page_argument_error, page_slice
+from graphql_api.connections import cursor_position, page_argument_error, page_limit, page_slice
+from graphql_api.readpath.binding import Unbound, is_stand_in
 from graphql_api.readpath.fallbacks import Fallback
 from graphql_api.readpath.index import Column, Relation, SchemaIndex, TypeEntry
 from graphql_api.readpath.internals import (
@@ -137,6 +138,7 @@ class Planner:
         self.context, self.index = context, index
         self.strawberry_schema = context.schema._strawberry_schema
         self.node_ids = node_ids or {}  # bound variables: name -> the mark planned for
+        self.derivations: list = []  # each request's values of the stand-ins planned for
 
     def subfields(self, object_type: GraphQLObjectType, details) -> dict[str, list]:
         """The selections under `details`, grouped per response key as CollectFields does."""
@@ -176,17 +178,45 @@ class Planner:
         except Exception:  # noqa: BLE001 - reported by the executor, on the field, with its path
             raise Fallback("an argument the executor reports") from None
 
-    def page(self, kwargs: dict) -> SliceMetadata:
-        """The forward page asked for; Fallback for what the connection refuses or reads back."""
+    def page(self, details, kwargs: dict) -> SliceMetadata:
+        """The forward page asked for; Fallback for what the connection refuses or reads back.
+
+        A page size or cursor bound by shape (binding.py) is a stand-in here: the page is
+        planned with it, and a derivation kept with the plan gives each request's own bounds.
+        """
         first, after = kwargs.pop("first", None), kwargs.pop("after", None)
         last, before = kwargs.pop("last", None), kwargs.pop("before", None)
         if last is not None or before is not None:
             raise Fallback("paging backwards (last/before)")
-        if page_argument_error(first=first, last=last, after=after, before=before):
+        given = {k: None if is_stand_in(v) else v for k, v in (("first", first), ("after", after))}
+        if page_argument_error(**given, last=None, before=None):
             raise Fallback("page arguments the connection refuses")
         if first == 0:
             raise Fallback("first: 0")
-        return page_slice(first=first, after=after)
+        if not (is_stand_in(first) or is_stand_in(after)):
+            return page_slice(first=first, after=after)
+        start = cursor_position(after) + 1 if after else 0
+        stand = SliceMetadata(start, start + (first if first is not None else page_limit()), None)
+        sources = self.sources(details, ("first", "after"))
+        literal = {"first": first, "after": after}
+
+        def derive(variables: dict) -> dict:
+            real = {k: variables.get(v) if v else literal[k] for k, v in sources.items()}
+            if page_argument_error(**real, last=None, before=None) or real["first"] == 0:
+                raise Unbound
+            page = page_slice(**real)
+            return {stand.start: page.start, stand.end: page.end}
+
+        self.derivations.append(derive)
+        return stand
+
+    def sources(self, details, names: tuple[str, ...]) -> dict[str, str | None]:
+        """The variable each of a field's arguments `names` is given by (None: a literal)."""
+        found = dict.fromkeys(names)
+        for argument in details[0].node.arguments or ():
+            if argument.name.value in found and isinstance(argument.value, VariableNode):
+                found[argument.name.value] = argument.value.name.value
+        return found
 
     def root_node_id(self, root_type, details, target: str) -> int:
         if len(details) == 1:
@@ -307,7 +337,7 @@ class Planner:
             indexes = [plan.columns.index(f"{prefix}__{c}") for c in child.columns.names]
             return JoinedObject(key, child, indexes, relation.non_null)
         _args, kwargs = self.arguments(object_type, details, info, relation.strawberry_field)
-        page = self.page(kwargs)
+        page = self.page(details, kwargs)
         if kwargs.keys() - {"info", "root"}:
             raise Fallback(f"{object_type.name}.{name}: arguments beyond the page")
         connection = self.connection(get_named_type(object_type.fields[name].type), details)
