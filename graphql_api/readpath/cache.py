@@ -8,9 +8,10 @@ that reads it, and how the answer is built from its rows. It is kept by shape:
 - the viewer's kind as the visibility rules tell viewers apart
   (`learningplatform.selectors.viewer_kind`: anonymous, signed-in, staff), not the viewer: the
   user's id is a parameter of the SQL, put in at each run (graphql_api/readpath/binding.py);
-- every variable's value, except the ids of objects asked for by id (`course(id: $id)`), which
-  are parameters too: page sizes, cursors and filters still shape the SQL, and
-  `@include(if: $x)` changes what is read at all.
+- what of the variables' values shapes the SQL (graphql_api/readpath/binding.py,
+  `Shape.facts`): ids, page sizes, cursors and search terms are parameters, and only whether
+  they are null or empty is in the key; any other variable's value (an enum, a boolean of
+  `@include`) is in the key.
 
 A plan must not depend on anything else. An operation's first planning is for its real viewer
 and values, kept under their own key (`viewer_key`), and tells whether planning it reads the

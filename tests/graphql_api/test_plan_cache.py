@@ -120,9 +120,9 @@ def requests(world) -> list[tuple[str, dict, dict]]:
     ]
 
 
-def answer(client: Client, body: dict, variables: dict) -> dict:
+def answer(client: Client, body: dict, variables: dict | None = None) -> dict:
     response = client.post(
-        "/graphql/", {**body, "variables": variables}, content_type="application/json"
+        "/graphql/", {**body, "variables": variables or {}}, content_type="application/json"
     )
     assert response.status_code == 200, response.content
     return response.json()
@@ -571,3 +571,28 @@ def test_hundreds_of_viewers_walking_pages_with_sizes_searches_and_filters(crowd
     assert cache.hits >= len(sends) - len(shapes) * kinds - 3
     assert len(cache.keys()) < len(sends) / 5
     assert [plan.fallback for plan in cache.kept() if plan.fallback] == []  # the read path's
+
+
+def test_a_bad_page_cursor_or_search_is_answered_as_the_executor_answers_whatever_is_kept(
+    crowd, as_user
+):
+    """With a plan by shape kept for good values, every value of a kind it cannot take (out of
+    range, malformed, another order's cursor, the wrong type) gets the executor's own error."""
+    client = as_user(crowd["viewers"][1])
+    body = {"query": TASK_PAGES}
+    first_page = answer(client, body, {"n": 2, "s": "task"})["data"]["tasks"]
+    answer(client, body, {"n": 3, "after": first_page["pageInfo"]["endCursor"], "s": "draft"})
+    by_title = answer(client, {"query": "{ tasks(first: 1, orderBy: {field: TITLE}) {"
+                                " pageInfo { endCursor } } }"})["data"]["tasks"]  # fmt: skip
+    bad = [
+        {"n": -1}, {"n": 101}, {"n": 10**12}, {"n": "2"}, {"n": 2.5},
+        {"n": 2, "after": "not a cursor"}, {"n": 2, "after": cursor(3)},
+        {"n": 2, "after": by_title["pageInfo"]["endCursor"]},  # another order's cursor
+        {"n": 2, "after": to_base64("keyset", '["deadline ascending",null]')},
+        {"n": 2, "s": "x" * 201}, {"n": 2, "s": "a\x00b"}, {"n": 2, "s": 7},
+    ]  # fmt: skip
+    for variables in bad:
+        got = answer(client, body, variables)
+        with override_settings(GRAPHQL_FAST_READS=False):
+            assert got == answer(client, body, variables), variables
+        assert "errors" in got, variables
