@@ -44,7 +44,7 @@ from graphql import (
     visit,
 )
 from graphql.language import Visitor
-from strawberry.relay import GlobalID, from_base64
+from strawberry.relay import GlobalID, from_base64, to_base64
 
 from graphql_api.connections import KEYSET_PREFIX, cursor_position, page_limit
 from learningplatform.filters import SEARCH_MAX_LENGTH
@@ -54,7 +54,8 @@ from learningplatform.selectors import AnyUser
 VIEWER_ID = -(2**62) - 1_000_003
 NODE_IDS = tuple(-(2**62) - 2_000_003 - n for n in range(4))  # one per bound variable, at most
 KEY_IDS = tuple(-(2**62) - 3_000_003 - n for n in range(4))  # a keyset cursor's id
-MARKS = frozenset((VIEWER_ID, *NODE_IDS, *KEY_IDS))
+OBJECT_IDS = tuple(-(2**62) - 5_000_003 - n for n in range(4))  # a filter's object
+MARKS = frozenset((VIEWER_ID, *NODE_IDS, *KEY_IDS, *OBJECT_IDS))
 # Page sizes and nested positions: far above any page, and apart, so that a page's bounds
 # (position + size) made of them are marks too.
 SIZES = tuple(2**44 + n * 2**36 for n in range(4))
@@ -67,6 +68,9 @@ LARGEST_ID_DIGITS = 18  # more is beyond the primary key's range: the executor r
 _bound: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
     "graphql_api.readpath.binding", default=None
 )
+_checks: contextvars.ContextVar[list | None] = contextvars.ContextVar(
+    "graphql_api.readpath.binding.checks", default=None
+)
 
 
 class Unbound(Exception):  # noqa: N818 - a signal, not an error
@@ -77,7 +81,9 @@ class Unbound(Exception):  # noqa: N818 - a signal, not an error
 class Use:
     """How one variable's value reaches the SQL; `n` numbers the variables of a kind."""
 
-    kind: str  # "id", "size", "keyset", "offset", "search" or "filter" (a filter's search)
+    # "id", "size", "keyset", "offset", "search", "filter" (a filter variable's search) or
+    # "object" (an object a filter names by id, checked against the data: `checked_object`)
+    kind: str
     n: int = 0
     target: str | None = None  # "id": the root field's type
 
@@ -89,6 +95,8 @@ class Use:
             if node_id_of(value, self.target) is None:
                 raise Unbound
             return "id"
+        if self.kind == "object":
+            return ("object", object_id_of(value)[0])
         if self.kind == "size":
             if type(value) is not int or not 0 <= value <= page_limit():
                 raise Unbound
@@ -122,6 +130,8 @@ class Use:
             return f"{TEXT.format(self.n)}:{'null' if fact[2] else 'value'}"
         if self.kind == "search":
             return TEXT.format(self.n) if fact == "s" else value
+        if self.kind == "object" and value is not None:
+            return to_base64(fact[1], str(OBJECT_IDS[self.n]))
         if self.kind == "filter" and value is not None and search_fact(value.get("search")) == "s":
             return {**value, "search": TEXT.format(self.n)}
         return value
@@ -130,6 +140,8 @@ class Use:
         """The marks this variable's stand-in put in the SQL, with the request's values."""
         if self.kind == "id" and value is not None:
             return {NODE_IDS[self.n]: node_id_of(value, self.target)}
+        if self.kind == "object" and value is not None:
+            return {OBJECT_IDS[self.n]: object_id_of(value)[1]}
         if self.kind == "filter" and value is not None:
             value = value.get("search")
         elif self.kind != "search":
@@ -140,6 +152,45 @@ class Use:
         pattern = connections[read_alias()].ops.prep_for_like_query(text)
         mark = TEXT.format(self.n)
         return {mark: text, f"%{mark}%": f"%{pattern}%"}
+
+
+def object_id_of(value: Any) -> tuple[str, int]:
+    """(type name, primary key) of a global id a filter is given; Unbound if it names none."""
+    if isinstance(value, GlobalID):
+        type_name, node_id = value.type_name, value.node_id
+    else:
+        try:
+            type_name, node_id = from_base64(value)
+        except (ValueError, TypeError):
+            raise Unbound from None
+    if not (node_id.isascii() and node_id.isdigit()) or len(node_id) > LARGEST_ID_DIGITS:
+        raise Unbound
+    return type_name, int(node_id)
+
+
+def checked_object(queryset: models.QuerySet, node_id: str) -> int | None:
+    """The mark a filter's object stands for while planning by shape, or None (a real id).
+
+    The filter's check that the object exists among `queryset` (its form's choices: the rows
+    the viewer may see) is left to the plan: it runs that check as a statement of its own each
+    time, and a request whose object fails it is answered by the executor, with its error.
+    """
+    checks = _checks.get()
+    marks = {str(mark): mark for mark in OBJECT_IDS}
+    if checks is None or node_id not in marks:
+        return None
+    checks.append(queryset.filter(pk=marks[node_id]))
+    return marks[node_id]
+
+
+@contextmanager
+def checking(checks: list) -> Iterator[list]:
+    """Collect the filters' object checks (`checked_object`) of the planning run inside."""
+    token = _checks.set(checks)
+    try:
+        yield checks
+    finally:
+        _checks.reset(token)
 
 
 def standin_offset(n: int) -> str:
@@ -269,7 +320,7 @@ def shape_of(operation: OperationDefinitionNode, fragments: dict, roots: dict) -
                 elif isinstance(value, ObjectValueNode) and name == "filter":
                     for item in value.fields:
                         if isinstance(item.value, VariableNode):
-                            use = ("search", None) if item.name.value == "search" else None
+                            use = FILTER_USES.get(item.name.value)
                             uses.setdefault(item.value.name.value, set()).add(use)
             return None
 
@@ -302,6 +353,12 @@ def shape_of(operation: OperationDefinitionNode, fragments: dict, roots: dict) -
         numbers[kind] = n + 1
         bound[name] = Use(kind, n, target)
     return Shape(bound)
+
+
+# The filters whose variables are bound (the rest are facts): a search; an object by id.
+FILTER_USES = {
+    "search": ("search", None), "instructor": ("object", None), "course": ("object", None)
+}  # fmt: skip
 
 
 def argument_use(argument: str, root_kind: str | None, target: str | None):

@@ -46,6 +46,7 @@ from graphql_api.readpath.binding import (
     Unbound,
     bindings,
     bound,
+    checking,
     column_parameter,
     current,
     cursor_stand_in,
@@ -99,6 +100,8 @@ def read_document(context, index, root_type: GraphQLObjectType, grouped_field_se
         raise Fallback(document.fallback)
     data = {}
     with bound(values):
+        if any(not check.rows() for check in document.checks):
+            raise Fallback("a filter's object the viewer may not see, which the executor reports")
         for key, run in document.roots:
             try:
                 data[key] = run(user)
@@ -119,15 +122,15 @@ def kept_or_planned(context, index, root_type, grouped_field_set, user):
     """The request's plan, and the values its marks stand for (graphql_api/readpath/binding.py).
 
     Kept by shape: planned once for a stand-in of the viewer's kind and stand-ins of the
-    variables it binds, for each set of facts of their values (`Shape.facts`). An operation's
-    first planning is for the real viewer and values, and tells whether planning it reads the
-    database; if it does, it is planned, and kept, for each viewer and value.
+    variables it binds, for each set of facts of their values (`Shape.facts`). If planning for
+    the stand-ins reads the database, the operation is planned, and kept, for each viewer and
+    value from then on (`Shape.per_viewer`); so is a request whose values no plan by shape takes.
     """
     shape = operation_shape(context, index)
     variables = context.variable_values.coerced  # graphql-core 3.3's values
     body = context.operation.loc.source.body if context.operation.loc else ""
     facts = None
-    if shape.per_viewer is False and not holds_a_mark(variables, body):
+    if not shape.per_viewer and not holds_a_mark(variables, body):
         try:
             facts = shape.facts(variables)
         except Unbound:
@@ -143,6 +146,8 @@ def kept_or_planned(context, index, root_type, grouped_field_set, user):
             index.shapes.put(shape_key(context), replace(shape, per_viewer=True))
             by_shape, key = False, plan_key(context, user)
             document = plan_document(context, index, root_type, grouped_field_set)
+        elif shape.per_viewer is None:
+            index.shapes.put(shape_key(context), replace(shape, per_viewer=False))
     elif document is None:
         document = plan_document(context, index, root_type, grouped_field_set)
         if shape.per_viewer is None:
@@ -199,6 +204,7 @@ class DocumentPlan:
     keep: bool = True  # whatever planning read can be read again to check it
     read_data: bool = False  # planning read the database
     derivations: list = field(default_factory=list)  # the request's values of its stand-ins
+    checks: list = field(default_factory=list)  # filters' objects, each a statement to find it
 
 
 def plan_document(
@@ -209,9 +215,9 @@ def plan_document(
     `node_ids`: the bound variables' marks, planned for in place of their values.
     """
     planner, reads = Planner(context, index, node_ids), PlanningReads()
-    roots = []
+    roots, checks = [], []
     try:
-        with connections[read_alias()].execute_wrapper(reads):  # where planning reads
+        with connections[read_alias()].execute_wrapper(reads), checking(checks):
             for key, details in grouped_field_set.items():
                 name = details[0].node.name.value
                 if name == "__typename":
@@ -232,6 +238,7 @@ def plan_document(
     return DocumentPlan(
         roots, None, reads.statements, keep=reads.known, read_data=reads.any,
         derivations=planner.derivations,
+        checks=[rows_statement(rows.values_list("pk")[:1]) for rows in checks],
     )  # fmt: skip
 
 
