@@ -96,7 +96,9 @@ class Use:
                 raise Unbound
             return "id"
         if self.kind == "object":
-            return ("object", object_id_of(value)[0])
+            if object_id_of(value)[0] != self.target:
+                raise Unbound  # an id of another type: the filter's error, by the executor
+            return "object"
         if self.kind == "size":
             if type(value) is not int or not 0 <= value <= page_limit():
                 raise Unbound
@@ -131,7 +133,7 @@ class Use:
         if self.kind == "search":
             return TEXT.format(self.n) if fact == "s" else value
         if self.kind == "object" and value is not None:
-            return to_base64(fact[1], str(OBJECT_IDS[self.n]))
+            return to_base64(self.target, str(OBJECT_IDS[self.n]))
         if self.kind == "filter" and value is not None and search_fact(value.get("search")) == "s":
             return {**value, "search": TEXT.format(self.n)}
         return value
@@ -355,9 +357,10 @@ def shape_of(operation: OperationDefinitionNode, fragments: dict, roots: dict) -
     return Shape(bound)
 
 
-# The filters whose variables are bound (the rest are facts): a search; an object by id.
+# The filters whose variables are bound (the rest are facts): a search; an object by id, of its
+# type (learningplatform.filters' ModelChoiceFilters; a test checks them against the FilterSets).
 FILTER_USES = {
-    "search": ("search", None), "instructor": ("object", None), "course": ("object", None)
+    "search": ("search", None), "instructor": ("object", "User"), "course": ("object", "Course")
 }  # fmt: skip
 
 
