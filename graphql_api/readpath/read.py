@@ -137,7 +137,7 @@ def kept_or_planned(context, index, root_type, grouped_field_set, user):
             facts = None
     by_shape = facts is not None
     key = plan_key(context, user, facts)  # reads the user: not planning
-    document = index.plans.get(key)
+    document = kept = index.plans.get(key)
     if document is not None and document.reads and not unchanged(document.reads):
         document = None  # what its planning read has changed: plan it afresh
     if document is None and by_shape:
@@ -152,10 +152,11 @@ def kept_or_planned(context, index, root_type, grouped_field_set, user):
         document = plan_document(context, index, root_type, grouped_field_set)
         if shape.per_viewer is None:
             index.shapes.put(shape_key(context), replace(shape, per_viewer=document.read_data))
-    if document.keep:
-        index.plans.put(key, document)
-    else:
-        index.plans.forget(key)  # a plan kept before, whose reads have changed
+    if document is not kept:  # a kept one is only run (`get` made it the most recently used)
+        if document.keep:
+            index.plans.put(key, document)
+        else:
+            index.plans.forget(key)  # a plan kept before, whose reads have changed
     if not by_shape:
         return document, None
     values = bindings(shape, document.derivations, variables, user)

@@ -65,6 +65,8 @@ def warm_plans(schema) -> int:
 
     index = index_of(schema._schema)
     ran = 0
+    errors = logging.getLogger("graphql_api.errors")  # its made-up ids' errors are no one's
+    level, errors.level = errors.level, logging.WARNING
     try:
         for trusted in trusted_documents().values():
             for operation in trusted.document.definitions:
@@ -81,6 +83,7 @@ def warm_plans(schema) -> int:
     except Exception:  # noqa: BLE001 - warming is an optimisation: the server serves without it
         log.exception("Kept plans were not made before serving; the first requests make them")
     finally:
+        errors.setLevel(level)
         for connection in connections.all(initialized_only=True):
             if not connection.in_atomic_block:  # a master's must not be shared with its workers
                 connection.close()
