@@ -349,10 +349,11 @@ def shape_of(operation: OperationDefinitionNode, fragments: dict, roots: dict) -
         ((kind, target),) = found
         if kind == "id" and counts.get(name) != 1:
             continue
-        n = numbers.get(kind, 0)
+        marks = "text" if kind in ("search", "filter") else kind  # both stand in as TEXT
+        n = numbers.get(marks, 0)
         if n >= 4:
             continue
-        numbers[kind] = n + 1
+        numbers[marks] = n + 1
         bound[name] = Use(kind, n, target)
     return Shape(bound)
 

@@ -592,3 +592,50 @@ def test_a_bad_page_cursor_or_search_is_answered_as_the_executor_answers_whateve
         with override_settings(GRAPHQL_FAST_READS=False):
             assert got == answer(client, body, variables), variables
         assert "errors" in got, variables
+
+
+TWO_SEARCHES = """
+query TwoSearches($a: String, $b: TaskFilter, $n: Int) {
+  courses(first: $n, filter: {search: $a}) { totalCount edges { node { title } } }
+  tasks(first: $n, filter: $b) { totalCount edges { node { title } } }
+}
+"""
+
+
+def test_two_searches_of_one_operation_keep_their_own_values(crowd, as_user):
+    """Each bound variable has a mark of its own: two search terms never swap, whatever is kept."""
+    client = as_user(crowd["viewers"][-1])  # staff: every course and task
+    sends = [
+        {"a": a, "b": {"search": b}, "n": n}
+        for n, (a, b) in enumerate([("course 1", "task 2"), ("course 2", "draft 1"),
+                                    ("1", "task"), ("course", "draft"), ("zzz", "task 3")], 1)
+    ]  # fmt: skip
+    with override_settings(GRAPHQL_FAST_READS=False):
+        expected = [answer(client, {"query": TWO_SEARCHES}, v) for v in sends]
+    got = [answer(client, {"query": TWO_SEARCHES}, v) for v in sends]
+    assert got == expected
+    assert len({json.dumps(a) for a in got}) == len(sends)
+    assert len(kept_plans()) == 1
+
+
+def test_the_filters_bound_as_objects_are_the_filtersets_model_choices():
+    """binding.FILTER_USES names each ModelChoiceFilter's type: a filter added to a FilterSet
+    without it is a fact of the key (its value in it), never bound to the wrong type."""
+    import django_filters
+
+    from graphql_api.readpath.binding import FILTER_USES
+    from learningplatform.filters import CourseFilter, TaskFilter
+
+    for filterset in (CourseFilter, TaskFilter):
+        for name, filter_ in filterset.base_filters.items():
+            use = FILTER_USES.get(name)
+            if isinstance(filter_, django_filters.ModelChoiceFilter):
+                queryset = filter_.queryset
+                model = queryset.model if hasattr(queryset, "model") else None
+                if model is None:  # a callable of the request: the rows it gives
+                    request = HttpRequest()
+                    request.user = AnonymousUser()
+                    model = filter_.get_queryset(request).model
+                assert use == ("object", model.__name__), name
+            elif use is not None:
+                assert use == ("search", None) and name == "search", name
