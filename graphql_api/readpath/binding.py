@@ -113,6 +113,10 @@ class Use:
             return search_fact(value)
         if not isinstance(value, dict):  # "filter"
             raise Unbound
+        if any(
+            v is not None and FILTER_USES.get(k, ("",))[0] == "object" for k, v in value.items()
+        ):
+            raise Unbound  # its object's check would be read while planning: planned for itself
         return tuple(
             sorted(
                 (k, search_fact(v) if k == "search" else frozen_value(v)) for k, v in value.items()

@@ -148,10 +148,8 @@ def kept_or_planned(context, index, root_type, grouped_field_set, user):
             document = plan_document(context, index, root_type, grouped_field_set)
         elif shape.per_viewer is None:
             index.shapes.put(shape_key(context), replace(shape, per_viewer=False))
-    elif document is None:
+    elif document is None:  # per viewer and value: whether by shape is the stand-ins' to tell
         document = plan_document(context, index, root_type, grouped_field_set)
-        if shape.per_viewer is None:
-            index.shapes.put(shape_key(context), replace(shape, per_viewer=document.read_data))
     if document is not kept:  # a kept one is only run (`get` made it the most recently used)
         if document.keep:
             index.plans.put(key, document)

@@ -639,3 +639,26 @@ def test_the_filters_bound_as_objects_are_the_filtersets_model_choices():
                 assert use == ("object", model.__name__), name
             elif use is not None:
                 assert use == ("search", None) and name == "search", name
+
+
+def test_a_filter_variable_naming_an_object_is_planned_for_itself_and_the_rest_by_shape(
+    crowd, as_user
+):
+    """`filter: $f` with an instructor in it: that request is planned for its viewer and value
+    (its filter's check reads the data); the same document's other requests stay by shape."""
+    catalogue = {"documentId": document_id(document("course_catalogue"))}
+    instructor = crowd["courses"][0].instructor
+    sends = [
+        (crowd["viewers"][1], {"first": 3, "filter": {"instructor": global_id(instructor)}}),
+        (crowd["viewers"][2], {"first": 2}),
+        (crowd["viewers"][3], {"first": 4, "filter": {"search": "course"}}),
+        (crowd["viewers"][4], {"first": 1, "filter": {"instructor": global_id(crowd["tasks"][0])}}),
+        (crowd["viewers"][5], {"first": 5}),
+    ]
+    with override_settings(GRAPHQL_FAST_READS=False):
+        expected = [answer(as_user(u), catalogue, v) for u, v in sends]
+    got = [answer(as_user(u), catalogue, v) for u, v in sends]
+    assert got == expected
+    assert "errors" in got[3] and got[0]["data"]["courses"]["edges"]
+    by_kind = [key for key in index_of(schema._schema).plans.keys() if isinstance(key[-1], str)]
+    assert len(by_kind) == 2  # the two shapes without an object, for signed-in viewers
