@@ -14,10 +14,12 @@ page bounds and cursors, read.py and plan.py):
 - `id` of a root field reading one object by id: the id;
 - `first` of any list: the page size (a root list's LIMIT, a nested list's window bounds);
 - `after` of a root list: the keyset cursor's value and id; of a nested list, its position;
-- `search` of a filter, given as a variable or inside a filter variable: the LIKE pattern.
+- `search` of a filter, given as a variable or inside a filter variable: the LIKE pattern;
+- an object a filter names by id (`filter: {course: $id}`): the id, and the filter's check that
+  the viewer may see it becomes a statement of the plan (`checked_object`).
 
-Any other variable (a boolean of `@include`, an enum of `orderBy` or of a filter, an id or a
-time in a filter, `last`, `before`) is a fact of the shape: its value is in the key, and the
+Any other variable (a boolean of `@include`, an enum of `orderBy` or of a filter, a time in a
+filter, `last`, `before`) is a fact of the shape: its value is in the key, and the
 plan is made with it. A value a plan cannot take (a page size the connection refuses, another
 order's cursor) raises `Unbound`: that request is planned for itself, and meets the executor's
 error. The marks are values no row or request holds; a request that holds one (in a variable
