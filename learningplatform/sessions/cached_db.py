@@ -1,10 +1,10 @@
-"""Sessions in the database, read through the cache; each new one written once
-(learningplatform.sessions)."""
+"""Sessions in the database, read through the cache: each new one written once, each read
+by one SQL text (learningplatform.sessions)."""
 
 from django.contrib.sessions.backends import cached_db
 
-from learningplatform.sessions import WrittenOnce
+from learningplatform.sessions import ReadBySQL, WrittenOnce
 
 
-class SessionStore(WrittenOnce, cached_db.SessionStore):
+class SessionStore(ReadBySQL, WrittenOnce, cached_db.SessionStore):
     pass

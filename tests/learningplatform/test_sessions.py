@@ -7,7 +7,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from learningplatform.sessions import db
+from learningplatform.sessions import cached_db, db
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -62,3 +62,22 @@ def test_a_login_gives_a_new_key_and_ends_the_old_session(had_a_session):
     if had_a_session:
         assert new != old and not Session.objects.filter(session_key=old).exists()
         assert db.SessionStore(new)["cart"] == "kept"  # the data moves to the new key
+
+
+@pytest.mark.parametrize("engine", [db, cached_db])
+def test_a_session_is_read_while_it_lasts_and_not_after(engine, settings):
+    """The session read by one SQL text loads what was saved, with its expiry, until it
+    expires; then nothing, and its key dropped, as Django's own load does; nor an unknown key."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    lasting, expired = engine.SessionStore(), engine.SessionStore()
+    for store, seconds in ((lasting, 60), (expired, -1)):
+        store["user"] = "someone"
+        store.set_expiry(seconds)
+        store.save()
+    again = engine.SessionStore(lasting.session_key)
+    assert again["user"] == "someone"
+    row = Session.objects.get(session_key=lasting.session_key)
+    assert again._get_session_from_db().expire_date == row.expire_date  # as cached_db reads it
+    gone = engine.SessionStore(expired.session_key)
+    assert gone.load() == {} and gone.session_key is None
+    assert engine.SessionStore("x" * 32).load() == {}
