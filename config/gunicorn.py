@@ -62,10 +62,32 @@ logger_class = ServerLogger
 preload_app = os.environ.get("PRELOAD_APP", "1") != "0"
 
 
+# Kept plans of the shipped queries, for every kind of viewer, made before anyone is served
+# (graphql_api/warm_plans.py): with preload_app, once in the master, and every worker forked
+# from it (a replacement after max_requests too) starts with them; else in each worker.
+WARM_PLANS = os.environ.get("WARM_PLANS", "1") != "0"
+
+
+def warm(log) -> None:
+    if WARM_PLANS:
+        from config.schema import schema
+        from graphql_api.warm_plans import warm_plans
+
+        log.info("Kept plans made before serving: %d requests", warm_plans(schema))
+
+
 def when_ready(server) -> None:
-    """Freeze what start-up made: the collector then never walks it again (nor copies its pages)."""
+    """Warm the plans, then freeze what start-up made: the collector never walks it again (nor
+    copies its pages)."""
+    if server.cfg.preload_app:
+        warm(server.log)
     gc.collect()
     gc.freeze()
+
+
+def post_worker_init(worker) -> None:
+    if not worker.cfg.preload_app:
+        warm(worker.log)
 
 
 # Prometheus metrics (on when METRICS_TOKEN or METRICS_ALLOWED_IPS is set): each worker writes its

@@ -232,7 +232,9 @@ if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    SESSION_ENGINE = "learningplatform.sessions.cached_db"
+else:
+    SESSION_ENGINE = "learningplatform.sessions.db"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "learningplatform.User"
@@ -240,7 +242,7 @@ AUTH_USER_MODEL = "learningplatform.User"
 # Login throttling (django-axes, learningplatform/throttling.py): failed logins are counted per
 # account and per client address; LOGIN_FAILURE_LIMIT of either locks it out for
 # LOGIN_COOLOFF_MINUTES after its latest failure, the correct password included. A successful
-# login clears its own account's failures only (learningplatform.throttling.forget_failures_of):
+# login clears its own account's failures only (learningplatform.throttling.ThrottlingHandler):
 # axes's reset on success would also clear other accounts' failures from the same address.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -250,8 +252,9 @@ AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = "learningplatform.throttling.lockout_parameters"
 # Axes's reset on success clears every failure matching any lockout parameter, the address's
-# guesses at other accounts included; learningplatform.throttling.forget_failures_of replaces it.
+# guesses at other accounts included; learningplatform.throttling.ThrottlingHandler replaces it.
 AXES_RESET_ON_SUCCESS = False
+AXES_HANDLER = "learningplatform.throttling.ThrottlingHandler"
 AXES_DISABLE_ACCESS_LOG = True  # failures are what is counted; no row per successful login
 AXES_CLIENT_IP_CALLABLE = "learningplatform.throttling.client_address"
 AXES_LOCKOUT_CALLABLE = "learningplatform.throttling.lockout_response"

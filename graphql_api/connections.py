@@ -216,32 +216,18 @@ def keyset_reading(
 
     After `after` and before `before`, past their cursors (no offset); then the first `first`
     rows, or the last `last` (the page size when neither is given), one more read to tell
-    whether there are more. The cut takes the rows read, in the order read, and gives (rows,
-    hasPreviousPage, hasNextPage), as Relay's algorithm has them: hasPreviousPage (forwards)
-    and hasNextPage (backwards) say whether a cursor was given, since the row it names comes
-    before.
+    whether there are more. The cut (`page_cut`) takes the rows read, in the order read.
     """
     bounds = Q()
     if after:
         bounds &= keyset.past(keyset.key_of_cursor("after", after))
     if before:
         bounds &= keyset.reversed().past(keyset.key_of_cursor("before", before))
+    cut = page_cut(first=first, last=last, after=after, before=before)
     if first is None and last is None:
         first = page_limit()
     if first is None:
-
-        def cut_last(rows: list) -> tuple[list, bool, bool]:
-            return rows[:last][::-1], len(rows) > last, bool(before)
-
-        return bounds, keyset.reversed(), last + 1, cut_last
-
-    def cut(rows: list) -> tuple[list, bool, bool]:
-        has_next, rows = len(rows) > first, rows[:first]
-        has_previous = bool(after)
-        if last is not None:
-            has_previous, rows = has_previous or len(rows) > last, rows[max(len(rows) - last, 0) :]
-        return rows, has_previous, has_next
-
+        return bounds, keyset.reversed(), last + 1, cut
     return bounds, keyset, first + 1, cut
 
 
@@ -251,6 +237,53 @@ def keyset_window(
     """The rows to read for one page of a root list, and how to cut the page from them."""
     bounds, reading, size, cut = keyset_reading(keyset, **paging)
     return reading.ordered(queryset.filter(bounds))[:size], cut
+
+
+def keyset_rows(
+    queryset: models.QuerySet,
+    keyset: Keyset,
+    *,
+    first: int | None,
+    last: int | None,
+    after_key: tuple | None,
+    before_key: tuple | None,
+) -> models.QuerySet:
+    """`keyset_window`'s rows past the (value, id) keys its cursors name, given as keys (the
+    read path's kept plans bind them as parameters)."""
+    if after_key is not None:
+        queryset = queryset.filter(keyset.past(after_key))
+    if before_key is not None:
+        queryset = queryset.filter(keyset.reversed().past(before_key))
+    if first is None and last is None:
+        first = page_limit()
+    if first is None:
+        return keyset.reversed().ordered(queryset)[: last + 1]
+    return keyset.ordered(queryset)[: first + 1]
+
+
+def page_cut(
+    *, first: int | None, last: int | None, after: str | None, before: str | None
+) -> Callable[[list], tuple[list, bool, bool]]:
+    """How a page is cut from the rows read, in the order read: (rows, hasPreviousPage,
+    hasNextPage), as Relay's algorithm has them; hasPreviousPage (forwards) and hasNextPage
+    (backwards) say whether a cursor was given, since the row it names comes before."""
+    if first is None and last is None:
+        first = page_limit()
+    if first is None:
+
+        def cut_last(rows: list) -> tuple[list, bool, bool]:
+            return rows[:last][::-1], len(rows) > last, bool(before)
+
+        return cut_last
+
+    def cut(rows: list) -> tuple[list, bool, bool]:
+        has_next, rows = len(rows) > first, rows[:first]
+        has_previous = bool(after)
+        if last is not None:
+            has_previous, rows = has_previous or len(rows) > last, rows[max(len(rows) - last, 0) :]
+        return rows, has_previous, has_next
+
+    return cut
 
 
 KEYSET_VALUE = "_keyset_value"  # a row's value of its keyset's column, for its cursor
@@ -356,7 +389,7 @@ def for_parents(page: models.QuerySet, parents: Any) -> models.QuerySet:
 
 def nested_cut(keyset: Keyset, **paging: Any) -> Callable[[list], tuple[list, bool, bool]]:
     """How one parent's page is cut from its rows of `nested_window`, in the order read."""
-    return keyset_reading(keyset, **paging)[3]
+    return page_cut(**paging)
 
 
 def keyset_page(

@@ -22,6 +22,7 @@ from graphql_api.connections import keyset_for
 from graphql_api.errors import ErrorCode, FieldError, UserError
 from graphql_api.library_internals import to_camel_case
 from graphql_api.nodes import node_type_names
+from graphql_api.readpath.binding import checked_object
 from learningplatform.filters import EnumFilter
 
 
@@ -73,7 +74,7 @@ def apply_filter(queryset: QuerySet, value: Any, info: Info) -> QuerySet:
         return queryset
     request, node_types = info.context.request, node_type_names(info.schema)
     filterset = value.filterset
-    data, errors = {}, []
+    data, errors, marked = {}, [], {}
     for name, filter_ in filterset.base_filters.items():
         given = getattr(value, name)
         if given is None:
@@ -93,6 +94,10 @@ def apply_filter(queryset: QuerySet, value: Any, info: Info) -> QuerySet:
                     )
                 )
                 continue
+            mark = checked_object(filter_.get_queryset(request), given.node_id)
+            if mark is not None:  # a plan by shape: its check runs with each request's id
+                marked[filter_.field_name] = mark
+                continue
             given = given.node_id
         data[name] = given
     applied = filterset(data, queryset=queryset, request=request)
@@ -106,7 +111,7 @@ def apply_filter(queryset: QuerySet, value: Any, info: Info) -> QuerySet:
         raise UserError(
             "Invalid filter: " + "; ".join(e.message for e in errors), ErrorCode.INVALID, errors
         )
-    return applied.qs
+    return applied.qs.filter(**marked) if marked else applied.qs
 
 
 def order_input(name: str, fields: dict[str, str]) -> tuple[type, type]:

@@ -163,6 +163,7 @@ ATTRIBUTES = {
     "StrawberryDjangoField.get_queryset(_strawberry_related_field_id=)": "related_page",
     "StrawberryDjangoConnectionExtension.max_results": "own_page_limit",
     "graphql ExecutionContext.variable_values.coerced": "coerced_variables",
+    "graphql VariableValues._replace(coerced=)": "variables_coerced_as",
     "graphql ExecutionContext.middleware_manager.middlewares": "resolve_middlewares",
     "django SQLCompiler.select, .col_count, .has_extra_select": "selected_converters",
     "django DatabaseOperations.compiler (swapped per connection)": "compilers_wrapped",
@@ -233,6 +234,11 @@ def own_page_limit(strawberry_field) -> int | None:
 def coerced_variables(execution_context) -> dict:
     """The operation's variables as GraphQL coerced them (graphql-core 3.3's VariableValues)."""
     return execution_context.variable_values.coerced
+
+
+def variables_coerced_as(variable_values, coerced: dict):
+    """graphql-core 3.3's VariableValues (a named tuple) with other coerced values."""
+    return variable_values._replace(coerced=coerced)
 
 
 def resolve_middlewares(execution_context) -> list | None:

@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.contrib.auth.signals import user_logged_in
 from django.db.backends.signals import connection_created
 
 
@@ -10,7 +9,5 @@ class LearningPlatformConfig(AppConfig):
 
     def ready(self) -> None:
         from learningplatform.postgres import use_c_timestamp_loader
-        from learningplatform.throttling import forget_failures_of
 
         connection_created.connect(use_c_timestamp_loader, dispatch_uid="c-timestamp-loader")
-        user_logged_in.connect(forget_failures_of, dispatch_uid="forget-login-failures")

@@ -8,9 +8,10 @@ that reads it, and how the answer is built from its rows. It is kept by shape:
 - the viewer's kind as the visibility rules tell viewers apart
   (`learningplatform.selectors.viewer_kind`: anonymous, signed-in, staff), not the viewer: the
   user's id is a parameter of the SQL, put in at each run (graphql_api/readpath/binding.py);
-- every variable's value, except the ids of objects asked for by id (`course(id: $id)`), which
-  are parameters too: page sizes, cursors and filters still shape the SQL, and
-  `@include(if: $x)` changes what is read at all.
+- what of the variables' values shapes the SQL (graphql_api/readpath/binding.py,
+  `Shape.facts`): ids, page sizes, cursors and search terms are parameters, and only whether
+  they are null or empty is in the key; any other variable's value (an enum, a boolean of
+  `@include`) is in the key.
 
 A plan must not depend on anything else. An operation's first planning is for its real viewer
 and values, kept under their own key (`viewer_key`), and tells whether planning it reads the
@@ -48,7 +49,6 @@ from strawberry.relay import GlobalID
 from graphql_api.bounded import BoundedLRU, deep_size, digest
 from graphql_api.library_internals import coerced_variables
 from graphql_api.observability import metrics
-from graphql_api.readpath.binding import Shape
 from learningplatform.replicas import read_alias
 from learningplatform.selectors import viewer_key, viewer_kind
 
@@ -94,26 +94,25 @@ class PlanCache(BoundedLRU):
         return self.values()
 
 
-def plan_key(context, user, bound: Shape | None = None) -> Hashable | None:
+def plan_key(context, user, facts: tuple | None = None) -> Hashable | None:
     """The key of this request's plan, or None if it cannot have one (kept plans are off).
 
-    By shape (`bound` given): the viewer's kind, and the variables `bound` does not bind. Else
-    per viewer: the viewer as the rules read them, and every variable.
+    By shape (`facts` given, binding.py's `Shape.facts`): the viewer's kind and what of the
+    variables' values shapes the plan. Else per viewer: the viewer as the rules read them, and
+    every variable's value.
     """
     operation = context.operation
     if cache_size() <= 0 or operation.loc is None:
         return None
-    values = coerced_variables(context)
-    if bound is not None:
-        values = {k: v for k, v in values.items() if k not in bound.variables}
+    name = operation.name.value if operation.name else None
+    if facts is not None:
+        return (digest(operation.loc.source.body), name, facts, viewer_kind(user))
     try:
-        variables = frozen(values)
+        variables = frozen(coerced_variables(context))
         hash(variables)
     except TypeError:  # a value with no stable identity: plan this request afresh
         return None
-    name = operation.name.value if operation.name else None
-    viewer = viewer_kind(user) if bound is not None else viewer_key(user)
-    return (digest(operation.loc.source.body), name, variables, viewer)
+    return (digest(operation.loc.source.body), name, variables, viewer_key(user))
 
 
 PLAIN = (str, int, float, bool, datetime, date, time, Decimal, UUID)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from graphql import GraphQLError, GraphQLObjectType, get_named_type
+from graphql import GraphQLError, GraphQLObjectType, VariableNode, get_named_type
 from strawberry.relay import from_base64
 from strawberry.types.info import Info
 
@@ -144,6 +144,7 @@ class Planner:
         self.context, self.index = context, index
         self.strawberry_schema = strawberry_schema_of(context.schema)
         self.node_ids = node_ids or {}  # bound variables: name -> the mark planned for
+        self.derivations: list = []  # each request's values of the stand-ins planned for
 
     def subfields(self, object_type: GraphQLObjectType, details) -> dict[str, list]:
         """The selections under `details`, grouped per response key as CollectFields does."""
@@ -189,6 +190,14 @@ class Planner:
         if page_argument_error(**paging, keyset=keyset):
             raise Fallback("page arguments the connection refuses")
         return paging
+
+    def sources(self, details, names: tuple[str, ...]) -> dict[str, str | None]:
+        """The variable each of a field's arguments `names` is given by (None: a literal)."""
+        found = dict.fromkeys(names)
+        for argument in details[0].node.arguments or ():
+            if argument.name.value in found and isinstance(argument.value, VariableNode):
+                found[argument.name.value] = argument.value.name.value
+        return found
 
     def root_node_id(self, root_type, details, target: str) -> int:
         if len(details) == 1:

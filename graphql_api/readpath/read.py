@@ -31,14 +31,16 @@ from graphql_api.connections import (
     each_parent,
     for_parents,
     keyset_of,
-    keyset_window,
+    keyset_rows,
     nested_cut,
     node_rows,
     one_parents_page,
     page_argument_error,
+    page_cut,
     related_rows,
     total_within_bound,
 )
+from graphql_api.errors import UserError
 from graphql_api.library_internals import (
     DjangoOptimizerExtension,
     Path,
@@ -46,12 +48,22 @@ from graphql_api.library_internals import (
     own_page_limit,
     related_page,
     run_type_get_queryset,
+    variables_coerced_as,
 )
 from graphql_api.readpath.binding import (
+    KEY_IDS,
+    NODE_IDS,
     Shape,
+    Unbound,
     bindings,
     bound,
+    checking,
+    column_parameter,
+    current,
+    cursor_stand_in,
     holds_a_mark,
+    is_stand_in,
+    key_value_mark,
     shape_of,
     stand_in,
 )
@@ -93,6 +105,8 @@ def read_document(context, index, root_type: GraphQLObjectType, grouped_field_se
         raise Fallback(document.fallback)
     data = {}
     with bound(values):
+        if any(not check.rows() for check in document.checks):
+            raise Fallback("a filter's object the viewer may not see, which the executor reports")
         for key, run in document.roots:
             try:
                 data[key] = run(user)
@@ -112,41 +126,58 @@ def read_document(context, index, root_type: GraphQLObjectType, grouped_field_se
 def kept_or_planned(context, index, root_type, grouped_field_set, user):
     """The request's plan, and the values its marks stand for (graphql_api/readpath/binding.py).
 
-    Kept by shape: planned once for a stand-in of the viewer's kind, with marks for the viewer's
-    id and the ids the operation binds. An operation's first planning is for the real viewer and
-    values, and tells whether planning it reads the database; if it does, it is planned, and
-    kept, for each viewer and value.
+    Kept by shape: planned once for a stand-in of the viewer's kind and stand-ins of the
+    variables it binds, for each set of facts of their values (`Shape.facts`). If planning for
+    the stand-ins reads the database, the operation is planned, and kept, for each viewer and
+    value from then on (`Shape.per_viewer`); so is a request whose values no plan by shape takes.
     """
     shape = operation_shape(context, index)
     variables = coerced_variables(context)
-    values = bindings(shape, variables, user) if shape.per_viewer is False else None
     body = context.operation.loc.source.body if context.operation.loc else ""
-    by_shape = values is not None and not holds_a_mark(variables, body)
-    key = plan_key(context, user, shape if by_shape else None)  # reads the user: not planning
-    document = index.plans.get(key)
+    facts = None
+    if not shape.per_viewer and not holds_a_mark(variables, body):
+        try:
+            facts = shape.facts(variables)
+        except Unbound:
+            facts = None
+    by_shape = facts is not None
+    key = plan_key(context, user, facts)  # reads the user: not planning
+    document = kept = index.plans.get(key)
     if document is not None and document.reads and not unchanged(document.reads):
         document = None  # what its planning read has changed: plan it afresh
     if document is None and by_shape:
-        request = context.context_value.request
-        request.user = stand_in(user)
-        try:
-            node_ids = {name: mark for name, (mark, _target) in shape.variables.items()}
-            document = plan_document(context, index, root_type, grouped_field_set, node_ids)
-        finally:
-            request.user = user
+        document = plan_by_shape(context, index, root_type, grouped_field_set, user, shape)
         if document.read_data:  # with these values it reads data, which was the stand-in's
             index.shapes.put(shape_key(context), replace(shape, per_viewer=True))
             by_shape, key = False, plan_key(context, user)
             document = plan_document(context, index, root_type, grouped_field_set)
-    elif document is None:
+        elif shape.per_viewer is None:
+            index.shapes.put(shape_key(context), replace(shape, per_viewer=False))
+    elif document is None:  # per viewer and value: whether by shape is the stand-ins' to tell
         document = plan_document(context, index, root_type, grouped_field_set)
-        if shape.per_viewer is None:
-            index.shapes.put(shape_key(context), replace(shape, per_viewer=document.read_data))
-    if document.keep:
-        index.plans.put(key, document)
-    else:
-        index.plans.forget(key)  # a plan kept before, whose reads have changed
-    return document, values if by_shape else None
+    if document is not kept:  # a kept one is only run (`get` made it the most recently used)
+        if document.keep:
+            index.plans.put(key, document)
+        else:
+            index.plans.forget(key)  # a plan kept before, whose reads have changed
+    if not by_shape:
+        return document, None
+    values = bindings(shape, document.derivations, variables, user)
+    if values is None:  # a value this plan cannot take: planned for itself, and not kept
+        return plan_document(context, index, root_type, grouped_field_set), None
+    return document, values
+
+
+def plan_by_shape(context, index, root_type, grouped_field_set, user, shape: Shape):
+    """The plan of this request's shape: for a stand-in viewer, with stand-in variables."""
+    request, variables = context.context_value.request, context.variable_values
+    request.user = stand_in(user)
+    context.variable_values = variables_coerced_as(variables, shape.stand_ins(variables.coerced))
+    try:
+        node_ids = {n: NODE_IDS[use.n] for n, use in shape.variables.items() if use.kind == "id"}
+        return plan_document(context, index, root_type, grouped_field_set, node_ids)
+    finally:
+        request.user, context.variable_values = user, variables
 
 
 def shape_key(context) -> tuple:
@@ -160,8 +191,8 @@ def operation_shape(context, index) -> Shape:
     key = shape_key(context)
     shape = index.shapes.get(key) if key[0] is not None else None
     if shape is None:
-        node_roots = {name: r.target for name, r in index.roots.items() if r.kind == "node"}
-        shape = shape_of(context.operation, context.fragments, node_roots)
+        roots = {name: (r.kind, r.target) for name, r in index.roots.items()}
+        shape = shape_of(context.operation, context.fragments, roots)
         if key[0] is not None:
             index.shapes.put(key, shape)
     return shape
@@ -176,6 +207,8 @@ class DocumentPlan:
     reads: list = field(default_factory=list)  # what planning read: (sql, params, rows)
     keep: bool = True  # whatever planning read can be read again to check it
     read_data: bool = False  # planning read the database
+    derivations: list = field(default_factory=list)  # the request's values of its stand-ins
+    checks: list = field(default_factory=list)  # filters' objects, each a statement to find it
 
 
 def plan_document(
@@ -186,9 +219,9 @@ def plan_document(
     `node_ids`: the bound variables' marks, planned for in place of their values.
     """
     planner, reads = Planner(context, index, node_ids), PlanningReads()
-    roots = []
+    roots, checks = [], []
     try:
-        with connections[read_alias()].execute_wrapper(reads):  # where planning reads
+        with connections[read_alias()].execute_wrapper(reads), checking(checks):
             for key, details in grouped_field_set.items():
                 name = details[0].node.name.value
                 if name == "__typename":
@@ -206,7 +239,11 @@ def plan_document(
     except Exception as exc:  # noqa: BLE001 - the executor reports it, located and masked
         reason = f"an error while planning ({type(exc).__name__})"
         return DocumentPlan([], reason, keep=False, read_data=reads.any)
-    return DocumentPlan(roots, None, reads.statements, keep=reads.known, read_data=reads.any)
+    return DocumentPlan(
+        roots, None, reads.statements, keep=reads.known, read_data=reads.any,
+        derivations=planner.derivations,
+        checks=[rows_statement(rows.values_list("pk")[:1]) for rows in checks],
+    )  # fmt: skip
 
 
 def planner_for(root: RootField):
@@ -219,12 +256,13 @@ class RootList:
     keyset: Keyset
     value_at: int | None  # the keyset column's index in a row; None: by id alone
     page: Statement
-    cut: Callable[[list], tuple[list, bool, bool]]
+    paging: dict  # first, last, after, before as planned (stand-ins where bound)
     count: Statement | None
     count_bounded: bool  # `count` stops past SEARCH_COUNT_BOUND
 
     def __call__(self, user) -> dict:
-        rows, has_previous, has_next = self.cut(self.page.rows())
+        paging = current(self, self.paging)  # the request's own, where the plan binds them
+        rows, has_previous, has_next = page_cut(**paging)(self.page.rows())
         if self.plan.needs_cursors:
             at, keyset = self.value_at, self.keyset
             keys = [(r[at], r[0]) for r in rows] if at is not None else [r[:1] for r in rows]
@@ -234,6 +272,8 @@ class RootList:
         total = self.count.count() if self.count is not None else None
         total = total_within_bound(total, bounded=self.count_bounded)
         return connection_answer(self.plan, rows, cursors, has_previous, has_next, total, user)
+
+    __hash__ = object.__hash__  # the key of its request's paging (`current`)
 
 
 def plan_root_list(planner: Planner, root_type, key, details, root: RootField) -> RootList:
@@ -252,18 +292,77 @@ def plan_root_list(planner: Planner, root_type, key, details, root: RootField) -
     keyset = keyset_of(queryset)
     if keyset is None:
         raise Fallback(f"Query.{name}: a list not in a keyset's order")
-    if page_argument_error(**paging, keyset=keyset):
+    given = {k: None if is_stand_in(v) else v for k, v in paging.items()}
+    if page_argument_error(**given, keyset=keyset):
         raise Fallback("page arguments the connection refuses")
     value_at = plan.columns.index(keyset.column) if keyset.column else None
     compile_relations(plan.node_plans())
-    window, cut = keyset_window(annotated(queryset, plan.columns), keyset, **paging)
+    after_key, marks = None, {}
+    if paging["after"]:
+        after_key, marks = stand_in_key(keyset, paging["after"])
+    before = paging["before"]
+    before_key = keyset.key_of_cursor("before", before) if before else None
+    window = keyset_rows(
+        annotated(queryset, plan.columns), keyset, first=paging["first"], last=paging["last"],
+        after_key=after_key, before_key=before_key,
+    )  # fmt: skip
     page = rows_statement(window.values_list(*plan.columns.names), len(plan.columns.names))
     user = planner.context.context_value.request.user
     count_rows = counted(queryset, user) if plan.needs_count else None
     count = count_statement(count_rows) if count_rows is not None else None
     bounded = count_is_bounded(count_rows)
     plan.columns.annotations = {}  # compiled; they hold the request's user
-    return RootList(plan, keyset, value_at, page, cut, count, bounded)
+    root_list = RootList(plan, keyset, value_at, page, paging, count, bounded)
+    if any(is_stand_in(v) for v in paging.values()):
+        sources = planner.sources(details, PAGE_ARGUMENTS)
+        planner.derivations.append(paging_derivation(root_list, sources, marks))
+    return root_list
+
+
+def stand_in_key(keyset: Keyset, after: str) -> tuple[tuple, dict]:
+    """The (value, id) key a root list's `after` names, with marks where it is a stand-in.
+
+    Returns the key and, for a stand-in, each mark as Django sends it -> how the request's
+    key gives its value (0: the column value, 1: the id)."""
+    found = cursor_stand_in(after)
+    if found is None:
+        return keyset.key_of_cursor("after", after), {}
+    n, null = found
+    if keyset.column is None:
+        return (KEY_IDS[n],), {KEY_IDS[n]: (-1, None)}
+    field = keyset.model._meta.get_field(keyset.column)
+    if null:
+        return (None, KEY_IDS[n]), {KEY_IDS[n]: (-1, None)}
+    mark = key_value_mark(field, n)
+    if mark is None:
+        raise Fallback(f"a cursor of a {type(field).__name__} column")
+    return (mark, KEY_IDS[n]), {column_parameter(field, mark): (0, field), KEY_IDS[n]: (-1, None)}
+
+
+def paging_derivation(root_list: RootList, sources: dict, marks: dict):
+    """How a request's page arguments give a root list's bound values (binding.py)."""
+    planned, keyset = dict(root_list.paging), root_list.keyset
+    limit = planned["first"] + 1 if is_stand_in(planned["first"]) else None
+
+    def derive(variables: dict) -> dict:
+        real = {k: variables.get(v) if v else planned[k] for k, v in sources.items()}
+        if page_argument_error(**real, keyset=keyset):
+            raise Unbound
+        found = {root_list: real}
+        if limit is not None:
+            if real["first"] is None:
+                raise Unbound
+            found[limit] = real["first"] + 1
+        if marks:
+            try:
+                key = keyset.key_of_cursor("after", real["after"])
+            except UserError:
+                raise Unbound from None
+            for mark, (at, field) in marks.items():
+                found[mark] = key[at] if field is None else column_parameter(field, key[at])
+        return found
+
+    return derive
 
 
 @dataclass

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +28,8 @@ from django.db.models.expressions import Col
 
 from graphql_api.library_internals import compilers_wrapped, selected_converters
 from graphql_api.parent_ids import IDS, Ids, InIds  # noqa: F401 - the read path takes them here
-from graphql_api.readpath.binding import bind
+from graphql_api.readpath.binding import LARGEST_MARK, MARK_TEXT, bind
+from graphql_api.readpath.fallbacks import Fallback
 from learningplatform.replicas import read_alias
 
 
@@ -97,6 +99,7 @@ def rows_statement(queryset: QuerySet, width: int | None = None) -> Statement:
     if not sql:
         return Statement(queryset.db, None, ())
     converters, kept = selected_converters(compiler, width)
+    sql, params = bound_limit(sql, tuple(params))
     return Statement(
         queryset.db, sql, tuple(params), _ids_at(params),
         tuple((position, tuple(functions), detached(expression))
@@ -136,6 +139,20 @@ def _compiling_only(compiler: type) -> type:
         raise Captured(sql, params)
 
     return type(f"CompilingOnly{compiler.__name__}", (compiler,), {"execute_sql": execute_sql})
+
+
+LIMIT = re.compile(r"LIMIT (\d+)$")
+
+
+def bound_limit(sql: str, params: tuple) -> tuple[str, tuple]:
+    """A page size bound by shape (graphql_api/readpath/binding.py) as a parameter of the LIMIT
+    Django writes into the text; Fallback if a stand-in is left anywhere else in the text."""
+    found = LIMIT.search(sql)
+    if found is not None and int(found.group(1)) >= LARGEST_MARK:
+        sql, params = f"{sql[: found.start()]}LIMIT %s", (*params, int(found.group(1)))
+    if MARK_TEXT.search(sql):
+        raise Fallback("a variable's stand-in in a statement's text")
+    return sql, params
 
 
 def _ids_at(params) -> tuple[int, ...]:

@@ -38,7 +38,7 @@ def redis_sessions(settings):
             "KEY_PREFIX": f"tests-{uuid.uuid4().hex}",
         }
     }
-    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    settings.SESSION_ENGINE = "learningplatform.sessions.cached_db"
 
 
 def test_a_logged_in_request_costs_one_statement(redis_sessions, client):
@@ -65,5 +65,5 @@ def test_redis_url_turns_on_sessions_read_through_redis(tmp_path):
     result = manage("shell", "--no-imports", "-c", show, tmp_path=tmp_path,
                     **PRODUCTION | {"REDIS_URL": "redis://127.0.0.1:6379/3"})  # fmt: skip
     assert result.stdout.split() == [
-        "django.contrib.sessions.backends.cached_db", "redis://127.0.0.1:6379/3"
+        "learningplatform.sessions.cached_db", "redis://127.0.0.1:6379/3"
     ]  # fmt: skip

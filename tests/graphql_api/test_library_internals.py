@@ -151,6 +151,7 @@ def probe_execution_context(schema, monkeypatch, rf):
         seen.update(
             variables=internals.coerced_variables(self),
             middlewares=internals.resolve_middlewares(self),
+            replaced=internals.variables_coerced_as(self.variable_values, {"b": True}),
         )
         return None  # the executor answers
 
@@ -165,6 +166,7 @@ def probe_execution_context(schema, monkeypatch, rf):
     assert result.errors is None
     assert result.data == {"__typename": "Query"}
     assert seen["variables"] == {"a": True, "b": False} and not seen["middlewares"]
+    assert seen["replaced"].coerced == {"b": True}
 
 
 def probe_selected_converters(schema):
@@ -226,6 +228,7 @@ PROBES = {
     "StrawberryDjangoField.get_queryset(_strawberry_related_field_id=)": probe_related_page,
     "StrawberryDjangoConnectionExtension.max_results": probe_own_page_limit,
     "graphql ExecutionContext.variable_values.coerced": probe_execution_context,
+    "graphql VariableValues._replace(coerced=)": probe_execution_context,
     "graphql ExecutionContext.middleware_manager.middlewares": probe_execution_context,
     "django SQLCompiler.select, .col_count, .has_extra_select": probe_selected_converters,
     "django DatabaseOperations.compiler (swapped per connection)": probe_compilers_wrapped,

@@ -59,13 +59,14 @@ EXPECTED_STATEMENTS = {
     "deleteTask": 3,  # the task with its course; its submissions, it
     "submitTask": 4,  # the task as the student may see it; locked; the attempts; the INSERT
     "gradeSubmission": 2,  # the submission with its task and course (joined); the UPDATE
-    "login": 10,  # django-axes: 2 lockout sums; its own account's failures reset (one DELETE,
-    # learningplatform.throttling.forget_failures_of); the user; a new session: its key's
-    # check and its INSERT in a savepoint (3); the last_login UPDATE
+    "login": 3,  # django-axes: the lockout sums, in one (learningplatform.throttling); the
+    # user; the last_login UPDATE. The new session is written once, by the response (below);
+    # an account with failures to clear costs their DELETE too (test_throttling.py)
     "logout": 3,  # django-axes' logout record lookup; the session read again; its DELETE
 }
 # The session middleware saves a session a mutation changed after the response is made (an
-# UPDATE, in a savepoint here; in a transaction of its own in production).
+# INSERT for a new one, learningplatform.sessions; in a savepoint here, in a transaction of its
+# own in production).
 SESSION_SAVE = {"login": 3, "logout": 0}
 
 

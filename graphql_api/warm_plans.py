@@ -1,0 +1,105 @@
+"""Kept plans made before a worker serves: the shipped queries, for every kind of viewer.
+
+A worker starts with no kept plan; under gunicorn, one replaced after `max_requests` would plan
+each document again on its first requests, which showed as a p99 spike. `warm_plans` runs each
+query of `graphql_api/documents/` once per viewer kind (anonymous, signed-in, staff) as a viewer
+that is no one (id 0: every statement runs, no row is anyone's), with the variables a client
+sends first (required ids as an id no row has, everything optional left out), and keeps the
+plans by shape, as a real request would. Nobody is answered; what it reads is discarded.
+Under gunicorn with `preload_app` this runs once in the master, and every worker forked from
+it, first or replacement, starts with the plans (config/gunicorn.py).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib.auth.models import AnonymousUser
+from django.db import connections
+from django.http import HttpRequest, HttpResponse
+from graphql import NonNullTypeNode, OperationDefinitionNode, OperationType
+from strawberry.django.context import StrawberryDjangoContext
+from strawberry.relay import to_base64
+
+from graphql_api.library_internals import graphql_schema_of
+from graphql_api.readpath.binding import shape_of
+from graphql_api.trusted_documents import trusted_documents
+
+log = logging.getLogger(__name__)
+
+
+def viewers() -> list:
+    """One viewer of each kind the plans are kept by (learningplatform.selectors.viewer_kind)."""
+    from learningplatform.models import User
+
+    return [
+        AnonymousUser(),
+        User(pk=0, is_active=True),
+        User(pk=0, is_active=True, is_staff=True),
+    ]
+
+
+def first_variables(operation: OperationDefinitionNode, index) -> dict | None:
+    """The variables a client sends first: a required id as one no row has, of the type its use
+    names; nothing optional. None if a required variable is of another kind."""
+    roots = {name: (r.kind, r.target) for name, r in index.roots.items()}
+    uses = shape_of(operation, {}, roots).variables
+    variables = {}
+    for definition in operation.variable_definitions or ():
+        if not isinstance(definition.type, NonNullTypeNode) or definition.default_value:
+            continue
+        name = definition.variable.name.value
+        use = uses.get(name)
+        if use is None or use.target is None:
+            return None
+        variables[name] = to_base64(use.target, "0")
+    return variables
+
+
+def warm_plans(schema) -> int:
+    """Plan the shipped queries for every viewer kind; the number of requests run.
+
+    A failure (the database not answering at start) is logged and leaves the plans to be made
+    by the first requests, as without this.
+    """
+    from graphql_api.readpath.index import index_of
+
+    index = index_of(graphql_schema_of(schema))
+    ran = 0
+    errors = logging.getLogger("graphql_api.errors")  # its made-up ids' errors are no one's
+    level, errors.level = errors.level, logging.WARNING
+    try:
+        for trusted in trusted_documents().values():
+            for operation in trusted.document.definitions:
+                if not isinstance(operation, OperationDefinitionNode):
+                    continue
+                if operation.operation != OperationType.QUERY:
+                    continue
+                variables = first_variables(operation, index)
+                if variables is None:
+                    continue
+                for viewer in viewers():
+                    run(schema, trusted.text, operation, variables, viewer)
+                    ran += 1
+    except Exception:  # noqa: BLE001 - warming is an optimisation: the server serves without it
+        log.exception("Kept plans were not made before serving; the first requests make them")
+    finally:
+        errors.setLevel(level)
+        for connection in connections.all(initialized_only=True):
+            if not connection.in_atomic_block:  # a master's must not be shared with its workers
+                connection.close()
+    log.info("Kept plans made before serving: %d requests, %d plans", ran, len(index.plans.keys()))
+    return ran
+
+
+def run(schema, text: str, operation: OperationDefinitionNode, variables: dict, viewer) -> None:
+    request = HttpRequest()
+    request.method = "POST"
+    request.user = viewer
+    context = StrawberryDjangoContext(request=request, response=HttpResponse())
+    schema.execute_sync(
+        text,
+        variable_values=variables,
+        context_value=context,
+        operation_name=operation.name.value if operation.name else None,
+    )
