@@ -371,16 +371,11 @@ def argument_use(argument: str, root_kind: str | None, target: str | None):
 
 def node_id_of(value: object, target: str) -> int | None:
     """The primary key a bound variable's global id names, if the read path would read it."""
-    if isinstance(value, GlobalID):
-        type_name, node_id = value.type_name, value.node_id
-    else:
-        try:
-            type_name, node_id = from_base64(value)
-        except (ValueError, TypeError):
-            return None
-    if type_name != target or not is_node_id(node_id):
+    try:
+        type_name, node_id = object_id_of(value)
+    except Unbound:
         return None
-    return int(node_id)
+    return node_id if type_name == target else None
 
 
 def bindings(shape: Shape, derivations: list, variables: dict, user: AnyUser) -> dict | None:
