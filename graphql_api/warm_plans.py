@@ -22,6 +22,7 @@ from strawberry.django.context import StrawberryDjangoContext
 from strawberry.relay import to_base64
 
 from graphql_api.library_internals import graphql_schema_of
+from graphql_api.observability import metrics
 from graphql_api.readpath.binding import shape_of
 from graphql_api.trusted_documents import trusted_documents
 
@@ -59,13 +60,20 @@ def first_variables(operation: OperationDefinitionNode, index) -> dict | None:
 def warm_plans(schema) -> int:
     """Plan the shipped queries for every viewer kind; the number of requests run.
 
-    A failure (the database not answering at start) is logged and leaves the plans to be made
-    by the first requests, as without this.
+    A database that does not answer within DATABASE_PROBE_SECONDS at start, or any failure, is
+    logged and leaves the plans to be made by the first requests, as without this: a server
+    starts whatever its database does. Nothing of it is counted in the metrics.
     """
     from graphql_api.readpath.index import index_of
 
     index = index_of(graphql_schema_of(schema))
     ran = 0
+    if not database_answers():
+        log.warning(
+            "Kept plans were not made before serving: the database did not answer within %s s",
+            DATABASE_PROBE_SECONDS,
+        )
+        return ran
     errors = logging.getLogger("graphql_api.errors")  # its made-up ids' errors are no one's
     level, errors.level = errors.level, logging.WARNING
     try:
@@ -79,7 +87,8 @@ def warm_plans(schema) -> int:
                 if variables is None:
                     continue
                 for viewer in viewers():
-                    run(schema, trusted.text, operation, variables, viewer)
+                    with metrics.unobserved():
+                        run(schema, trusted.text, operation, variables, viewer)
                     ran += 1
     except Exception:  # noqa: BLE001 - warming is an optimisation: the server serves without it
         log.exception("Kept plans were not made before serving; the first requests make them")
@@ -90,6 +99,32 @@ def warm_plans(schema) -> int:
                 connection.close()
     log.info("Kept plans made before serving: %d requests, %d plans", ran, len(index.plans.keys()))
     return ran
+
+
+DATABASE_PROBE_SECONDS = 2
+
+
+def database_answers() -> bool:
+    """Whether the database accepts a connection and answers within DATABASE_PROBE_SECONDS:
+    PostgreSQL's own connections wait as long as the server does (no connect_timeout), and a
+    server that accepts and never answers would hold gunicorn's start for ever."""
+    connection = connections["default"]
+    if connection.vendor != "postgresql":
+        return True
+    import psycopg
+
+    params = connection.get_connection_params()
+    keep = ("dbname", "user", "password", "host", "port", "sslmode", "options", "service")
+    params = {name: value for name, value in params.items() if name in keep}
+    try:
+        with psycopg.connect(
+            **params, connect_timeout=DATABASE_PROBE_SECONDS, autocommit=True
+        ) as probe:
+            probe.execute(f"SET statement_timeout = {DATABASE_PROBE_SECONDS * 1000}")
+            probe.execute("SELECT 1")
+    except psycopg.Error:
+        return False
+    return True
 
 
 def run(schema, text: str, operation: OperationDefinitionNode, variables: dict, viewer) -> None:

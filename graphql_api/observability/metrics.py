@@ -16,6 +16,8 @@ What is measured, and where: docs/operations.md, "Watching it".
 
 import atexit
 import bisect
+import contextlib
+import contextvars
 import hmac
 import ipaddress
 import math
@@ -106,8 +108,21 @@ DATABASE_ERRORS = Counter(
 )
 
 
+_unobserved: contextvars.ContextVar[bool] = contextvars.ContextVar("unobserved", default=False)
+
+
 def enabled() -> bool:
-    return settings.METRICS_ENABLED
+    return settings.METRICS_ENABLED and not _unobserved.get()
+
+
+@contextlib.contextmanager
+def unobserved():
+    """Work that answers no one (plans made before serving): counted nowhere."""
+    token = _unobserved.set(True)
+    try:
+        yield
+    finally:
+        _unobserved.reset(token)
 
 
 class BoundedLabel:
