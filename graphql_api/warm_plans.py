@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 
 from django.contrib.auth.models import AnonymousUser
-from django.db import connections
+from django.db import DatabaseError, connections
 from django.http import HttpRequest, HttpResponse
 from graphql import NonNullTypeNode, OperationDefinitionNode, OperationType
 from strawberry.django.context import StrawberryDjangoContext
@@ -77,6 +77,7 @@ def warm_plans(schema) -> int:
     errors = logging.getLogger("graphql_api.errors")  # its made-up ids' errors are no one's
     level, errors.level = errors.level, logging.WARNING
     try:
+        bound_statements()
         for trusted in trusted_documents().values():
             for operation in trusted.document.definitions:
                 if not isinstance(operation, OperationDefinitionNode):
@@ -88,8 +89,11 @@ def warm_plans(schema) -> int:
                     continue
                 for viewer in viewers():
                     with metrics.unobserved():
-                        run(schema, trusted.text, operation, variables, viewer)
+                        result = run(schema, trusted.text, operation, variables, viewer)
                     ran += 1
+                    for error in result.errors or ():
+                        if isinstance(error.original_error, DatabaseError):
+                            raise error.original_error  # a locked or slow database: stop
     except Exception:  # noqa: BLE001 - warming is an optimisation: the server serves without it
         log.exception("Kept plans were not made before serving; the first requests make them")
     finally:
@@ -127,12 +131,22 @@ def database_answers() -> bool:
     return True
 
 
-def run(schema, text: str, operation: OperationDefinitionNode, variables: dict, viewer) -> None:
+def bound_statements() -> None:
+    """No statement of the warming waits more than DATABASE_PROBE_SECONDS (a table locked by a
+    migration, say): the first that would stops it, and gunicorn starts its workers."""
+    for alias in connections:
+        connection = connections[alias]
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET statement_timeout = {DATABASE_PROBE_SECONDS * 1000}")
+
+
+def run(schema, text: str, operation: OperationDefinitionNode, variables: dict, viewer):
     request = HttpRequest()
     request.method = "POST"
     request.user = viewer
     context = StrawberryDjangoContext(request=request, response=HttpResponse())
-    schema.execute_sync(
+    return schema.execute_sync(
         text,
         variable_values=variables,
         context_value=context,

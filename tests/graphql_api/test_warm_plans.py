@@ -7,8 +7,8 @@ from django.test import override_settings
 from config.schema import schema
 from graphql_api.readpath.cache import clear_plans
 from graphql_api.readpath.index import index_of
-from graphql_api.warm_plans import warm_plans
 from graphql_api.trusted_documents import document_id
+from graphql_api.warm_plans import warm_plans
 from learningplatform.choices import CourseStatus
 from tests.factories import CourseFactory, InstructorFactory, StaffFactory, TaskFactory, UserFactory
 from tests.helpers import document, global_id
