@@ -332,6 +332,40 @@ class TaskTally(models.Model):
         return f"{self.course_id} {self.status}: {self.tasks}"
 
 
+class SubmissionTallyQuerySet(models.QuerySet):
+    def count(self) -> int:
+        """How many submissions these tally rows count (the sum of theirs)."""
+        total = Cast(Coalesce(Sum("submissions"), 0), models.BigIntegerField())
+        return self.aggregate(submissions=total)["submissions"]
+
+
+class SubmissionTally(models.Model):
+    """How many submissions a user made to a course's tasks, kept by the database itself.
+
+    Triggers on the submission and task tables (migration 0011) add and subtract as submissions
+    are inserted, moved or deleted and as tasks move course or are deleted, whatever writes
+    them, so a course's `submissionCount` reads one row per submitter (or the viewer's one row)
+    instead of walking the course's tasks. Never written by the application. Per (course, user)
+    because that is all the submission rule reads (the submitter and the course's instructor).
+    """
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="submission_tallies")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submission_tallies"
+    )
+    submissions = models.BigIntegerField()
+
+    objects = SubmissionTallyQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["course", "user"], name="submission_tally_one_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.course_id} by {self.user_id}: {self.submissions}"
+
+
 class LegacyIdMap(models.Model):
     """Where each row of a legacy table went: (legacy table, legacy id) → consolidated id.
 

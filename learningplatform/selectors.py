@@ -18,7 +18,15 @@ from django.core.exceptions import EmptyResultSet
 from django.db.models import Q, QuerySet
 
 from learningplatform.choices import CourseStatus, TaskStatus, Visibility
-from learningplatform.models import Course, PersonalAccessToken, Submission, Task, TaskTally, User
+from learningplatform.models import (
+    Course,
+    PersonalAccessToken,
+    Submission,
+    SubmissionTally,
+    Task,
+    TaskTally,
+    User,
+)
 
 AnyUser = User | AnonymousUser
 
@@ -149,6 +157,19 @@ def submissions_visible_to(
     if not user.is_authenticated:
         return queryset.none()
     return queryset.filter(submission_visibility(user))
+
+
+def submission_tallies_visible_to(
+    user: AnyUser, queryset: QuerySet[SubmissionTally] | None = None
+) -> QuerySet[SubmissionTally]:
+    """The submission tallies (per course and submitter) of the submissions `user` may see: the
+    submission rule itself, as a tally holds a submission's course and user, all the rule reads."""
+    queryset = SubmissionTally.objects.all() if queryset is None else queryset
+    if user.is_staff:
+        return queryset
+    if not user.is_authenticated:
+        return queryset.none()
+    return queryset.filter(submission_visibility(user, course_prefix="course__"))
 
 
 def access_tokens_visible_to(user: AnyUser) -> QuerySet[PersonalAccessToken]:

@@ -15,10 +15,10 @@ from graphql_api.nodes import annotated_field, node_type
 from graphql_api.permissions import current_user
 from graphql_api.task.filters import TaskOrder
 from learningplatform import models
-from learningplatform.expressions import RowCount, TallySum
+from learningplatform.expressions import TallySum
 from learningplatform.selectors import (
     courses_visible_to,
-    submissions_visible_to,
+    submission_tallies_visible_to,
     tallies_visible_to,
 )
 
@@ -38,9 +38,11 @@ def _visible_tasks(info: Info) -> TallySum:
     return TallySum(tallies_visible_to(current_user(info), of_course))
 
 
-def _visible_submissions(info: Info) -> RowCount:
-    of_course = models.Submission.objects.filter(task__course=OuterRef("pk"))
-    return RowCount(submissions_visible_to(current_user(info), of_course))
+def _visible_submissions(info: Info) -> TallySum:
+    # The course's tallies per submitter (the viewer's own one, unless they teach it), not its
+    # tasks' submissions (ADR 0031).
+    of_course = models.SubmissionTally.objects.filter(course=OuterRef("pk"))
+    return TallySum(submission_tallies_visible_to(current_user(info), of_course), "submissions")
 
 
 # A course's tasks are counted from its tallies (ADR 0016), a few rows, not its tasks.
@@ -82,8 +84,8 @@ class Course(relay.Node):
         _visible_submissions, description="Submissions to the course's tasks that you can see."
     )
     def submission_count(self, info: Info) -> int:
-        of_course = models.Submission.objects.filter(task__course=self.pk)
-        return submissions_visible_to(current_user(info), of_course).count()
+        of_course = self.submission_tallies.all()
+        return submission_tallies_visible_to(current_user(info), of_course).count()
 
     @classmethod
     def get_queryset(cls, queryset: QuerySet, info: Info, **kwargs) -> QuerySet:

@@ -13,7 +13,7 @@ from django.test import override_settings
 from graphql_api import connections
 from learningplatform.choices import CourseStatus, TaskStatus, TaskType, Visibility
 from learningplatform.models import Course, Submission
-from learningplatform.selectors import tasks_visible_to
+from learningplatform.selectors import submissions_visible_to, tasks_visible_to
 from tests.factories import (
     CourseFactory,
     InstructorFactory,
@@ -77,15 +77,48 @@ def test_counts_of_a_page_are_counted_for_its_rows_only(world, as_user, role, pa
     sql, params = page
     assert "GROUP BY" not in sql.upper()
     assert "LIMIT" in sql.upper()
-    # taskCount sums the course's tallies; submissionCount counts its submissions (anonymous
-    # visitors see none: a constant 0, no subquery)
-    assert sql.count("SUM(") == 1
-    assert sql.count("COUNT(") == (0 if role == "anonymous" else 1)
+    # taskCount sums the course's task tallies; submissionCount its submission tallies, never
+    # the submissions (anonymous visitors see none: a constant 0, no subquery)
+    assert sql.count("SUM(") == (1 if role == "anonymous" else 2)
+    assert "COUNT(" not in sql
+    assert '"learningplatform_submission"' not in sql
     if connection.vendor == "postgresql":  # each count runs once per row of the page (and one more)
         plan = explain(sql, params, analyze=True)
         subplans = [n for n in plan_nodes(plan) if n.get("Parent Relationship") == "SubPlan"]
         assert subplans
         assert all(node["Actual Loops"] <= 4 for node in subplans), plan
+
+
+SUBMISSION_COUNTS = """{ courses(first: 30) { edges { node { id submissionCount } } }
+  me { courses(first: 30) { edges { node { id submissionCount } } } } }"""
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("role", ROLES)
+def test_submission_counts_read_the_tallies_with_the_viewers_rule(world, as_user, role, path):
+    # submissions by several users, the instructor among them (to another's course)
+    for number, course in enumerate(Course.objects.order_by("id")):
+        for task in course.tasks.all()[: 1 + number % 3]:
+            for user in (UserFactory(), world["instructor"]):
+                if course.instructor_id != user.pk:
+                    SubmissionFactory(task=task, user=user)
+    viewer = world[role] or AnonymousUser()
+    data, ran = run(as_user(world[role]), SUBMISSION_COUNTS, path)
+    lists = [data["courses"]] + ([data["me"]["courses"]] if data["me"] else [])
+    nodes = [edge["node"] for courses in lists for edge in courses["edges"]]
+    assert nodes
+    courses = {global_id(course): course for course in Course.objects.all()}
+    for node in nodes:
+        course = courses[node["id"]]
+        of_course = Submission.objects.filter(task__course=course)
+        assert node["submissionCount"] == submissions_visible_to(viewer, of_course).count()
+    if role != "anonymous":
+        assert any(node["submissionCount"] for node in nodes)
+    assert not [sql for sql, _ in ran if '"learningplatform_submission"' in sql]
+    if connection.vendor == "postgresql":  # no scan of the submission table, of any kind
+        for sql, params in ran:
+            relations = {n.get("Relation Name") for n in plan_nodes(explain(sql, params))}
+            assert "learningplatform_submission" not in relations, sql
 
 
 # --- 2. Counts that follow the viewer's rule cheaply
