@@ -358,12 +358,10 @@ def argument_use(argument: str, root_kind: str | None, target: str | None):
     """The use of a variable given as `argument` of a field (root: `root_kind` of the index)."""
     if argument == "id" and root_kind == "node":
         return ("id", target)
-    if argument == "first" and root_kind == "list":
-        return ("size", None)
-    if argument == "after" and root_kind == "list":
-        return ("keyset", None)
-    # A nested list's page (its keyset cursors, its LIMIT in each parent's LATERAL join) is
-    # planned with its values: they stay facts of the plan's key.
+    if root_kind in ("list", None) and argument == "first":
+        return ("size", None)  # a root list's LIMIT, or a nested list's in each parent's page
+    if root_kind in ("list", None) and argument in ("after", "before"):
+        return ("keyset", None)  # a keyset cursor's value and id
     if argument == "filter":
         return ("filter", None)
     return None
