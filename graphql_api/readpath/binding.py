@@ -252,7 +252,13 @@ def key_value_mark(field: models.Field, n: int) -> Any:
     if isinstance(field, models.CharField | models.TextField):
         return f"{TEXT.format(90 + n)}"
     if isinstance(field, models.IntegerField):
-        return -(2**62) - 4_000_003 - n
+        # Within the column's range: Django drops a comparison with a value outside it (always
+        # true or false), which would drop the cursor's bound from the plan.
+        ops = connections[read_alias()].ops
+        low, high = ops.integer_field_range(field.get_internal_type())
+        if low is None or low <= -(2**62) - 4_000_003 - n:
+            return -(2**62) - 4_000_003 - n
+        return low + 7_919 + n if low < 0 else high - 7_919 - n
     return None
 
 
