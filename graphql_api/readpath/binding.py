@@ -12,19 +12,21 @@ not, empty or not) and what is a parameter (`Use.values`, and the plan's own der
 page bounds and cursors, read.py and plan.py):
 
 - `id` of a root field reading one object by id: the id;
-- `first` of a root list: the page size (its LIMIT);
-- `after` of a root list: the keyset cursor's value and id;
+- `first` of a list, at the root or nested: the page size (its LIMIT; a nested list's in each
+  parent's LATERAL join on PostgreSQL, its window's bound on SQLite);
+- `after` and `before` of a list, at the root or nested: the keyset cursor's value and id;
 - `search` of a filter, given as a variable or inside a filter variable: the LIKE pattern;
 - an object a filter names by id (`filter: {course: $id}`): the id, and the filter's check that
   the viewer may see it becomes a statement of the plan (`checked_object`).
 
 Any other variable (a boolean of `@include`, an enum of `orderBy` or of a filter, a time in a
-filter, `last`, `before`, and a nested list's page arguments, which its LATERAL join per
-parent takes as they are) is a fact of the shape: its value is in the key, and the
-plan is made with it. A value a plan cannot take (a page size the connection refuses, another
-order's cursor) raises `Unbound`: that request is planned for itself, and meets the executor's
-error. The marks are values no row or request holds; a request that holds one (in a variable
-or in the document) is not planned by shape.
+filter, `last`) is a fact of the shape: its value is in the key, and the plan is made with it.
+A page's cut (hasNextPage, the rows kept) takes the request's own page arguments (`current`).
+A value a plan cannot take (a page size the connection refuses, another order's cursor) raises
+`Unbound`: that request is planned for itself, and meets the executor's error. The marks are
+values no row or request holds; a request that holds one (in a variable or in the document) is
+not planned by shape. (An integer column's cursor value is marked within the column's range,
+near its end, as Django drops a comparison with a value outside it: `key_value_mark`.)
 """
 
 from __future__ import annotations
