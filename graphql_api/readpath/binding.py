@@ -444,8 +444,19 @@ BINDABLE = (int, str, datetime, Decimal)
 
 
 def bind(params: tuple) -> tuple:
-    """`params` with the running request's values in place of the marks."""
+    """`params` with the running request's values in place of the marks, of the types Django
+    sent (psycopg's Int4 for an integer column's lookup, say)."""
     values = _bound.get()
     if not values:
         return params
-    return tuple(values.get(p, p) if type(p) in BINDABLE else p for p in params)
+    return tuple(
+        _bound_value(p, values) if isinstance(p, BINDABLE) and type(p) is not bool else p
+        for p in params
+    )
+
+
+def _bound_value(param: Any, values: dict) -> Any:
+    value = values.get(param, param)
+    if isinstance(param, int) and type(param) is not int and type(value) is int:
+        return type(param)(value)  # as Django sent it (psycopg's Int4 of an integer column)
+    return value
