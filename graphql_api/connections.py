@@ -218,17 +218,34 @@ def keyset_reading(
     rows, or the last `last` (the page size when neither is given), one more read to tell
     whether there are more. The cut (`page_cut`) takes the rows read, in the order read.
     """
+    after_key = keyset.key_of_cursor("after", after) if after else None
+    before_key = keyset.key_of_cursor("before", before) if before else None
+    bounds, reading, size = keyed_reading(
+        keyset, first=first, last=last, after_key=after_key, before_key=before_key
+    )
+    return bounds, reading, size, page_cut(first=first, last=last, after=after, before=before)
+
+
+def keyed_reading(
+    keyset: Keyset,
+    *,
+    first: int | None,
+    last: int | None,
+    after_key: tuple | None,
+    before_key: tuple | None,
+) -> tuple[Q, Keyset, int]:
+    """`keyset_reading`'s bounds, order and rows read, for the (value, id) keys its cursors
+    name (the read path's kept plans bind them, and the page size, as parameters)."""
     bounds = Q()
-    if after:
-        bounds &= keyset.past(keyset.key_of_cursor("after", after))
-    if before:
-        bounds &= keyset.reversed().past(keyset.key_of_cursor("before", before))
-    cut = page_cut(first=first, last=last, after=after, before=before)
+    if after_key is not None:
+        bounds &= keyset.past(after_key)
+    if before_key is not None:
+        bounds &= keyset.reversed().past(before_key)
     if first is None and last is None:
         first = page_limit()
     if first is None:
-        return bounds, keyset.reversed(), last + 1, cut
-    return bounds, keyset, first + 1, cut
+        return bounds, keyset.reversed(), last + 1
+    return bounds, keyset, first + 1
 
 
 def keyset_window(
@@ -250,15 +267,10 @@ def keyset_rows(
 ) -> models.QuerySet:
     """`keyset_window`'s rows past the (value, id) keys its cursors name, given as keys (the
     read path's kept plans bind them as parameters)."""
-    if after_key is not None:
-        queryset = queryset.filter(keyset.past(after_key))
-    if before_key is not None:
-        queryset = queryset.filter(keyset.reversed().past(before_key))
-    if first is None and last is None:
-        first = page_limit()
-    if first is None:
-        return keyset.reversed().ordered(queryset)[: last + 1]
-    return keyset.ordered(queryset)[: first + 1]
+    bounds, reading, size = keyed_reading(
+        keyset, first=first, last=last, after_key=after_key, before_key=before_key
+    )
+    return reading.ordered(queryset.filter(bounds))[:size]
 
 
 def page_cut(
@@ -372,7 +384,22 @@ def nested_window(
     `nested_cut` cuts each parent's page from.
     """
     bounds, reading, size, _cut = keyset_reading(keyset, **paging)
-    queryset = queryset.filter(bounds)
+    return nested_page(queryset.filter(bounds), keyset, reading, foreign_key, size)
+
+
+def nested_window_of_keys(
+    queryset: models.QuerySet, keyset: Keyset, foreign_key: str, **keys: Any
+) -> models.QuerySet:
+    """`nested_window` for the keys its cursors name and its page size (`keyed_reading`), as
+    the read path's kept plans give them: stand-ins whose values each run binds."""
+    bounds, reading, size = keyed_reading(keyset, **keys)
+    return nested_page(queryset.filter(bounds), keyset, reading, foreign_key, size)
+
+
+def nested_page(
+    queryset: models.QuerySet, keyset: Keyset, reading: Keyset, foreign_key: str, size: int
+) -> models.QuerySet:
+    """`size` rows of each parent's list of `queryset` in the order `reading`."""
     if keyset.column:
         queryset = queryset.annotate(**{KEYSET_VALUE: F(keyset.column)})
     page = queryset.order_by(F(foreign_key), *reading.ordering())

@@ -41,6 +41,7 @@ from strawberry.extensions import SchemaExtension
 from graphql_api.connections import (
     keyset_for,
     nested_window,
+    nested_window_of_keys,
     page_argument_error,
 )
 from graphql_api.library_internals import (
@@ -132,9 +133,10 @@ class NestedConnectionField(StrawberryDjangoField):
             result.nested_parent = source
         return result
 
-    def get_queryset(self, queryset, info, *, order_by=None, **kwargs):
+    def get_queryset(self, queryset, info, *, order_by=None, keys=None, **kwargs):
         """The list's rows as the viewer sees them, in its keyset's order; for many parents (a
-        prefetch, `RELATED_FIELD_ID`), each parent's page (`nested_window`)."""
+        prefetch, `RELATED_FIELD_ID`), each parent's page (`nested_window`), or, from the read
+        path, the page its `keys` give (`nested_window_of_keys`: stand-ins a kept plan binds)."""
         paging = {name: kwargs.pop(name, None) for name in ("first", "last", "after", "before")}
         config = get_queryset_config(queryset)
         if fetched(queryset) or config.optimized_by_prefetching:
@@ -144,7 +146,9 @@ class NestedConnectionField(StrawberryDjangoField):
         keyset = keyset_for(queryset.model, order_by)
         if foreign_key is None:
             return keyset.ordered(queryset)  # one parent's: the connection reads its page
-        if page_argument_error(**paging, keyset=keyset) is not None:
+        if keys is not None:
+            page = nested_window_of_keys(queryset, keyset, foreign_key, **keys)
+        elif page_argument_error(**paging, keyset=keyset) is not None:
             page = queryset.none()  # the connection refuses them, naming the argument
         else:
             page = nested_window(queryset, keyset, foreign_key, **paging)

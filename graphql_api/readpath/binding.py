@@ -12,19 +12,21 @@ not, empty or not) and what is a parameter (`Use.values`, and the plan's own der
 page bounds and cursors, read.py and plan.py):
 
 - `id` of a root field reading one object by id: the id;
-- `first` of a root list: the page size (its LIMIT);
-- `after` of a root list: the keyset cursor's value and id;
+- `first` of a list, at the root or nested: the page size (its LIMIT; a nested list's in each
+  parent's LATERAL join on PostgreSQL, its window's bound on SQLite);
+- `after` and `before` of a list, at the root or nested: the keyset cursor's value and id;
 - `search` of a filter, given as a variable or inside a filter variable: the LIKE pattern;
 - an object a filter names by id (`filter: {course: $id}`): the id, and the filter's check that
   the viewer may see it becomes a statement of the plan (`checked_object`).
 
 Any other variable (a boolean of `@include`, an enum of `orderBy` or of a filter, a time in a
-filter, `last`, `before`, and a nested list's page arguments, which its LATERAL join per
-parent takes as they are) is a fact of the shape: its value is in the key, and the
-plan is made with it. A value a plan cannot take (a page size the connection refuses, another
-order's cursor) raises `Unbound`: that request is planned for itself, and meets the executor's
-error. The marks are values no row or request holds; a request that holds one (in a variable
-or in the document) is not planned by shape.
+filter, `last`) is a fact of the shape: its value is in the key, and the plan is made with it.
+A page's cut (hasNextPage, the rows kept) takes the request's own page arguments (`current`).
+A value a plan cannot take (a page size the connection refuses, another order's cursor) raises
+`Unbound`: that request is planned for itself, and meets the executor's error. The marks are
+values no row or request holds; a request that holds one (in a variable or in the document) is
+not planned by shape. (An integer column's cursor value is marked within the column's range,
+near its end, as Django drops a comparison with a value outside it: `key_value_mark`.)
 """
 
 from __future__ import annotations
@@ -252,7 +254,13 @@ def key_value_mark(field: models.Field, n: int) -> Any:
     if isinstance(field, models.CharField | models.TextField):
         return f"{TEXT.format(90 + n)}"
     if isinstance(field, models.IntegerField):
-        return -(2**62) - 4_000_003 - n
+        # Within the column's range: Django drops a comparison with a value outside it (always
+        # true or false), which would drop the cursor's bound from the plan.
+        ops = connections[read_alias()].ops
+        low, high = ops.integer_field_range(field.get_internal_type())
+        if low is None or low <= -(2**62) - 4_000_003 - n:
+            return -(2**62) - 4_000_003 - n
+        return low + 7_919 + n if low < 0 else high - 7_919 - n
     return None
 
 
@@ -358,12 +366,10 @@ def argument_use(argument: str, root_kind: str | None, target: str | None):
     """The use of a variable given as `argument` of a field (root: `root_kind` of the index)."""
     if argument == "id" and root_kind == "node":
         return ("id", target)
-    if argument == "first" and root_kind == "list":
-        return ("size", None)
-    if argument == "after" and root_kind == "list":
-        return ("keyset", None)
-    # A nested list's page (its keyset cursors, its LIMIT in each parent's LATERAL join) is
-    # planned with its values: they stay facts of the plan's key.
+    if root_kind in ("list", None) and argument == "first":
+        return ("size", None)  # a root list's LIMIT, or a nested list's in each parent's page
+    if root_kind in ("list", None) and argument in ("after", "before"):
+        return ("keyset", None)  # a keyset cursor's value and id
     if argument == "filter":
         return ("filter", None)
     return None
@@ -438,8 +444,19 @@ BINDABLE = (int, str, datetime, Decimal)
 
 
 def bind(params: tuple) -> tuple:
-    """`params` with the running request's values in place of the marks."""
+    """`params` with the running request's values in place of the marks, of the types Django
+    sent (psycopg's Int4 for an integer column's lookup, say)."""
     values = _bound.get()
     if not values:
         return params
-    return tuple(values.get(p, p) if type(p) in BINDABLE else p for p in params)
+    return tuple(
+        _bound_value(p, values) if isinstance(p, BINDABLE) and type(p) is not bool else p
+        for p in params
+    )
+
+
+def _bound_value(param: Any, values: dict) -> Any:
+    value = values.get(param, param)
+    if isinstance(param, int) and type(param) is not int and type(value) is int:
+        return type(param)(value)  # as Django sent it (psycopg's Int4 of an integer column)
+    return value

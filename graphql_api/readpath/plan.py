@@ -17,6 +17,7 @@ from strawberry.relay import from_base64
 from strawberry.types.info import Info
 
 from graphql_api.connections import Keyset, keyset_for, page_argument_error
+from graphql_api.errors import UserError
 from graphql_api.ids import is_node_id
 from graphql_api.library_internals import (
     Path,
@@ -26,10 +27,19 @@ from graphql_api.library_internals import (
     info_of,
     strawberry_schema_of,
 )
+from graphql_api.readpath.binding import (
+    KEY_IDS,
+    Unbound,
+    column_parameter,
+    cursor_stand_in,
+    is_stand_in,
+    key_value_mark,
+)
 from graphql_api.readpath.fallbacks import Fallback
 from graphql_api.readpath.index import Column, Relation, SchemaIndex, TypeEntry
 from graphql_api.readpath.statements import Statement
 
+PAGE_ARGUMENTS = ("first", "last", "after", "before")
 CONNECTION_FIELDS = {"edges", "totalCount", "pageInfo", "__typename"}
 EDGE_FIELDS = {"cursor", "node", "__typename"}
 PAGE_INFO_FIELDS = {"hasNextPage", "hasPreviousPage", "startCursor", "endCursor", "__typename"}
@@ -92,10 +102,13 @@ class NestedConnection:
     strawberry_field: Any
     order_by: Any  # the orderBy input, as the field's resolver receives it
     keyset: Keyset
-    paging: dict  # first, last, after, before
+    paging: dict  # first, last, after, before as planned (stand-ins where bound)
     value_at: int | None  # the keyset column's index in a row; None: by id alone
+    keys: dict  # the page read: first, last, and its cursors' keys (`stand_in_keys`)
     statement: Statement | None = None  # the pages; None: none asked for (totalCount alone)
     count: Statement | None = None  # (parent id, total) rows; None: not asked for
+
+    __hash__ = object.__hash__  # the key of its request's paging (`current`)
 
 
 @dataclass
@@ -185,9 +198,13 @@ class Planner:
             raise Fallback("an argument the executor reports") from None
 
     def page(self, kwargs: dict, keyset: Keyset) -> dict:
-        """The page arguments; Fallback for those the connection refuses (the executor says why)."""
-        paging = {name: kwargs.pop(name, None) for name in ("first", "last", "after", "before")}
-        if page_argument_error(**paging, keyset=keyset):
+        """The page arguments; Fallback for those the connection refuses (the executor says why).
+
+        A stand-in (a bound variable's, binding.py) is checked when a request gives its value
+        (`paging_derivation`)."""
+        paging = {name: kwargs.pop(name, None) for name in PAGE_ARGUMENTS}
+        given = {k: None if is_stand_in(v) else v for k, v in paging.items()}
+        if page_argument_error(**given, keyset=keyset):
             raise Fallback("page arguments the connection refuses")
         return paging
 
@@ -326,7 +343,82 @@ class Planner:
         if keyset.column is not None and connection.needs_cursors:
             value_at = connection.columns.index(keyset.column)
         foreign_key = relation.model_field.field.attname
-        return NestedConnection(
+        after_key, before_key, marks = stand_in_keys(keyset, paging)
+        keys = {"first": paging["first"], "last": paging["last"], "after_key": after_key,
+                "before_key": before_key}  # fmt: skip
+        nested = NestedConnection(
             key, connection, foreign_key, info, relation.strawberry_field, order_by, keyset,
-            paging, value_at,
+            paging, value_at, keys,
         )  # fmt: skip
+        if any(is_stand_in(v) for v in paging.values()):
+            sources = self.sources(details, PAGE_ARGUMENTS)
+            self.derivations.append(paging_derivation(nested, paging, keyset, sources, marks))
+        return nested
+
+
+def stand_in_keys(keyset: Keyset, paging: dict) -> tuple[tuple | None, tuple | None, dict]:
+    """The (value, id) keys a list's `after` and `before` name, with marks where they are
+    stand-ins (binding.py).
+
+    Returns both keys and, for stand-ins, each mark as Django sends it -> how the request's
+    cursor gives its value: (the argument, 0 for the column value or -1 for the id, the column's
+    field to prepare the value for, or None)."""
+    keys, marks = [], {}
+    for argument in ("after", "before"):
+        cursor = paging[argument]
+        found = cursor_stand_in(cursor)
+        if not cursor:
+            keys.append(None)
+        elif found is None:
+            keys.append(keyset.key_of_cursor(argument, cursor))
+        else:
+            key, own = stand_in_key(keyset, argument, *found)
+            keys.append(key)
+            marks.update(own)
+    return keys[0], keys[1], marks
+
+
+def stand_in_key(keyset: Keyset, argument: str, n: int, null: bool) -> tuple[tuple, dict]:
+    """The key of a stand-in cursor `n` (its value null or not), and its marks."""
+    if keyset.column is None:
+        return (KEY_IDS[n],), {KEY_IDS[n]: (argument, -1, None)}
+    field = keyset.model._meta.get_field(keyset.column)
+    if null:
+        return (None, KEY_IDS[n]), {KEY_IDS[n]: (argument, -1, None)}
+    mark = key_value_mark(field, n)
+    if mark is None:
+        raise Fallback(f"a cursor of a {type(field).__name__} column")
+    marks = {column_parameter(field, mark): (argument, 0, field), KEY_IDS[n]: (argument, -1, None)}
+    return (mark, KEY_IDS[n]), marks
+
+
+def paging_derivation(owner: object, planned: dict, keyset: Keyset, sources: dict, marks: dict):
+    """How a request's page arguments give a list's bound values (binding.py): its page size's
+    LIMIT (the size and one more), its cursors' keys, and, under `owner` (a root list, a nested
+    connection), its page arguments themselves, which cut its page (`current`)."""
+    planned = dict(planned)
+    limit = planned["first"] + 1 if is_stand_in(planned["first"]) else None
+
+    def derive(variables: dict) -> dict:
+        real = {k: variables.get(v) if v else planned[k] for k, v in sources.items()}
+        if page_argument_error(**real, keyset=keyset):
+            raise Unbound
+        found: dict = {owner: real}
+        if limit is not None:
+            if real["first"] is None:
+                raise Unbound
+            found[limit] = real["first"] + 1
+        keys = {}
+        for mark, (argument, at, column) in marks.items():
+            if argument not in keys:
+                if not real[argument]:
+                    raise Unbound
+                try:
+                    keys[argument] = keyset.key_of_cursor(argument, real[argument])
+                except UserError:
+                    raise Unbound from None
+            value = keys[argument][at]
+            found[mark] = value if column is None else column_parameter(column, value)
+        return found
+
+    return derive

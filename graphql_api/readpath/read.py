@@ -40,7 +40,6 @@ from graphql_api.connections import (
     related_rows,
     total_within_bound,
 )
-from graphql_api.errors import UserError
 from graphql_api.library_internals import (
     DjangoOptimizerExtension,
     Path,
@@ -51,19 +50,15 @@ from graphql_api.library_internals import (
     variables_coerced_as,
 )
 from graphql_api.readpath.binding import (
-    KEY_IDS,
     NODE_IDS,
     Shape,
     Unbound,
     bindings,
     bound,
     checking,
-    column_parameter,
     current,
-    cursor_stand_in,
     holds_a_mark,
     is_stand_in,
-    key_value_mark,
     shape_of,
     stand_in,
 )
@@ -71,6 +66,7 @@ from graphql_api.readpath.cache import PlanningReads, plan_key, unchanged
 from graphql_api.readpath.fallbacks import Fallback
 from graphql_api.readpath.index import RootField
 from graphql_api.readpath.plan import (
+    PAGE_ARGUMENTS,
     Columns,
     ConnectionPlan,
     FetchedObject,
@@ -78,6 +74,8 @@ from graphql_api.readpath.plan import (
     NestedConnection,
     ObjectPlan,
     Planner,
+    paging_derivation,
+    stand_in_keys,
 )
 from graphql_api.readpath.rows import build
 from graphql_api.readpath.statements import (
@@ -88,8 +86,6 @@ from graphql_api.readpath.statements import (
     rows_statement,
 )
 from learningplatform.replicas import read_alias
-
-PAGE_ARGUMENTS = ("first", "last", "after", "before")
 
 
 def read_document(context, index, root_type: GraphQLObjectType, grouped_field_set) -> dict:
@@ -297,11 +293,7 @@ def plan_root_list(planner: Planner, root_type, key, details, root: RootField) -
         raise Fallback("page arguments the connection refuses")
     value_at = plan.columns.index(keyset.column) if keyset.column else None
     compile_relations(plan.node_plans())
-    after_key, marks = None, {}
-    if paging["after"]:
-        after_key, marks = stand_in_key(keyset, paging["after"])
-    before = paging["before"]
-    before_key = keyset.key_of_cursor("before", before) if before else None
+    after_key, before_key, marks = stand_in_keys(keyset, paging)
     window = keyset_rows(
         annotated(queryset, plan.columns), keyset, first=paging["first"], last=paging["last"],
         after_key=after_key, before_key=before_key,
@@ -315,54 +307,9 @@ def plan_root_list(planner: Planner, root_type, key, details, root: RootField) -
     root_list = RootList(plan, keyset, value_at, page, paging, count, bounded)
     if any(is_stand_in(v) for v in paging.values()):
         sources = planner.sources(details, PAGE_ARGUMENTS)
-        planner.derivations.append(paging_derivation(root_list, sources, marks))
+        derivation = paging_derivation(root_list, paging, keyset, sources, marks)
+        planner.derivations.append(derivation)
     return root_list
-
-
-def stand_in_key(keyset: Keyset, after: str) -> tuple[tuple, dict]:
-    """The (value, id) key a root list's `after` names, with marks where it is a stand-in.
-
-    Returns the key and, for a stand-in, each mark as Django sends it -> how the request's
-    key gives its value (0: the column value, 1: the id)."""
-    found = cursor_stand_in(after)
-    if found is None:
-        return keyset.key_of_cursor("after", after), {}
-    n, null = found
-    if keyset.column is None:
-        return (KEY_IDS[n],), {KEY_IDS[n]: (-1, None)}
-    field = keyset.model._meta.get_field(keyset.column)
-    if null:
-        return (None, KEY_IDS[n]), {KEY_IDS[n]: (-1, None)}
-    mark = key_value_mark(field, n)
-    if mark is None:
-        raise Fallback(f"a cursor of a {type(field).__name__} column")
-    return (mark, KEY_IDS[n]), {column_parameter(field, mark): (0, field), KEY_IDS[n]: (-1, None)}
-
-
-def paging_derivation(root_list: RootList, sources: dict, marks: dict):
-    """How a request's page arguments give a root list's bound values (binding.py)."""
-    planned, keyset = dict(root_list.paging), root_list.keyset
-    limit = planned["first"] + 1 if is_stand_in(planned["first"]) else None
-
-    def derive(variables: dict) -> dict:
-        real = {k: variables.get(v) if v else planned[k] for k, v in sources.items()}
-        if page_argument_error(**real, keyset=keyset):
-            raise Unbound
-        found = {root_list: real}
-        if limit is not None:
-            if real["first"] is None:
-                raise Unbound
-            found[limit] = real["first"] + 1
-        if marks:
-            try:
-                key = keyset.key_of_cursor("after", real["after"])
-            except UserError:
-                raise Unbound from None
-            for mark, (at, field) in marks.items():
-                found[mark] = key[at] if field is None else column_parameter(field, key[at])
-        return found
-
-    return derive
 
 
 @dataclass
@@ -461,7 +408,7 @@ def nested_statement(relation: NestedConnection) -> Statement | None:
     with DjangoOptimizerExtension.disabled():
         queryset = related_page(
             relation.strawberry_field, related_rows(plan.node.model), relation.info, fk,
-            order_by=relation.order_by, **relation.paging,
+            order_by=relation.order_by, keys=relation.keys,
         )  # fmt: skip
     names = plan.columns.names
     if queryset.query.lateral:  # each parent's page, its columns read in the LATERAL join
@@ -549,7 +496,7 @@ def nested_pages(relation: NestedConnection, rows, answers, user) -> None:
             by_parent[row[width]].append(row)
     if parent_ids and relation.count is not None:
         totals = dict(relation.count.rows(parent_ids))
-    cut = nested_cut(keyset, **relation.paging)
+    cut = nested_cut(keyset, **current(relation, relation.paging))  # the request's own
     for parent_id, answer in zip(parent_ids, answers, strict=True):
         page_rows, has_previous, has_next = cut(by_parent.get(parent_id, []))
         if plan.needs_cursors:

@@ -439,12 +439,17 @@ def test_a_bad_id_or_a_mark_is_answered_as_the_executor_answers_whatever_is_kept
         (
             "query ($n: Int, $c: String) { courses(first: $n, after: $c) { edges { node {"
             " tasks(first: $n, after: $c) { totalCount } } } } }",
-            {},  # a root list's page and a nested list's, which is planned with its values
+            {"n": "size", "c": "keyset"},  # a root list's page and a nested list's: one use
         ),
         (
             "query ($c: String, $d: String) { courses(after: $c) { edges { node {"
             " tasks(after: $d) { totalCount } } } } }",
-            {"c": "keyset"},  # a nested list's cursor: planned with its value
+            {"c": "keyset", "d": "keyset"},  # a nested list's cursor too
+        ),
+        (
+            "query ($b: String, $m: Int) { courses(before: $b, last: 2) { edges { node {"
+            " tasks(first: $m, before: $b) { totalCount } } } } }",
+            {"b": "keyset", "m": "size"},  # `last`: a fact
         ),
         (
             "query ($s: String, $f: TaskFilter, $i: ID, $o: CourseOrder) {"
@@ -496,7 +501,7 @@ NESTED_PAGES = """
 query NestedPages($n: Int, $m: Int, $c: String, $f: CourseFilter) {
   courses(first: $n, filter: $f) {
     pageInfo { hasNextPage hasPreviousPage }
-    edges { node { title tasks(first: $m, after: $c) {
+    edges { node { title tasks(first: $m, after: $c, orderBy: {field: DEADLINE}) {
       pageInfo { hasNextPage hasPreviousPage }
       edges { cursor node { title } }
     } } }
@@ -509,13 +514,10 @@ SEARCHES = [None, "", "  task ", "task 1", "draft", "1", "%", "_", "t%k", "zzz",
 
 def shape_of_send(name: str, variables: dict) -> tuple:
     """What of a send's values shapes its plan, as the test sees it: null or not, empty or not,
-    a cursor's value null or not; never the value itself, but for a nested list's page (its
-    size and cursor are planned with their values: `m` and `c` here)."""
+    a cursor's value null or not; never the value itself, at the root or in a nested list."""
     facts = []
     for key, value in sorted(variables.items()):
-        if name == "nested" and key in ("m", "c"):
-            facts.append((key, value))
-        elif key == "after" and value:
+        if key in ("after", "c") and value:
             payload = json.loads(base64.b64decode(value).decode().split(":", 1)[1])
             facts.append((key, "cursor", payload[1] is None))
         elif isinstance(value, dict):
@@ -548,9 +550,8 @@ def test_hundreds_of_viewers_walking_pages_with_sizes_searches_and_filters(crowd
                 return
             variables = {**variables, "after": root["pageInfo"]["endCursor"]}
 
-    first_tasks = answer(clients[viewers[0]], {"query": NESTED_PAGES}, {"n": 1, "m": 1})
-    (course,) = first_tasks["data"]["courses"]["edges"]
-    nested_cursor = course["node"]["tasks"]["edges"][0]["cursor"]  # applies to every course's
+    # Real cursors of many tasks (a cursor applies to every course's list), null deadlines too.
+    nested_cursors = nested_cursors_of(clients[viewers[-1]])
     with override_settings(GRAPHQL_FAST_READS=False):  # (a changed setting empties the cache)
         for n, user in enumerate(viewers):
             search = SEARCHES[n % len(SEARCHES)]
@@ -560,7 +561,7 @@ def test_hundreds_of_viewers_walking_pages_with_sizes_searches_and_filters(crowd
                 filters = {"search": search, "difficultyLevel": None} if n % 2 else None
                 walk(user, "catalogue", catalogue, {"first": 1 + n % 5, "filter": filters}, 2)
             if n % 3 == 1:
-                nested = {"n": 1 + n % 6, "m": n % 3 or None, "c": None if n % 2 else nested_cursor,
+                nested = {"n": 1 + n % 6, "m": n % 3 or None, "c": None if n % 2 else nested_cursors[n % len(nested_cursors)],
                           "f": {"search": search} if search is not None else None}  # fmt: skip
                 sends.append((user, "nested", {"query": NESTED_PAGES}, nested))
                 expected.append(answer(clients[user], {"query": NESTED_PAGES}, nested))
@@ -578,6 +579,60 @@ def test_hundreds_of_viewers_walking_pages_with_sizes_searches_and_filters(crowd
     assert cache.hits >= len(sends) - len(shapes) * kinds - 3
     assert len(cache.keys()) < len(sends) / 5
     assert [plan.fallback for plan in cache.kept() if plan.fallback] == []  # the read path's
+
+
+def nested_cursors_of(client) -> list[str]:
+    """The cursors of every task of every course `client` sees, in NESTED_PAGES's order."""
+    everything = answer(client, {"query": NESTED_PAGES}, {"n": 100, "m": 100})
+    cursors = [
+        edge["cursor"]
+        for course in everything["data"]["courses"]["edges"]
+        for edge in course["node"]["tasks"]["edges"]
+    ]
+    nulls = [
+        c for c in cursors if json.loads(base64.b64decode(c).decode().split(":", 1)[1])[1] is None
+    ]
+    assert len(cursors) > 20 and nulls  # many tasks, and cursors of a null deadline
+    return cursors
+
+
+def test_a_nested_lists_page_size_and_cursor_are_parameters_of_one_kept_plan(crowd, as_user):
+    """A nested list's `first` (its LIMIT n + 1 in each parent's page) and `after` (its cursor's
+    deadline and id) reach the SQL as parameters: every page size and cursor of one shape runs
+    the same kept plan and the same SQL text, with the request's values among its parameters,
+    and answers as the executor does."""
+    staff = crowd["viewers"][-1]
+    client = as_user(staff)
+    for task in crowd["tasks"][3:9:5]:
+        task.deadline = None  # cursors that hold a null
+        task.save()
+    cursors = nested_cursors_of(client)
+    sends = [{"n": 12, "m": 1 + k % 4, "c": cursor, "f": None} for k, cursor in enumerate(cursors)]
+    with override_settings(GRAPHQL_FAST_READS=False):
+        expected = [answer(client, {"query": NESTED_PAGES}, v) for v in sends]
+    cache = index_of(schema._schema).plans
+    sent = []
+
+    def record(execute, sql, params, many, context):
+        sent.append((sql, tuple(params or ())))
+        return execute(sql, params, many, context)
+
+    got, texts = [], {}
+    for variables in sends:
+        sent.clear()
+        with connection.execute_wrapper(record):
+            got.append(answer(client, {"query": NESTED_PAGES}, variables))
+        pages = ("CROSS JOIN LATERAL", "ROW_NUMBER() OVER")  # PostgreSQL's, SQLite's
+        (nested,) = [(sql, params) for sql, params in sent if any(p in sql for p in pages)]
+        cursor = json.loads(base64.b64decode(variables["c"]).decode().split(":", 1)[1])
+        assert variables["m"] + 1 in nested[1], (nested, variables)  # the LIMIT, bound
+        assert cursor[2] in nested[1], (nested, variables)  # the cursor's id, bound
+        texts.setdefault(cursor[1] is None, set()).add(nested[0])
+    assert got == expected
+    # One SQL text for every size and cursor of a fact (the cursor's deadline null or not).
+    assert sorted(len(found) for found in texts.values()) == [1, 1]
+    assert len(cache.keys()) <= 2 + 1  # a plan per fact (and the first, the viewer's own)
+    assert cache.hits >= len(sends) - 3
 
 
 def test_a_bad_page_cursor_or_search_is_answered_as_the_executor_answers_whatever_is_kept(
