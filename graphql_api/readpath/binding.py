@@ -32,6 +32,7 @@ near its end, as Django drops a comparison with a value outside it: `key_value_m
 from __future__ import annotations
 
 import contextvars
+import functools
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -397,9 +398,29 @@ def bindings(shape: Shape, derivations: list, variables: dict, user: AnyUser) ->
     return found
 
 
+def integer_marks() -> frozenset[int]:
+    """Every stand-in `key_value_mark` may give an integer column, of any integer type."""
+    return _integer_marks(connections[read_alias()].vendor)
+
+
+@functools.lru_cache(maxsize=4)
+def _integer_marks(vendor: str) -> frozenset[int]:
+    ops = connections[read_alias()].ops
+    found = set()
+    for internal_type in ops.integer_field_ranges:
+        low, high = ops.integer_field_range(internal_type)
+        if low is None or low <= -(2**62):
+            continue
+        found.update((low + 7_919 + n) if low < 0 else (high - 7_919 - n) for n in range(4))
+    return frozenset(found)
+
+
 def holds_a_mark(value: object, document: str) -> bool:
     """Whether a request's variables or document hold a mark's value (planned per request)."""
     if MARK_TEXT.search(document):
+        return True
+    integers = integer_marks()
+    if any(str(mark) in document for mark in integers):
         return True
     stack = [value]
     while stack:
@@ -408,9 +429,13 @@ def holds_a_mark(value: object, document: str) -> bool:
             stack.extend(item.values())
         elif isinstance(item, list | tuple):
             stack.extend(item)
-        elif isinstance(item, int) and (item in MARKS or abs(item) >= LARGEST_MARK):
+        elif isinstance(item, int) and (
+            item in MARKS or item in integers or abs(item) >= LARGEST_MARK
+        ):
             return True
-        elif isinstance(item, str) and MARK_TEXT.search(item):
+        elif isinstance(item, str) and (
+            MARK_TEXT.search(item) or any(str(mark) in item for mark in integers)
+        ):
             return True
     return False
 

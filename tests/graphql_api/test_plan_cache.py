@@ -728,3 +728,22 @@ def test_a_filter_variable_naming_an_object_is_planned_for_itself_and_the_rest_b
     assert "errors" in got[3] and got[0]["data"]["courses"]["edges"]
     by_kind = [key for key in index_of(schema._schema).plans.keys() if isinstance(key[-1], str)]
     assert len(by_kind) == 2  # the two shapes without an object, for signed-in viewers
+
+
+def test_a_value_equal_to_an_integer_columns_stand_in_is_planned_for_itself():
+    """An integer column's cursor stand-in lies within the column's range (Django drops a
+    comparison outside it), so a request may hold one: such a request is planned per request,
+    never by a plan whose marks it would be confused with."""
+    from django.db import models
+
+    from graphql_api.readpath.binding import holds_a_mark, key_value_mark
+
+    fields = [models.IntegerField(), models.SmallIntegerField(), models.PositiveIntegerField(),
+              models.PositiveSmallIntegerField()]  # fmt: skip
+    for field in fields:
+        for n in range(4):
+            mark = key_value_mark(field, n)
+            assert holds_a_mark({"filter": {"attempt": mark}}, "query { __typename }")
+            assert holds_a_mark({}, f"query {{ tasks(filter: {{x: {mark}}}) {{ totalCount }} }}")
+            assert holds_a_mark({"s": f"x{mark}"}, "query { __typename }")
+    assert not holds_a_mark({"n": 5, "s": "task 12"}, "query { tasks(first: 20) { totalCount } }")
