@@ -13,6 +13,7 @@ it, first or replacement, starts with the plans (config/gunicorn.py).
 from __future__ import annotations
 
 import logging
+from contextlib import ExitStack
 
 from django.contrib.auth.models import AnonymousUser
 from django.db import DatabaseError, connections
@@ -25,6 +26,7 @@ from graphql_api.library_internals import graphql_schema_of
 from graphql_api.observability import metrics
 from graphql_api.readpath.binding import shape_of
 from graphql_api.trusted_documents import trusted_documents
+from learningplatform.deadline import Deadline, DeadlineWrapper
 
 log = logging.getLogger(__name__)
 
@@ -76,27 +78,21 @@ def warm_plans(schema) -> int:
         return ran
     errors = logging.getLogger("graphql_api.errors")  # its made-up ids' errors are no one's
     level, errors.level = errors.level, logging.WARNING
+    deadline = DeadlineWrapper(Deadline(WARM_BUDGET_SECONDS * 1000))
     try:
-        bound_statements()
-        for trusted in trusted_documents().values():
-            for operation in trusted.document.definitions:
-                if not isinstance(operation, OperationDefinitionNode):
-                    continue
-                if operation.operation != OperationType.QUERY:
-                    continue
-                variables = first_variables(operation, index)
-                if variables is None:
-                    continue
-                for viewer in viewers():
-                    with metrics.unobserved():
-                        result = run(schema, trusted.text, operation, variables, viewer)
-                    ran += 1
-                    for error in result.errors or ():
-                        if isinstance(error.original_error, DatabaseError):
-                            raise error.original_error  # a locked or slow database: stop
-    except Exception:  # noqa: BLE001 - warming is an optimisation: the server serves without it
-        log.exception("Kept plans were not made before serving; the first requests make them")
+        with ExitStack() as stack:
+            for connection in connections.all():  # the primary and each replica
+                stack.enter_context(connection.execute_wrapper(deadline))
+            ran = warm_each(schema, index, deadline.deadline)
+    except Exception as error:  # noqa: BLE001 - an optimisation: the server serves without it
+        # One line, no traceback: a database or replica down at start is the operator's news
+        # from the readiness probe and the replica's own log line, not a crash.
+        log.warning(
+            "Kept plans were not made before serving (%s: %s); the first requests make them",
+            type(error).__name__, str(error).splitlines()[0] if str(error) else "",
+        )  # fmt: skip
     finally:
+        deadline.finish()
         errors.setLevel(level)
         for connection in connections.all(initialized_only=True):
             if not connection.in_atomic_block:  # a master's must not be shared with its workers
@@ -106,6 +102,9 @@ def warm_plans(schema) -> int:
 
 
 DATABASE_PROBE_SECONDS = 2
+# The whole warming's budget: gunicorn binds its port before its master warms, so requests wait
+# for it; past this (a table locked by a migration, a slow database) the first requests plan.
+WARM_BUDGET_SECONDS = 3
 
 
 def database_answers() -> bool:
@@ -121,24 +120,43 @@ def database_answers() -> bool:
     keep = ("dbname", "user", "password", "host", "port", "sslmode", "options", "service")
     params = {name: value for name, value in params.items() if name in keep}
     try:
-        with psycopg.connect(
-            **params, connect_timeout=DATABASE_PROBE_SECONDS, autocommit=True
-        ) as probe:
-            probe.execute(f"SET statement_timeout = {DATABASE_PROBE_SECONDS * 1000}")
+        with (
+            psycopg.connect(
+                **params, connect_timeout=DATABASE_PROBE_SECONDS, autocommit=True
+            ) as probe,
+            probe.transaction(),
+        ):  # SET LOCAL: nothing stays on a pooler's connection
+            probe.execute(f"SET LOCAL statement_timeout = {DATABASE_PROBE_SECONDS * 1000}")
             probe.execute("SELECT 1")
     except psycopg.Error:
         return False
     return True
 
 
-def bound_statements() -> None:
-    """No statement of the warming waits more than DATABASE_PROBE_SECONDS (a table locked by a
-    migration, say): the first that would stops it, and gunicorn starts its workers."""
-    for alias in connections:
-        connection = connections[alias]
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(f"SET statement_timeout = {DATABASE_PROBE_SECONDS * 1000}")
+def warm_each(schema, index, deadline: Deadline) -> int:
+    """Run each shipped query once per viewer kind until done or the deadline passes."""
+    ran = 0
+    for trusted in trusted_documents().values():
+        for operation in trusted.document.definitions:
+            if not isinstance(operation, OperationDefinitionNode):
+                continue
+            if operation.operation != OperationType.QUERY:
+                continue
+            variables = first_variables(operation, index)
+            if variables is None:
+                continue
+            for viewer in viewers():
+                if deadline.passed():
+                    log.warning("Kept plans: %s s passed; the first requests make the rest",
+                                WARM_BUDGET_SECONDS)  # fmt: skip
+                    return ran
+                with metrics.unobserved():
+                    result = run(schema, trusted.text, operation, variables, viewer)
+                ran += 1
+                for error in result.errors or ():
+                    if isinstance(error.original_error, DatabaseError):
+                        raise error.original_error  # a locked or slow database: stop
+    return ran
 
 
 def run(schema, text: str, operation: OperationDefinitionNode, variables: dict, viewer):

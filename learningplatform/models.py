@@ -349,9 +349,15 @@ class SubmissionTally(models.Model):
     because that is all the submission rule reads (the submitter and the course's instructor).
     """
 
-    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="submission_tallies")
+    # DO_NOTHING: a tally goes with its last submission (the triggers delete a row that reaches
+    # 0), and a course's or user's submissions go before it; a cascade here would be one more
+    # statement per delete for rows already gone. A row left behind fails the deferred foreign key
+    # at commit, loudly.
+    course = models.ForeignKey(
+        Course, on_delete=models.DO_NOTHING, related_name="submission_tallies"
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submission_tallies"
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, related_name="submission_tallies"
     )
     submissions = models.BigIntegerField()
 

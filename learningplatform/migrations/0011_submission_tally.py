@@ -191,8 +191,8 @@ class Migration(migrations.Migration):
             fields=[
                 ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
                 ("submissions", models.BigIntegerField()),
-                ("course", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="submission_tallies", to="learningplatform.course")),
-                ("user", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="submission_tallies", to=settings.AUTH_USER_MODEL)),
+                ("course", models.ForeignKey(on_delete=django.db.models.deletion.DO_NOTHING, related_name="submission_tallies", to="learningplatform.course")),
+                ("user", models.ForeignKey(on_delete=django.db.models.deletion.DO_NOTHING, related_name="submission_tallies", to=settings.AUTH_USER_MODEL)),
             ],
             options={
                 "constraints": [models.UniqueConstraint(fields=("course", "user"), name="submission_tally_one_per_user")],
