@@ -14,6 +14,7 @@ objects a value holds of its own.
 from __future__ import annotations
 
 import atexit
+import contextvars
 import hashlib
 import logging
 import sys
@@ -26,7 +27,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from django.core.signals import request_finished
+from django.core.signals import request_finished, request_started
 from django.db import DatabaseError, connection
 from django.utils import timezone
 
@@ -294,7 +295,7 @@ class Recorder:
         )
 
     def flush_when_due(self, **_signal) -> None:
-        if self.due():
+        if self.due() and not _probe.get():
             self.flush()
 
     def flush(self) -> None:
@@ -316,3 +317,20 @@ class Recorder:
         """Forget the pending counts (tests)."""
         self.pending.clear()
         self.database = None
+
+
+# Set for a request that must not touch the database (a health probe): no recorder writes after
+# its response; the next request does. Cleared as every request starts.
+_probe: contextvars.ContextVar[bool] = contextvars.ContextVar("bounded.probe", default=False)
+
+
+def writes_nothing_after_this_request() -> None:
+    """The current request is a probe: pending records wait for the next request."""
+    _probe.set(True)
+
+
+def _request_started(**_signal) -> None:
+    _probe.set(False)
+
+
+request_started.connect(_request_started, dispatch_uid="bounded-probe-cleared", weak=False)

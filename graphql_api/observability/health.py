@@ -24,6 +24,7 @@ from django.db import DatabaseError, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from graphql_api.bounded import writes_nothing_after_this_request
 from graphql_api.observability import tracing
 
 logger = logging.getLogger(__name__)
@@ -32,7 +33,9 @@ ALIVE = b'{"status": "ok"}'
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
-    """The process answers; nothing else is checked."""
+    """The process answers; nothing else is checked, and nothing is written after it (the
+    pending records of graphql_api/bounded.py wait for the next request)."""
+    writes_nothing_after_this_request()
     response = HttpResponse(ALIVE, content_type="application/json")
     response["Cache-Control"] = "no-store"
     return response
