@@ -265,6 +265,9 @@ class PendingCounts:
         return len(self._counts)
 
 
+RECORDERS: list[Recorder] = []  # every recorder of the process (tests hold their writes apart)
+
+
 class Recorder:
     """Usage counted in memory (`pending`) and written by `write(counts)` in one batch, once
     `flush_seconds()` have passed since the last write: after the response of the request that
@@ -284,6 +287,7 @@ class Recorder:
         self._lock = threading.Lock()
         request_finished.connect(self.flush_when_due, dispatch_uid=f"{name}-flush", weak=False)
         atexit.register(self.flush)
+        RECORDERS.append(self)
 
     def add(self, key: Hashable, *, size: int = 0, detail: Any = None) -> None:
         self.database = self.database or connection.settings_dict["NAME"]

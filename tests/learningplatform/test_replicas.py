@@ -296,8 +296,10 @@ def test_a_replica_lagging_past_the_limit_is_skipped(topology):
     print(f"\nlagging 500 ms, limit 100 ms: app-table SELECTs {counts}")
     assert warm.failures == [] and outcome.failures == [] and outcome.stale == []
     # A few reads may still go to the replica, rightly: between two writes it has replayed all it
-    # received, and a replica with nothing left to replay is not behind (0 ms of lag).
-    assert counts["replica"] <= 0.05 * sum(counts.values())
+    # received, and a replica with nothing left to replay is not behind (0 ms of lag). Measured:
+    # 2.2% and 5.0% on a loaded machine (the more the writers wait, the more such moments); a
+    # replica not skipped takes over 90% of them (the test above).
+    assert counts["replica"] <= 0.10 * sum(counts.values())
 
 
 def test_a_replica_stopped_mid_run_fails_no_request(topology):
