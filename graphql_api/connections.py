@@ -351,14 +351,14 @@ class NestedPageQuery(Query):
             sql, params = one.values("pk").query.sql_with_params()
         except EmptyResultSet:
             return []  # no row for any parent (a list the viewer may see none of)
-        return RawSQL(each_parent(sql), (parents, *params))  # noqa: S611 - Django's SQL
+        return RawSQL(each_parent(sql), (parents, *params))  # noqa: S611  # nosec B611 - Django's SQL, its parameters
 
 
 def one_parents_page(page: models.QuerySet) -> models.QuerySet:
     """A `nested_window` page of the one parent a LATERAL join gives it (`each_parent`)."""
     nested, rows = page.query, page.all()
     rows.query.__class__ = Query  # its parent is the join's, not a prefetch's
-    parent = RawSQL(f'"{LATERAL_PARENT}"."id"', ())  # noqa: S611 - a name
+    parent = RawSQL(f'"{LATERAL_PARENT}"."id"', ())  # noqa: S611  # nosec B611 - a fixed name
     rows = rows.filter(**{nested.foreign_key: parent})
     return nested.reading.ordered(rows)[: nested.size]
 
