@@ -1,11 +1,13 @@
-"""Whether the read path's two speed-ups still pay, in process: each switched off in turn.
+"""Whether the read path's three speed-ups still pay, in process: each switched off in turn.
 
 - the row builders (graphql_api/readpath/rows.py): Python written for each plan's slots and
   compiled, one loop over the rows with each column read once; off, the same answers from a loop
   over the slots per row (`slot_by_slot`, below);
 - the executor's column shortcut (`ReadPathExecutionContext.execute_field`,
   graphql_api/readpath/execution.py): a column field of a model instance answered at once; off,
-  every field goes through GraphQL's `execute_field` and Strawberry's resolver layers.
+  every field goes through GraphQL's `execute_field` and Strawberry's resolver layers;
+- an object's nested lists read in its own statement (graphql_api/readpath/fold.py, PostgreSQL):
+  off ("unfolded"), one statement per level, as the rest of the read path reads.
 
 The benchmark's shapes (bench/api_queries.py; docs/performance.md), answered through Django's
 whole stack by the test client in alternating blocks of each setting, against
@@ -53,6 +55,7 @@ from bench.api_queries import BY_NAME  # noqa: E402
 from graphql_api.library_internals import StrawberryGraphQLCoreExecutionContext  # noqa: E402
 from graphql_api.readpath import rows  # noqa: E402
 from graphql_api.readpath.execution import ReadPathExecutionContext  # noqa: E402
+from graphql_api.readpath.read import RootNode  # noqa: E402
 from learningplatform.models import Task  # noqa: E402
 
 READS = ["nested_100x20", "course_detail", "courses_id_title", "course_task_count"]
@@ -124,9 +127,10 @@ def setting(name: str) -> None:
         if name == "no column shortcut"
         else SHIPPED_SHORTCUT
     )
+    RootNode.folding = name != "unfolded"
 
 
-SETTINGS = ["shipped", "rows slot by slot", "no column shortcut"]
+SETTINGS = ["shipped", "rows slot by slot", "no column shortcut", "unfolded"]
 
 
 def block(send, seconds: float) -> float:

@@ -246,12 +246,14 @@ def resolve_middlewares(execution_context) -> list | None:
     return getattr(execution_context.middleware_manager, "middlewares", None)
 
 
-def selected_converters(compiler, width: int | None) -> tuple[dict, int | None]:
+def selected_converters(compiler, width: int | None) -> tuple[dict, int | None, list]:
     """Django's converters of a compiled query's first `width` selected columns, by position;
-    and how many columns a row keeps (None: all; else the ordering columns Django added cut)."""
+    how many columns a row keeps (None: all; else the ordering columns Django added cut); and
+    the output field of each column kept."""
     fields = [selected[0] for selected in compiler.select[0 : compiler.col_count]]
     kept = compiler.col_count if compiler.has_extra_select else None
-    return compiler.get_converters(fields[:width]), kept
+    outputs = [field.output_field for field in fields[:width]]
+    return compiler.get_converters(fields[:width]), kept, outputs
 
 
 @contextlib.contextmanager

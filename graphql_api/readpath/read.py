@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, ClassVar
 
 from django.db import DatabaseError, connections
 from django.db.models import F, QuerySet
@@ -64,6 +64,7 @@ from graphql_api.readpath.binding import (
 )
 from graphql_api.readpath.cache import PlanningReads, plan_key, unchanged
 from graphql_api.readpath.fallbacks import Fallback
+from graphql_api.readpath.fold import Folded, folded
 from graphql_api.readpath.index import RootField
 from graphql_api.readpath.plan import (
     PAGE_ARGUMENTS,
@@ -316,10 +317,16 @@ def plan_root_list(planner: Planner, root_type, key, details, root: RootField) -
 class RootNode:
     plan: ObjectPlan
     statement: Statement
+    folded: Folded | None = None  # the same, its nested lists' rows in its row (fold.py)
+
+    folding: ClassVar[bool] = True  # off: one statement per level (bench/readpath_switches.py)
 
     def __call__(self, user) -> dict | None:
-        rows = self.statement.rows()
-        return objects(self.plan, rows, user)[0] if rows else None
+        if self.folded is not None and self.folding:
+            rows, read = self.folded.rows()
+        else:
+            rows, read = self.statement.rows(), None
+        return objects(self.plan, rows, user, read)[0] if rows else None
 
 
 def plan_root_node(planner: Planner, root_type, key, details, root: RootField) -> RootNode:
@@ -372,7 +379,14 @@ def plan_one(planner: Planner, root_type, key, details, root: RootField, pk) -> 
         annotated(queryset, plan.columns).values_list(*plan.columns.names)[:1]
     )
     plan.columns.annotations = {}  # compiled; they hold the request's user
-    return RootNode(plan, statement)
+    levels = [
+        statement
+        for relation in plan.relations
+        if isinstance(relation, NestedConnection)
+        for statement in (relation.statement, relation.count)
+        if statement is not None and statement.sql is not None
+    ]
+    return RootNode(plan, statement, folded(statement, levels))
 
 
 def compile_relations(plans: list[ObjectPlan]) -> None:
@@ -442,8 +456,9 @@ def columns_for(entry) -> Columns:
     return Columns([entry.model._meta.pk.attname])
 
 
-def objects(plan: ObjectPlan, rows: list[tuple], user) -> list[dict]:
-    """The answers of `plan` for `rows`, with every relation read and filled in."""
+def objects(plan: ObjectPlan, rows: list[tuple], user, read: dict | None = None) -> list[dict]:
+    """The answers of `plan` for `rows`, with every relation read and filled in; `read`: rows
+    of its nested lists already read (`Folded`), by `id` of their statement."""
     answers = build(plan, rows)
     if plan.private_keys:  # the primary key is each row's first column
         for row, answer in zip(rows, answers, strict=True):
@@ -456,7 +471,7 @@ def objects(plan: ObjectPlan, rows: list[tuple], user) -> list[dict]:
         elif isinstance(relation, FetchedObject):
             fetched(relation, rows, answers, user)
         else:
-            nested_pages(relation, rows, answers, user)
+            nested_pages(relation, rows, answers, user, read or {})
     return answers
 
 
@@ -484,18 +499,22 @@ def fetched(relation: FetchedObject, rows, answers, user) -> None:
         answer[relation.key] = value
 
 
-def nested_pages(relation: NestedConnection, rows, answers, user) -> None:
+def nested_pages(relation: NestedConnection, rows, answers, user, read: dict) -> None:
     plan, keyset = relation.plan, relation.keyset
     by_parent = defaultdict(list)
     parent_ids = [row[0] for row in rows]
     width = len(plan.columns.names)
     totals = {}
     if parent_ids and relation.statement is not None:
-        # Each parent once (courses may share an instructor): a LATERAL join reads each id given.
-        for row in relation.statement.rows(list(dict.fromkeys(parent_ids))):  # in the order read
+        page_rows = read.get(id(relation.statement))
+        if page_rows is None:
+            # Each parent once (courses may share an instructor): a LATERAL join reads each id.
+            page_rows = relation.statement.rows(list(dict.fromkeys(parent_ids)))
+        for row in page_rows:  # in the order read
             by_parent[row[width]].append(row)
     if parent_ids and relation.count is not None:
-        totals = dict(relation.count.rows(parent_ids))
+        count_rows = read.get(id(relation.count))
+        totals = dict(relation.count.rows(parent_ids) if count_rows is None else count_rows)
     cut = nested_cut(keyset, **current(relation, relation.paging))  # the request's own
     for parent_id, answer in zip(parent_ids, answers, strict=True):
         page_rows, has_previous, has_next = cut(by_parent.get(parent_id, []))

@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,8 +49,10 @@ class Statement:
     converters: tuple = ()  # (position, converters, expression) per converted column
     width: int | None = None  # the columns a row keeps (Django's ordering columns cut)
     known_count: int = 0  # a count Django knew without a statement (`sql` None)
+    outputs: tuple = ()  # the output field of each column kept (graphql_api/readpath/fold.py)
 
-    def execute(self, ids: list | None = None) -> list[tuple]:
+    def execute(self, ids: list | None = None, read: Callable | None = None) -> Any:
+        """The rows, or what `read` (given the cursor) makes of them."""
         # The request's database, not the one it was compiled on: a replica and its primary
         # take the same SQL, and a kept plan must not read a replica a request may not use.
         connection, params = connections[read_alias(self.alias)], bind(self.params)
@@ -59,7 +62,7 @@ class Statement:
             params = tuple(value if i in self.ids_at else p for i, p in enumerate(params))
         with connection.cursor() as cursor:
             cursor.execute(self.sql, params)
-            return cursor.fetchall()
+            return cursor.fetchall() if read is None else read(cursor)
 
     def rows(self, ids: list | None = None) -> list:
         """The rows of a `rows_statement`, for `ids` if it takes some."""
@@ -68,6 +71,10 @@ class Statement:
         rows = self.execute(ids)
         if self.width is not None:
             rows = [row[: self.width] for row in rows]
+        return self.converted(rows)
+
+    def converted(self, rows: list) -> list:
+        """`rows` (cut to `width`) with Django's converters applied, as `values_list` gives them."""
         if not self.converters:
             return rows
         connection = connections[read_alias(self.alias)]
@@ -98,13 +105,13 @@ def rows_statement(queryset: QuerySet, width: int | None = None) -> Statement:
         sql = None
     if not sql:
         return Statement(queryset.db, None, ())
-    converters, kept = selected_converters(compiler, width)
+    converters, kept, outputs = selected_converters(compiler, width)
     sql, params = bound_limit(sql, tuple(params))
     return Statement(
         queryset.db, sql, tuple(params), _ids_at(params),
         tuple((position, tuple(functions), detached(expression))
               for position, (functions, expression) in converters.items()),
-        kept,
+        kept, outputs=tuple(outputs),
     )  # fmt: skip
 
 

@@ -173,8 +173,9 @@ def probe_selected_converters(schema):
     rows = Task.objects.values_list("pk", "deadline", "max_score").order_by("-created_at", "pk")
     compiler = rows.query.get_compiler("default")
     compiler.as_sql()
-    converters, kept = internals.selected_converters(compiler, 3)
+    converters, kept, outputs = internals.selected_converters(compiler, 3)
     assert set(converters) <= {0, 1, 2} and kept in (None, 3)
+    assert [output.name for output in outputs] == ["id", "deadline", "max_score"]
     for functions, expression in converters.values():
         assert all(callable(function) for function in functions) and expression is not None
 
