@@ -4,6 +4,7 @@ seeding, legacy imports, fuzzing strategies, and the GraphQL documents several t
 import contextlib
 import hashlib
 import importlib
+import json
 import os
 import secrets
 import shutil
@@ -11,6 +12,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +28,7 @@ from django.test import Client
 from graphql import StringValueNode
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
+from prometheus_client.parser import text_string_to_metric_families
 from strawberry.relay import to_base64
 
 from bench.common import free_port, wait_for_port
@@ -100,14 +104,15 @@ def gunicorn(env: dict[str, str], workers: int = 1, log: Path | None = None) -> 
 
 @contextlib.contextmanager
 def gunicorn_process(
-    env: dict[str, str], workers: int = 1, output=subprocess.DEVNULL
+    env: dict[str, str], workers: int = 1, output=subprocess.DEVNULL, options: tuple[str, ...] = ()
 ) -> Iterator[tuple[str, subprocess.Popen]]:
     """Serve the app until the block ends; yields the /graphql/ URL and the master process.
-    The server's output (its logs) goes to `output`, a file, or nowhere."""
+    The server's output (its logs) goes to `output`, a file, or nowhere; `options` are more of
+    gunicorn's command-line settings, which override config/gunicorn.py's."""
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py",
-         "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
+         "--bind", f"127.0.0.1:{port}", "--workers", str(workers), *options],
         cwd=ROOT, env=env, stdout=output, stderr=output,
     )  # fmt: skip
     try:
@@ -116,6 +121,29 @@ def gunicorn_process(
     finally:
         server.terminate()
         server.wait(timeout=15)
+
+
+def request(url: str, body: dict | None = None, **headers) -> tuple[int, dict, bytes]:
+    """One HTTP request to a server (a JSON POST with `body`, else a GET): status, headers, body."""
+    data = json.dumps(body).encode() if body is not None else None
+    headers = {"Content-Type": "application/json"} | headers if body is not None else headers
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, data, headers), timeout=20) as r:  # noqa: S310 - loopback
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def series(text: str) -> dict[tuple, float]:
+    """Every sample of a scrape: (name, sorted labels) -> value."""
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text) for sample in family.samples
+    }  # fmt: skip
+
+
+def sample(scraped: dict, series_name: str, /, **labels) -> float:
+    return scraped.get((series_name, tuple(sorted(labels.items()))), 0.0)
 
 
 # --- A real browser: Debian's Chromium, driven by Playwright

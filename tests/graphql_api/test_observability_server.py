@@ -8,16 +8,13 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from bench.common import free_port
-from tests.helpers import ROOT, gunicorn_process, server_env
+from tests.helpers import ROOT, gunicorn_process, request, sample, series, server_env
 
 pytestmark = pytest.mark.slow  # starts servers
 
@@ -28,28 +25,6 @@ COSTLY = "query Costly { courses(first: 100) { edges { node { tasks(first: 100) 
 LOGIN = 'mutation Login { login(username: "nobody", password: "wrong") { errors { code } } }'
 CREATE = 'mutation Create { createCourse(input: {title: "x"}) { errors { code } } }'
 LEGACY = "query Old { learningTasks { id } }"
-
-
-def request(url: str, body: dict | None = None, **headers) -> tuple[int, dict, bytes]:
-    data = json.dumps(body).encode() if body is not None else None
-    headers = {"Content-Type": "application/json"} | headers if body is not None else headers
-    try:
-        with urllib.request.urlopen(urllib.request.Request(url, data, headers), timeout=20) as r:  # noqa: S310 - loopback
-            return r.status, dict(r.headers), r.read()
-    except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read()
-
-
-def series(text: str) -> dict[tuple, float]:
-    """Every sample of a scrape: (name, sorted labels) -> value."""
-    return {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(text) for sample in family.samples
-    }  # fmt: skip
-
-
-def sample(scraped: dict, series_name: str, /, **labels) -> float:
-    return scraped.get((series_name, tuple(sorted(labels.items()))), 0.0)
 
 
 def children(pid: int, count: int) -> set[int]:
