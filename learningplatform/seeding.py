@@ -8,6 +8,7 @@ and task title; task, student and attempt), so running it again with the same ar
 nothing. Other sizes give another plan, whose missing rows are added beside the existing ones.
 """
 
+import gc
 import random
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -286,6 +287,11 @@ def seed_data_set(
         # With DEBUG (which seed requires) Django keeps the text of the last 9,000 statements,
         # a bulk insert's values included: a million tasks' worth, unless dropped per chunk.
         reset_queries()
+        # What a chunk's bulk inserts leave behind (mostly their compiler's tuples, which CPython
+        # keeps for reuse) is given back only by a full collection, which Python runs only now
+        # and then: memory grew with each chunk until it did. One per chunk, a fraction of a
+        # second beside the chunk's seconds, keeps it that of one chunk.
+        gc.collect()
     if any(report.created.values()):
         refresh_statistics((User, Course, Task, Submission))
     return report
