@@ -20,6 +20,7 @@ executor. Read it in order:
 - `plan.py`: a document's plan, fields grouped per response key as GraphQL's CollectFields does;
 - `read.py` and `rows.py`: the queries of each level and the answers built from their rows;
 - `statements.py`: each level's SQL, compiled once, its parents' ids one array parameter;
+- `fold.py`: on PostgreSQL, an object read by id reads its nested lists in its own statement;
 - `cache.py`: plans kept by document, variables and kind of viewer, so a request of a known
   shape only runs;
 - `binding.py`: what a kept plan takes as parameters (the viewer's id, ids asked for by id);
