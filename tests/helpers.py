@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.db import connection
-from django.test import Client
+from django.test import Client, override_settings
 from graphql import StringValueNode
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -201,6 +201,39 @@ def gql(client: Client, query: str, variables: dict | None = None) -> dict:
     body = post(client, query, variables)
     assert "errors" not in body, body["errors"]
     return body["data"]
+
+
+def first_difference(a, b, path="") -> str | None:
+    """Where two answers first differ, for a failure's message."""
+    if isinstance(a, dict) and isinstance(b, dict) and a.keys() == b.keys():
+        return next((d for k in a if (d := first_difference(a[k], b[k], f"{path}.{k}"))), None)
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        pairs = enumerate(zip(a, b, strict=True))
+        return next(
+            (d for i, (x, y) in pairs if (d := first_difference(x, y, f"{path}[{i}]"))), None
+        )
+    return None if a == b else f"{path}: {a!r} != {b!r}"
+
+
+def raw_post(client, query: str, variables: dict | None = None) -> bytes:
+    """The response's bytes, as a client reads them (status 200)."""
+    response = client.post(
+        "/graphql/", {"query": query, "variables": variables or {}},
+        content_type="application/json",
+    )  # fmt: skip
+    assert response.status_code == 200, response.content
+    return response.content
+
+
+def both_ways(client, query: str, variables: dict | None = None) -> tuple[dict, dict]:
+    """The answer as the server runs (the read path first), and with the kill switch off (the
+    executor); equal byte for byte."""
+    plain = raw_post(client, query, variables)
+    with override_settings(GRAPHQL_FAST_READS=False):
+        executed = raw_post(client, query, variables)
+    plain_json, executed_json = json.loads(plain), json.loads(executed)
+    assert plain == executed, first_difference(plain_json, executed_json) or (plain, executed)
+    return plain_json, executed_json
 
 
 def errors_of(body: dict) -> list[str]:

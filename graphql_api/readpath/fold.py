@@ -37,7 +37,6 @@ compare the answers with the executor's.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, replace
 from typing import Any
@@ -98,8 +97,6 @@ def level_rows(level: Level, value: Any, cursor) -> list[tuple]:
     """A level's rows from its JSON array, its text columns read by the cursor's own loaders."""
     if value is None:
         return []  # json_agg of no row
-    if isinstance(value, str | bytes):  # a connection reading json as text
-        value = json.loads(value)
     if not level.texts:
         return level.statement.converted([tuple(row) for row in value])
     loaders = [

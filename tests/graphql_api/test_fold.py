@@ -12,7 +12,6 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.test import override_settings
 from graphql import GraphQLEnumType, GraphQLScalarType, get_named_type
 
 from config.schema import schema
@@ -22,7 +21,7 @@ from graphql_api.readpath.fold import Folded
 from graphql_api.readpath.read import RootNode
 from learningplatform.models import Course, Submission, Task
 from tests.factories import CourseFactory, SubmissionFactory, TaskFactory, UserFactory
-from tests.helpers import global_id, gql, statements
+from tests.helpers import both_ways, global_id, gql, statements
 
 pytestmark = [
     pytest.mark.django_db,
@@ -209,12 +208,8 @@ def test_every_page_of_a_course_folded_is_the_executors(
     )
 
     def answered(**paging):
-        variables = {"id": global_id(course), **paging}
-        folded = post_raw(client, page, variables)
-        with override_settings(GRAPHQL_FAST_READS=False):
-            executed = post_raw(client, page, variables)
-        assert folded == executed, (paging, folded, executed)
-        return json.loads(folded)["data"]["course"]["tasks"]
+        folded, _executed = both_ways(client, page, {"id": global_id(course), **paging})
+        return folded["data"]["course"]["tasks"]
 
     seen, after = [], None
     while True:  # forwards, three at a time
@@ -233,11 +228,3 @@ def test_every_page_of_a_course_folded_is_the_executors(
         before = tasks["pageInfo"]["startCursor"]
     assert back == seen
     assert left == []  # every page was the read path's
-
-
-def post_raw(client, query: str, variables: dict) -> bytes:
-    response = client.post(
-        "/graphql/", {"query": query, "variables": variables}, content_type="application/json"
-    )
-    assert response.status_code == 200
-    return response.content

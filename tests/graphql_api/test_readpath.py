@@ -16,7 +16,6 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.management import call_command
 from django.db import connection
-from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from graphql import REMOVE, StringValueNode, Visitor, parse, print_ast, visit
 from hypothesis import HealthCheck, given, settings
@@ -42,7 +41,16 @@ from tests.factories import (
     TaskFactory,
     UserFactory,
 )
-from tests.helpers import DOCUMENTS, FUZZ, SCALARS, document, global_id, gql, post
+from tests.helpers import (
+    DOCUMENTS,
+    FUZZ,
+    SCALARS,
+    both_ways,
+    document,
+    global_id,
+    gql,
+    post,
+)
 
 # Documents of every shape, large pages included; test_cost.py tests the cost limit.
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_cost_limit")]
@@ -96,37 +104,6 @@ def spy(monkeypatch):
 
     monkeypatch.setattr(execution, "read_document", read_document)
     return seen
-
-
-def first_difference(a, b, path="") -> str | None:
-    """Where two answers first differ, for the failure message."""
-    if isinstance(a, dict) and isinstance(b, dict) and a.keys() == b.keys():
-        return next((d for k in a if (d := first_difference(a[k], b[k], f"{path}.{k}"))), None)
-    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        pairs = enumerate(zip(a, b, strict=True))
-        return next(
-            (d for i, (x, y) in pairs if (d := first_difference(x, y, f"{path}[{i}]"))), None
-        )
-    return None if a == b else f"{path}: {a!r} != {b!r}"
-
-
-def raw_post(client, query: str, variables: dict | None = None) -> bytes:
-    response = client.post(
-        "/graphql/", {"query": query, "variables": variables or {}},
-        content_type="application/json",
-    )  # fmt: skip
-    assert response.status_code == 200, response.content
-    return response.content
-
-
-def both_ways(client, query: str, variables: dict | None = None) -> tuple[dict, dict]:
-    """The answer as the server runs, and with the kill switch off; equal byte for byte."""
-    plain = raw_post(client, query, variables)
-    with override_settings(GRAPHQL_FAST_READS=False):
-        executed = raw_post(client, query, variables)
-    plain_json, executed_json = json.loads(plain), json.loads(executed)
-    assert plain == executed, first_difference(plain_json, executed_json) or (plain, executed)
-    return plain_json, executed_json
 
 
 PLAIN = {
